@@ -1,0 +1,1 @@
+"""HTTP adapter and composition root: app factory, blueprints, schemas, CLI."""

@@ -1,0 +1,60 @@
+"""The application factory: the composition root that wires kernel, tenancy and HTTP together."""
+
+from typing import Any
+
+from flask import Flask, Response, g
+
+from api.access import check_declarations
+from api.database import close_session, open_database, script_heads
+from api.errors import register_error_handlers
+from api.logging import configure_logging, install_request_logging
+from api.settings import Settings
+from api.tenant_api import SlugConverter, leave_request_tenant, tenant_api
+
+
+class Townhall(Flask):
+    """Flask with one commit point: a view that returns normally commits the request's session."""
+
+    def dispatch_request(self) -> Any:
+        result = super().dispatch_request()
+        current = g.get("db_session")
+        if current is not None:
+            current.commit()
+        return result
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log_level)
+    app = Townhall("api", instance_path=str(settings.instance_path), static_folder=None)
+    app.config.update(
+        TOWNHALL_SETTINGS=settings,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        TOWNHALL_OPENAPI=(settings.home / "openapi.yaml").read_bytes(),
+        TOWNHALL_MIGRATION_HEADS=script_heads(settings),
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["townhall.database"] = open_database(settings)
+    app.url_map.converters["slug"] = SlugConverter
+    app.url_map.strict_slashes = False
+
+    install_request_logging(app)
+    register_error_handlers(app)
+    app.after_request(_security_headers)
+    app.teardown_request(leave_request_tenant)
+    app.teardown_appcontext(close_session)
+
+    from api import blueprints  # noqa: PLC0415  (imports every route module once)
+
+    for blueprint in blueprints.ALL:
+        app.register_blueprint(blueprint)
+    check_declarations(app)
+    return app

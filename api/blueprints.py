@@ -1,0 +1,7 @@
+"""Every blueprint of the API, with its route modules imported so that their views are attached."""
+
+import api.branding.routes  # noqa: F401
+from api.operations.routes import operations
+from api.tenant_api import tenant_api
+
+ALL = (operations, tenant_api)

@@ -1,0 +1,1 @@
+"""Public branding of a municipality."""

@@ -1,0 +1,230 @@
+"""The `townhall` command: database, demo and tenant administration for operators."""
+
+import getpass
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup
+from sqlalchemy.orm import Session
+
+from api import database
+from api.app import create_app
+from api.settings import Settings, SettingsError
+from tenants.demo import seed_demo
+from tenants.models import Tenant, TenantStatus
+from tenants.operations import create_tenant, set_status, update_branding
+from tenants.queries import all_tenants, branding_of, config_history, require_tenant
+from townhall.errors import InvalidInput, TownhallError
+from townhall.localisation import LANGUAGES
+from townhall.tenancy import tenant_scope
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def settings() -> Settings:
+    value: Settings = current_app.config["TOWNHALL_SETTINGS"]
+    return value
+
+
+def actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+@contextmanager
+def command_transaction() -> Iterator[Session]:
+    """One commit point per command; a domain error becomes a clear message and exit code 1."""
+    try:
+        with database.database().unit_of_work() as session:
+            yield session
+    except InvalidInput as error:
+        fields = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in error.errors.items())
+        raise click.ClickException(f"{error.detail} {fields}") from error
+    except TownhallError as error:
+        raise click.ClickException(error.detail) from error
+
+
+cli = FlaskGroup(create_app=lambda: create_app(), help="Townhall: operate the platform.")
+
+
+@cli.group()
+def db() -> None:
+    """Database schema migrations."""
+
+
+@db.command()
+@click.option("--revision", default="head", show_default=True)
+def upgrade(revision: str) -> None:
+    """Migrate the database up to REVISION (as the owner role; grants the app role its rights)."""
+    database.upgrade(settings(), revision)
+    click.echo(f"database at {revision}")
+
+
+@db.command()
+@click.option("--revision", required=True, help="Target revision, e.g. base or -1.")
+def downgrade(revision: str) -> None:
+    """Migrate the database down to REVISION."""
+    database.downgrade(settings(), revision)
+    click.echo(f"database at {revision}")
+
+
+@db.command()
+def current() -> None:
+    """Show the applied and the expected migration heads."""
+    with database.database().engine.connect() as connection:
+        applied = database.applied_heads(connection)
+    expected = database.script_heads(settings())
+    click.echo(f"applied: {', '.join(sorted(applied)) or 'none'}; expected: {', '.join(sorted(expected))}")
+
+
+@cli.group()
+def demo() -> None:
+    """The demo consortium."""
+
+
+@demo.command("seed")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the demo description (default: instance/demo.json).")
+def demo_seed(output: Path | None) -> None:
+    """Create the demo municipalities (idempotent) and describe them in demo.json."""
+    with command_transaction() as session:
+        tenants = seed_demo(session)
+        description = {
+            "base_url": settings().base_url,
+            "tenants": [
+                {"slug": t.slug, "nis_code": t.nis_code, "name": t.names[t.default_language],
+                 "languages": t.languages, "api": settings().tenant_api_url(t.slug) + "/v1"}
+                for t in tenants
+            ],
+        }
+    target = output or settings().instance_path / "demo.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(description, indent=2, ensure_ascii=False) + "\n")
+    click.echo(f"demo consortium: {', '.join(t['slug'] for t in description['tenants'])} ({target})")
+
+
+@cli.group()
+def tenants() -> None:
+    """Municipalities (tenants) on this platform."""
+
+
+def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
+    result = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep:
+            raise click.BadParameter(f"use KEY=VALUE, got {value!r}", param_hint=what)
+        result[key.strip()] = text
+    return result
+
+
+def _describe(tenant: Tenant) -> dict[str, Any]:
+    return {"slug": tenant.slug, "nis_code": tenant.nis_code, "names": tenant.names,
+            "status": tenant.status.value, "default_language": tenant.default_language,
+            "languages": tenant.languages, "time_zone": tenant.time_zone,
+            "created_at": tenant.created_at.isoformat()}
+
+
+@tenants.command("create")
+@click.option("--slug", required=True)
+@click.option("--nis-code", required=True, help="5-digit NIS code of the municipality.")
+@click.option("--name", "names", multiple=True, required=True, metavar="LANG=NAME")
+@click.option("--language", "languages", multiple=True, required=True, type=click.Choice(LANGUAGES))
+@click.option("--default-language", required=True, type=click.Choice(LANGUAGES))
+@click.option("--time-zone", default="Europe/Brussels", show_default=True)
+def tenants_create(slug: str, nis_code: str, names: tuple[str, ...], languages: tuple[str, ...],
+                   default_language: str, time_zone: str) -> None:
+    """Register a municipality."""
+    with command_transaction() as session:
+        tenant = create_tenant(session, {
+            "slug": slug, "nis_code": nis_code, "names": _pairs(names, "--name"),
+            "languages": list(languages), "default_language": default_language, "time_zone": time_zone,
+        }, actor())
+    click.echo(f"created {tenant.slug} ({tenant.nis_code})")
+
+
+@tenants.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def tenants_list(as_json: bool) -> None:
+    """List every municipality."""
+    with command_transaction() as session:
+        rows = [_describe(t) for t in all_tenants(session)]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for row in rows:
+        click.echo(f"{row['slug']:<20} {row['nis_code']}  {row['status']:<9} {','.join(row['languages'])}")
+
+
+@tenants.command("show")
+@click.argument("slug")
+def tenants_show(slug: str) -> None:
+    """Show a municipality, its branding and its latest configuration changes."""
+    with command_transaction() as session:
+        tenant = require_tenant(session, slug)
+        with tenant_scope(session, tenant.id):
+            branding = branding_of(session, tenant.id)
+            history = config_history(session, tenant.id, limit=20)
+            described = _describe(tenant) | {
+                "branding": {"display_name": branding.display_name, "logo_url": branding.logo_url,
+                             "primary_colour": branding.primary_colour,
+                             "accent_colour": branding.accent_colour,
+                             "contact_email": branding.contact_email, "phone": branding.phone,
+                             "website": branding.website, "privacy_url": branding.privacy_url},
+                "history": [{"at": c.at.isoformat(), "actor": c.actor, "subject": c.subject,
+                             "changes": c.changes} for c in history],
+            }
+    click.echo(json.dumps(described, indent=2, ensure_ascii=False))
+
+
+def _change_status(slug: str, status: TenantStatus) -> None:
+    with command_transaction() as session:
+        changed = set_status(session, require_tenant(session, slug), status, actor())
+    click.echo(f"{slug} {status.value}" if changed else f"{slug} was already {status.value}")
+
+
+@tenants.command("suspend")
+@click.argument("slug")
+def tenants_suspend(slug: str) -> None:
+    """Suspend a municipality: its APIs answer 403 until it is activated again."""
+    _change_status(slug, TenantStatus.SUSPENDED)
+
+
+@tenants.command("activate")
+@click.argument("slug")
+def tenants_activate(slug: str) -> None:
+    """Reactivate a suspended municipality."""
+    _change_status(slug, TenantStatus.ACTIVE)
+
+
+@tenants.command("branding")
+@click.argument("slug")
+@click.option("--set", "assignments", multiple=True, required=True, metavar="FIELD=VALUE",
+              help="e.g. primary_colour=#004d40, display_name.fr=Ville de Renaix, logo_url= (clears)")
+def tenants_branding(slug: str, assignments: tuple[str, ...]) -> None:
+    """Change a municipality's branding; every change is kept in its history."""
+    with command_transaction() as session:
+        tenant = require_tenant(session, slug)
+        with tenant_scope(session, tenant.id):
+            branding = branding_of(session, tenant.id)
+            data: dict[str, Any] = {}
+            for field, value in _pairs(assignments, "--set").items():
+                if field.startswith("display_name."):
+                    data.setdefault("display_name", dict(branding.display_name))[field.split(".", 1)[1]] = value
+                else:
+                    data[field] = value or None
+            changes = update_branding(session, tenant, branding, data, actor())
+    click.echo(f"changed: {', '.join(changes) or 'nothing'}")
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="townhall")
+    except SettingsError as error:
+        click.echo(str(error), err=True)
+        sys.exit(2)

@@ -1,0 +1,92 @@
+"""One error envelope for the whole API: RFC 9457 problem details (application/problem+json)."""
+
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from http import HTTPStatus
+
+from flask import Flask, Response, g
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from townhall.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion, TownhallError
+
+PROBLEM_TYPE = "application/problem+json"
+log = logging.getLogger("townhall.errors")
+
+_DOMAIN_STATUS: dict[type[TownhallError], tuple[int, str]] = {
+    NotFound: (404, "not_found"),
+    Conflict: (409, "conflict"),
+    Forbidden: (403, "forbidden"),
+    InvalidInput: (422, "validation_failed"),
+    StaleVersion: (412, "precondition_failed"),
+}
+
+
+def problem(
+    status: int,
+    detail: str | None = None,
+    *,
+    code: str | None = None,
+    title: str | None = None,
+    headers: Iterable[tuple[str, str]] = (),
+    errors: Mapping[str, list[str]] | None = None,
+) -> Response:
+    body: dict[str, object] = {
+        "type": "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    body["code"] = code or HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
+    if errors is not None:
+        body["errors"] = dict(errors)
+    request_id = g.get("request_id")
+    if request_id:
+        body["request_id"] = request_id
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_TYPE)
+    for name, value in headers:
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def _http_error(error: HTTPException) -> Response:
+    if isinstance(error, InternalServerError) and error.original_exception is not None:
+        return _unexpected(error.original_exception)
+    status = error.code or 500
+    detail = getattr(error, "townhall_detail", None) or error.description
+    return problem(status, detail, code=getattr(error, "townhall_code", None), headers=error.get_headers())
+
+
+def _domain_error(error: TownhallError) -> Response:
+    for kind, (status, code) in _DOMAIN_STATUS.items():
+        if isinstance(error, kind):
+            errors = error.errors if isinstance(error, InvalidInput) else None
+            return problem(status, error.detail, code=getattr(error, "code", None) or code, errors=errors)
+    return _unexpected(error)
+
+
+def _unavailable(error: Exception) -> Response:
+    log.warning("database unavailable", extra={"error_class": type(error).__name__})
+    return problem(503, "The service is briefly unavailable; retry shortly.", code="unavailable",
+                   headers=[("Retry-After", "1")])
+
+
+def _unexpected(error: BaseException) -> Response:
+    if isinstance(error, OperationalError | InterfaceError | PoolTimeout):
+        return _unavailable(error)
+    log.error("unhandled error", exc_info=error)
+    return problem(500, "Something went wrong on our side. Quote the request id when you report it.",
+                   code="internal_error")
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(TownhallError, _domain_error)
+    app.register_error_handler(OperationalError, _unavailable)
+    app.register_error_handler(InterfaceError, _unavailable)
+    app.register_error_handler(PoolTimeout, _unavailable)
+    app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,6 @@
+"""Every mapped model, imported once so that metadata (migrations, checks) knows all tables."""
+
+import tenants.models  # noqa: F401  (registers the tenant tables)
+from townhall.db import Base
+
+metadata = Base.metadata

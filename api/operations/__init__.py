@@ -1,0 +1,1 @@
+"""Operational endpoints: health, readiness, the contract and its docs page."""

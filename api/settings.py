@@ -1,0 +1,113 @@
+"""Typed settings, read from the environment once and validated at start."""
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+PROJECT_HOME = Path(__file__).resolve().parents[1]
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class SettingsError(Exception):
+    """One or more settings are invalid; the message lists every problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("Invalid Townhall settings:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_path: Path = field(default_factory=lambda: PROJECT_HOME / "instance")
+    database_url: str = ""
+    migration_database_url: str = ""
+    redis_url: str | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    home: Path = PROJECT_HOME
+    max_body_bytes: int = 1_048_576
+    public_cache_seconds: int = 300
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{self.instance_path / 'townhall.db'}")
+        if not self.migration_database_url:
+            object.__setattr__(self, "migration_database_url", self.database_url)
+        object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+        problems = self.problems()
+        if problems:
+            raise SettingsError(problems)
+
+    def problems(self) -> list[str]:
+        found = []
+        for name in ("database_url", "migration_database_url"):
+            try:
+                backend = make_url(getattr(self, name)).get_backend_name()
+            except ArgumentError:
+                found.append(f"TOWNHALL_{name.upper()}: not a database URL")
+                continue
+            if backend not in ("sqlite", "postgresql"):
+                found.append(f"TOWNHALL_{name.upper()}: use sqlite:/// or postgresql+psycopg://")
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            found.append("TOWNHALL_BASE_URL: an absolute http(s) URL such as https://townhall.example.org")
+        if self.redis_url is not None and urlsplit(self.redis_url).scheme not in ("redis", "rediss"):
+            found.append("TOWNHALL_REDIS_URL: a redis:// or rediss:// URL")
+        if not (self.home / "openapi.yaml").is_file() or not (self.home / "migrations").is_dir():
+            found.append(f"TOWNHALL_HOME: {self.home} holds no openapi.yaml and migrations/")
+        if not 1024 <= self.max_body_bytes <= 1_073_741_824:
+            found.append("TOWNHALL_MAX_BODY_BYTES: between 1024 and 1073741824")
+        if not 0 <= self.public_cache_seconds <= 86_400:
+            found.append("TOWNHALL_PUBLIC_CACHE_SECONDS: between 0 and 86400")
+        if self.log_level not in LOG_LEVELS:
+            found.append(f"TOWNHALL_LOG_LEVEL: one of {', '.join(LOG_LEVELS)}")
+        return found
+
+    @property
+    def database_backend(self) -> str:
+        return make_url(self.database_url).get_backend_name()
+
+    def tenant_api_url(self, slug: str) -> str:
+        return f"{self.base_url}/t/{slug}"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        problems: list[str] = []
+
+        def integer(name: str, default: int) -> int:
+            raw = env.get(name)
+            if raw is None or raw == "":
+                return default
+            if not re.fullmatch(r"[0-9]{1,12}", raw.strip()):
+                problems.append(f"{name}: a whole number, got {raw!r}")
+                return default
+            return int(raw)
+
+        values: dict[str, object] = {
+            "database_url": env.get("TOWNHALL_DATABASE_URL", ""),
+            "migration_database_url": env.get("TOWNHALL_MIGRATION_DATABASE_URL", ""),
+            "redis_url": env.get("TOWNHALL_REDIS_URL") or None,
+            "base_url": env.get("TOWNHALL_BASE_URL", cls.base_url),
+            "max_body_bytes": integer("TOWNHALL_MAX_BODY_BYTES", cls.max_body_bytes),
+            "public_cache_seconds": integer("TOWNHALL_PUBLIC_CACHE_SECONDS", cls.public_cache_seconds),
+            "log_level": env.get("TOWNHALL_LOG_LEVEL", cls.log_level).upper(),
+        }
+        if env.get("TOWNHALL_INSTANCE_PATH"):
+            values["instance_path"] = Path(env["TOWNHALL_INSTANCE_PATH"]).resolve()
+        if env.get("TOWNHALL_HOME"):
+            values["home"] = Path(env["TOWNHALL_HOME"]).resolve()
+        try:
+            settings = cls(**values)  # type: ignore[arg-type]
+        except SettingsError as error:
+            problems.extend(error.problems)
+            raise SettingsError(problems) from None
+        if problems:
+            raise SettingsError(problems)
+        return settings

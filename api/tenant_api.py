@@ -1,0 +1,55 @@
+"""The tenant API blueprint: `/t/<tenant>/v1/...`. The tenant comes from the URL, nowhere else."""
+
+from typing import Any
+
+from flask import Blueprint, g
+from werkzeug.routing import BaseConverter
+
+from api.database import session
+from tenants.queries import tenant_by_slug
+from tenants.schemas import SLUG_PATTERN
+from townhall.errors import Forbidden, NotFound
+from townhall.tenancy import enter_tenant, leave_tenant
+
+
+class SlugConverter(BaseConverter):
+    """Only well-formed slugs reach the database; anything else is an unknown route (404)."""
+
+    regex = SLUG_PATTERN
+
+
+class TenantNotFound(NotFound):
+    code = "tenant_not_found"
+
+
+class TenantSuspended(Forbidden):
+    code = "tenant_suspended"
+
+
+tenant_api = Blueprint("tenant_api", __name__, url_prefix="/t/<slug:tenant>/v1")
+
+
+@tenant_api.url_value_preprocessor
+def _resolve_tenant(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    slug = (values or {}).pop("tenant", None)
+    if slug is None:
+        return
+    tenant = tenant_by_slug(session(), slug)
+    if tenant is None:
+        raise TenantNotFound(f"No municipality '{slug}' on this platform.")
+    if not tenant.is_active:
+        raise TenantSuspended(f"The municipality '{slug}' is suspended on this platform.")
+    g.tenant = tenant
+    g.tenant_token = enter_tenant(session(), tenant.id)
+
+
+@tenant_api.url_defaults
+def _current_tenant(_endpoint: str, values: dict[str, Any]) -> None:
+    if "tenant" not in values and g.get("tenant") is not None:
+        values["tenant"] = g.tenant.slug
+
+
+def leave_request_tenant(_error: BaseException | None = None) -> None:
+    token = g.pop("tenant_token", None)
+    if token is not None:
+        leave_tenant(token)

@@ -1,0 +1,1 @@
+"""Townhall kernel: database, tenancy and domain building blocks shared by every service."""

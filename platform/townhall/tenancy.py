@@ -1,0 +1,133 @@
+"""Tenant context and the two isolation layers the kernel owns.
+
+1. The ORM guard: every ORM query on tenant-owned rows gets the tenant criterion; new rows are
+   stamped with the tenant and a foreign tenant is refused at flush. Without a tenant in context,
+   querying tenant-owned rows raises instead of returning everyone's rows.
+2. PostgreSQL row-level security: the tenant is put into the transaction with
+   `set_config('app.tenant_id', …, true)`; the policies (see migrations) compare against it, so even
+   raw SQL sees one tenant, and no tenant means zero rows. The setting ends with the transaction, so a
+   pooled connection never carries a tenant over.
+
+The caller (the API's tenant resolution, a CLI command, a worker) decides which tenant is current.
+"""
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from sqlalchemy import Connection, event, inspect, text
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, sessionmaker, with_loader_criteria
+
+from townhall.db import TenantOwned
+
+ALL_TENANTS = "all_tenants"
+"""Execution option / session.info key: an explicit, reviewed opt-out for platform-wide work."""
+
+_current_tenant: ContextVar[uuid.UUID | None] = ContextVar("townhall_tenant", default=None)
+
+
+class TenantContextMissing(RuntimeError):
+    """Tenant-owned data was touched with no tenant in context."""
+
+
+class CrossTenantWrite(RuntimeError):
+    """A row of one tenant was written while another tenant is in context."""
+
+
+def current_tenant_id() -> uuid.UUID | None:
+    return _current_tenant.get()
+
+
+@contextmanager
+def tenant_scope(session: Session, tenant_id: uuid.UUID | None) -> Iterator[None]:
+    """Make `tenant_id` current for this block and for the session's open transaction, if any."""
+    token = _current_tenant.set(tenant_id)
+    try:
+        if session.in_transaction():
+            _bind_connection(session.connection(), tenant_id)
+        yield
+    finally:
+        _current_tenant.reset(token)
+        if session.in_transaction():
+            _bind_connection(session.connection(), _current_tenant.get())
+
+
+def enter_tenant(session: Session, tenant_id: uuid.UUID) -> object:
+    """Make `tenant_id` current until `leave_tenant(token)`; for request scopes that span hooks."""
+    token = _current_tenant.set(tenant_id)
+    if session.in_transaction():
+        _bind_connection(session.connection(), tenant_id)
+    return token
+
+
+def leave_tenant(token: object) -> None:
+    _current_tenant.reset(token)  # type: ignore[arg-type]
+
+
+def _bind_connection(connection: Connection, tenant_id: uuid.UUID | None) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text("SELECT set_config('app.tenant_id', :tenant, true)"),
+            {"tenant": str(tenant_id) if tenant_id else ""},
+        )
+
+
+def _after_begin(session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
+    tenant_id = _current_tenant.get()
+    if tenant_id is not None:
+        _bind_connection(connection, tenant_id)
+
+
+def _touches_tenant_owned(state: ORMExecuteState) -> bool:
+    return any(issubclass(mapper.class_, TenantOwned) for mapper in state.all_mappers)
+
+
+def _add_tenant_criteria(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    # Loader criteria propagate to lazy and column loads by themselves.
+    if state.is_column_load or state.is_relationship_load:
+        return
+    if state.execution_options.get(ALL_TENANTS) or state.session.info.get(ALL_TENANTS):
+        return
+    if not _touches_tenant_owned(state):
+        return
+    tenant_id = _current_tenant.get()
+    if tenant_id is None:
+        raise TenantContextMissing("tenant-owned rows queried with no tenant in context")
+    state.statement = state.statement.options(
+        with_loader_criteria(TenantOwned, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
+    )
+
+
+def _stamp_and_check(session: Session, _context: Any, _instances: Any) -> None:
+    tenant_id = _current_tenant.get()
+    platform_wide = bool(session.info.get(ALL_TENANTS))
+    for obj in session.new:
+        if not isinstance(obj, TenantOwned):
+            continue
+        if obj.tenant_id is None:
+            if tenant_id is None:
+                raise TenantContextMissing(f"new {type(obj).__name__} with no tenant in context")
+            obj.tenant_id = tenant_id
+        elif tenant_id is not None and obj.tenant_id != tenant_id:
+            raise CrossTenantWrite(f"{type(obj).__name__} of another tenant")
+        elif tenant_id is None and not platform_wide:
+            raise TenantContextMissing(f"new {type(obj).__name__} with no tenant in context")
+    for obj in list(session.dirty) + list(session.deleted):
+        if not isinstance(obj, TenantOwned):
+            continue
+        history = inspect(obj).attrs.tenant_id.history
+        if history.has_changes():
+            raise CrossTenantWrite(f"tenant_id of {type(obj).__name__} cannot change")
+        if tenant_id is not None and obj.tenant_id != tenant_id:
+            raise CrossTenantWrite(f"{type(obj).__name__} of another tenant")
+
+
+def install_guard(sessions: sessionmaker[Session]) -> None:
+    """Attach the ORM guard and the row-level security binding to every session of this factory."""
+    event.listen(sessions, "after_begin", _after_begin)
+    event.listen(sessions, "do_orm_execute", _add_tenant_criteria)
+    event.listen(sessions, "before_flush", _stamp_and_check)

@@ -1,0 +1,42 @@
+"""Read-side lookups for tenants and their configuration."""
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tenants.models import ConfigChange, Tenant, TenantBranding
+from townhall.errors import NotFound
+
+
+def tenant_by_slug(session: Session, slug: str) -> Tenant | None:
+    return session.scalars(select(Tenant).where(Tenant.slug == slug)).one_or_none()
+
+
+def require_tenant(session: Session, slug: str) -> Tenant:
+    tenant = tenant_by_slug(session, slug)
+    if tenant is None:
+        raise NotFound(f"No municipality '{slug}' on this platform.")
+    return tenant
+
+
+def all_tenants(session: Session) -> Sequence[Tenant]:
+    return session.scalars(select(Tenant).order_by(Tenant.slug)).all()
+
+
+def branding_of(session: Session, tenant_id: uuid.UUID) -> TenantBranding:
+    # Scoped explicitly by tenant (first layer); the ORM guard and RLS add theirs.
+    branding = session.get(TenantBranding, tenant_id)
+    if branding is None:
+        raise NotFound("This municipality has no branding yet.")
+    return branding
+
+
+def config_history(session: Session, tenant_id: uuid.UUID, limit: int = 50) -> Sequence[ConfigChange]:
+    return session.scalars(
+        select(ConfigChange)
+        .where(ConfigChange.tenant_id == tenant_id)
+        .order_by(ConfigChange.at.desc(), ConfigChange.id.desc())
+        .limit(limit)
+    ).all()

@@ -1,0 +1,71 @@
+"""Validation of tenant data, shared by the CLI and the API (marshmallow; loads into plain dicts)."""
+
+import re
+import zoneinfo
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+from townhall.localisation import LANGUAGES
+
+SLUG_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+COLOUR = validate.Regexp(r"^#[0-9a-fA-F]{6}$", error="Must be a hex colour such as #1d4f91.")
+PHONE = validate.Regexp(r"^\+?[0-9][0-9 ./()-]{5,30}$", error="Must be a phone number.")
+
+
+def localised_text(max_length: int = 200) -> fields.Dict:
+    return fields.Dict(
+        keys=fields.String(validate=validate.OneOf(LANGUAGES)),
+        values=fields.String(validate=validate.Length(min=1, max=max_length)),
+        validate=validate.Length(min=1),
+    )
+
+
+def https_url() -> fields.Url:
+    return fields.Url(schemes={"https"}, validate=validate.Length(max=2048), allow_none=True)
+
+
+class TenantInput(Schema):
+    slug = fields.String(required=True, validate=validate.Regexp(f"^{SLUG_PATTERN}$",
+                         error="Lower-case letters, digits and hyphens, 1 to 63 characters."))
+    nis_code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{5}$",
+                             error="Must be a 5-digit NIS code."))
+    names = localised_text()
+    default_language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
+    languages = fields.List(fields.String(validate=validate.OneOf(LANGUAGES)),
+                            required=True, validate=validate.Length(min=1, max=len(LANGUAGES)))
+    time_zone = fields.String(load_default="Europe/Brussels")
+
+    @validates("time_zone")
+    def _known_time_zone(self, value: str, **_: Any) -> None:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+            raise ValidationError("Unknown time zone.") from error
+
+    @validates("languages")
+    def _distinct_languages(self, value: list[str], **_: Any) -> None:
+        if len(set(value)) != len(value):
+            raise ValidationError("Each language once.")
+
+    @validates_schema
+    def _default_is_offered(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("default_language") not in data.get("languages", []):
+            raise ValidationError("Must be one of the offered languages.", "default_language")
+        if data.get("names") and data.get("default_language") not in data["names"]:
+            raise ValidationError("Needs a name in the default language.", "names")
+
+
+class BrandingInput(Schema):
+    display_name = localised_text()
+    logo_url = https_url()
+    primary_colour = fields.String(validate=COLOUR)
+    accent_colour = fields.String(validate=COLOUR)
+    contact_email = fields.Email(allow_none=True, validate=validate.Length(max=320))
+    phone = fields.String(allow_none=True, validate=PHONE)
+    website = https_url()
+    privacy_url = https_url()
+
+
+def normalise_colour(value: str) -> str:
+    return value.lower() if re.fullmatch(r"#[0-9a-fA-F]{6}", value) else value

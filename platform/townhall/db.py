@@ -107,6 +107,8 @@ def make_engine(url: str, **overrides: Any) -> Engine:
             "connect_args": {"connect_timeout": 2, "prepare_threshold": None},
         }
     options.update(overrides)
+    if "poolclass" in options:  # a pool without a queue takes no queue settings
+        options.pop("pool_timeout", None)
     engine = create_engine(url, **options)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

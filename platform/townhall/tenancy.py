@@ -23,7 +23,9 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, session
 from townhall.db import TenantOwned
 
 ALL_TENANTS = "all_tenants"
-"""Execution option / session.info key: an explicit, reviewed opt-out for platform-wide work."""
+"""Execution option / session.info key: an explicit, reviewed opt-out of the ORM guard for
+platform-wide work. Row-level security still applies on PostgreSQL: such work sets each tenant in
+turn (a job carries its tenant), it never sees every tenant at once."""
 
 _current_tenant: ContextVar[uuid.UUID | None] = ContextVar("townhall_tenant", default=None)
 
@@ -50,7 +52,7 @@ def tenant_scope(session: Session, tenant_id: uuid.UUID | None) -> Iterator[None
         yield
     finally:
         _current_tenant.reset(token)
-        if session.in_transaction():
+        if session.in_transaction() and not _aborted(session.connection()):
             _bind_connection(session.connection(), _current_tenant.get())
 
 
@@ -72,6 +74,16 @@ def _bind_connection(connection: Connection, tenant_id: uuid.UUID | None) -> Non
             text("SELECT set_config('app.tenant_id', :tenant, true)"),
             {"tenant": str(tenant_id) if tenant_id else ""},
         )
+
+
+def _aborted(connection: Connection) -> bool:
+    """A failed PostgreSQL transaction accepts no statement; it ends in a rollback anyway."""
+    if connection.dialect.name != "postgresql":
+        return False
+    from psycopg.pq import TransactionStatus  # noqa: PLC0415  (only on PostgreSQL)
+
+    status: TransactionStatus = connection.connection.driver_connection.info.transaction_status  # type: ignore[union-attr]
+    return status == TransactionStatus.INERROR
 
 
 def _after_begin(session: Session, _transaction: SessionTransaction, connection: Connection) -> None:

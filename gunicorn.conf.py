@@ -1,0 +1,21 @@
+"""gunicorn settings, read from the environment (TOWNHALL_* / GUNICORN_*), tested in tests/test_packaging.py."""
+
+import os
+
+wsgi_app = "api.wsgi:app"
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+# Sync workers: on two cores more workers or threads add latency, not throughput (see docs/benchmarks.md).
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+worker_class = "sync"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
+# The app writes its own JSON access log line per request (without query strings); gunicorn's
+# access log would repeat it with the raw URL, which may carry personal data.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# No control socket in $HOME: parallel servers (tests, benchmarks) must not clash.
+control_socket_disable = True

@@ -1,0 +1,153 @@
+"""Fixtures: one migrated database per run (SQLite, or PostgreSQL with `--backend postgresql`),
+each test inside a transaction that is rolled back, and a client that checks every response
+against openapi.yaml."""
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import postgres
+import pytest
+from contract import validate_response
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, Engine
+from werkzeug.test import TestResponse
+
+from api.app import create_app
+from api.database import database, upgrade
+from api.settings import Settings
+from tenants.models import Tenant
+from tenants.operations import create_tenant
+from townhall.db import Database
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--backend", choices=("sqlite", "postgresql"), default="sqlite",
+                     help="database backend to run the suite on")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--backend") == "postgresql":
+        return
+    selected = [item for item in items if item.get_closest_marker("postgresql") is None]
+    deselected = [item for item in items if item.get_closest_marker("postgresql") is not None]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"townhall backend: {config.getoption('--backend')}"
+
+
+@pytest.fixture(scope="session")
+def backend(pytestconfig: pytest.Config) -> str:
+    chosen: str = pytestconfig.getoption("--backend")
+    return chosen
+
+
+@pytest.fixture(scope="session")
+def settings(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Settings of a migrated database that lives as long as the run."""
+    instance = tmp_path_factory.mktemp("instance")
+    if backend == "sqlite":
+        sqlite_settings = Settings(instance_path=instance, base_url="https://townhall.test")
+        upgrade(sqlite_settings)
+        yield sqlite_settings
+        return
+    if not postgres.reachable():
+        pytest.exit(f"PostgreSQL is not reachable at {postgres.ADMIN_URL}", returncode=3)
+    name, owner_url, app_url = postgres.create_database()
+    try:
+        postgres_settings = Settings(
+            instance_path=instance,
+            base_url="https://townhall.test",
+            database_url=app_url.render_as_string(hide_password=False),
+            migration_database_url=owner_url.render_as_string(hide_password=False),
+        )
+        upgrade(postgres_settings)
+        yield postgres_settings
+    finally:
+        postgres.drop_database(name)
+
+
+def _sqlite_savepoints(engine: Engine) -> None:
+    # pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy emit BEGIN itself.
+    @event.listens_for(engine, "connect")
+    def _no_pysqlite_transactions(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+class ContractClient(FlaskClient):
+    """A test client that validates every response against openapi.yaml."""
+
+    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
+        response = super().open(*args, **kwargs)
+        request = response.request
+        validate_response(request.method, request.path, response)
+        return response
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Iterator[Flask]:
+    application = create_app(settings)
+    application.config["TESTING"] = True
+    application.test_client_class = ContractClient
+    db: Database = application.extensions["townhall.database"]
+    if db.backend == "sqlite":
+        _sqlite_savepoints(db.engine)
+    yield application
+    db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _rolled_back(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test runs in one outer transaction that is rolled back; the app's commits are savepoints."""
+    if request.node.get_closest_marker("committed") or "app" not in request.fixturenames:
+        yield
+        return
+    application: Flask = request.getfixturevalue("app")
+    db: Database = application.extensions["townhall.database"]
+    with db.engine.connect() as connection:
+        outer = connection.begin()
+        with mock.patch.dict(db.sessions.kw, {"bind": connection, "join_transaction_mode": "create_savepoint"}):
+            yield
+        outer.rollback()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+TENANT_DEFAULTS: dict[str, Any] = {"default_language": "nl", "languages": ["nl", "fr"]}
+
+
+@pytest.fixture
+def make_tenant(app: Flask) -> Callable[..., Tenant]:
+    """Create a committed tenant: make_tenant("gent", "44021", languages=[...], ...)."""
+
+    def make(slug: str, nis_code: str, **overrides: Any) -> Tenant:
+        data = TENANT_DEFAULTS | {"slug": slug, "nis_code": nis_code,
+                                  "names": {"nl": slug.title(), "fr": slug.title() + " (fr)"}} | overrides
+        with app.app_context():
+            with database().unit_of_work() as session:
+                tenant = create_tenant(session, data, "test")
+        return tenant
+
+    return make
+
+
+def json_lines(text_block: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text_block.splitlines() if line.startswith("{")]
+
+
+ROOT = Path(__file__).resolve().parents[1]

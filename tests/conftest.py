@@ -124,6 +124,20 @@ def _rolled_back(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture
+def make_app() -> Iterator[Callable[[Settings], Flask]]:
+    """Apps with settings of their own (their connections are closed after the test)."""
+    made: list[Flask] = []
+
+    def make(custom: Settings) -> Flask:
+        made.append(create_app(custom))
+        return made[-1]
+
+    yield make
+    for application in made:
+        application.extensions["townhall.database"].engine.dispose()
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

@@ -1,0 +1,439 @@
+"""Benchmark harness (`make bench`): Townhall endpoints against a bare baseline app, in one run.
+
+Absolute numbers vary ±20-40 % between runs and machines, so every endpoint is reported as a ratio
+to the baseline measured in the same run, with the same gunicorn settings (2 sync workers) and wrk
+settings; server and load generator share the machine's cores. Writes docs/benchmarks.md.
+Exit code 0 when the measurements ran (a missed goal is a finding, not a failure), 1 otherwise.
+Benchmarks never gate tests.
+"""
+
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from types import FrameType
+
+import psycopg
+from psycopg import sql
+from sqlalchemy.engine import URL, make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.prefix) / "bin"  # the virtualenv running this script: gunicorn, townhall
+REPORT = ROOT / "docs" / "benchmarks.md"
+ADMIN_URL = os.environ.get("TOWNHALL_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/postgres")
+APP_ROLE = "townhall_bench_app"
+OWNER_ROLE = "townhall_bench_owner"
+WRK_ARGS = ["-t2", "-c32", "-d10s", "--latency"]
+WARM_UP_ARGS = ["-t2", "-c32", "-d3s"]
+RUNS = 3
+BASELINE_ROWS = 1000
+GOAL_RATIO = 0.75
+TOTAL_SECONDS = 290  # the whole run must end within 5 minutes, cleanup included
+START_SECONDS = 20
+
+
+class BenchError(Exception):
+    """Something failed to run: the measurements are incomplete."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    label: str
+    path: str
+    method: str = "GET"  # POST sends bench/post.lua's body
+
+
+@dataclass(frozen=True)
+class WrkRun:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    bad_status: int  # non-2xx/3xx responses
+    socket_errors: int  # connect, read, write and timeout errors
+
+
+@dataclass(frozen=True)
+class Result:
+    endpoint: Endpoint
+    runs: list[WrkRun]
+
+    @property
+    def rps(self) -> float:
+        return statistics.median(run.rps for run in self.runs)
+
+    @property
+    def p50_ms(self) -> float:
+        return statistics.median(run.p50_ms for run in self.runs)
+
+    @property
+    def p99_ms(self) -> float:
+        return statistics.median(run.p99_ms for run in self.runs)
+
+    @property
+    def errors(self) -> int:
+        return sum(run.bad_status + run.socket_errors for run in self.runs)
+
+
+BASELINE_GET = Endpoint("baseline GET `/rows/1` (Core SELECT by PK)", "/rows/1")
+BASELINE_POST = Endpoint("baseline POST `/rows` (INSERT + COMMIT)", "/rows", "POST")
+BRANDING = Endpoint("Townhall GET `/t/aalst/v1/branding` (public)", "/t/aalst/v1/branding")
+LIVEZ = Endpoint("Townhall GET `/livez` (no database)", "/livez")
+
+
+def run(command: list[str], timeout: float, env: dict[str, str] | None = None) -> str:
+    """Run a command to completion; its output goes into the error if it fails."""
+    try:
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as error:
+        raise BenchError(f"{' '.join(command)}: no result within {timeout:.0f} s") from error
+    if done.returncode != 0:
+        raise BenchError(f"{' '.join(command)} exited {done.returncode}:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+# --- wrk --------------------------------------------------------------------------------------------
+
+def ensure_wrk() -> str:
+    if found := shutil.which("wrk"):
+        return found
+    print("wrk is missing; installing it with apt-get", flush=True)
+    apt_env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "wrk"]
+    # The package lists may be missing or stale on a fresh machine: update only when the install fails.
+    if subprocess.run(install, env=apt_env, timeout=180).returncode != 0:
+        subprocess.run(["apt-get", "update"], env=apt_env, timeout=180)
+        subprocess.run(install, env=apt_env, timeout=180)
+    if found := shutil.which("wrk"):
+        return found
+    raise BenchError("wrk is not installed and apt-get could not install it: run `apt-get install wrk` as root")
+
+
+_UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+
+
+def _number(pattern: str, output: str) -> str:
+    match = re.search(pattern, output, re.MULTILINE)
+    if match is None:
+        raise BenchError(f"unexpected wrk output (no match for {pattern!r}):\n{output}")
+    return match.group(1)
+
+
+def _latency_ms(percentile: str, output: str) -> float:
+    match = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s|m|h)\s*$", output, re.MULTILINE)
+    if match is None:
+        raise BenchError(f"unexpected wrk output (no {percentile}% latency):\n{output}")
+    return float(match.group(1)) * _UNIT_MS[match.group(2)]
+
+
+def parse_wrk(output: str) -> WrkRun:
+    # Both lines are absent when there were none.
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    return WrkRun(
+        rps=float(_number(r"^Requests/sec:\s+([\d.]+)", output)),
+        p50_ms=_latency_ms("50", output),
+        p99_ms=_latency_ms("99", output),
+        requests=int(_number(r"(\d+) requests in", output)),
+        bad_status=int(bad.group(1)) if bad else 0,
+        socket_errors=sum(int(n) for n in sockets.groups()) if sockets else 0,
+    )
+
+
+def wrk(wrk_path: str, base_url: str, endpoint: Endpoint, args: list[str]) -> str:
+    script = ["-s", str(ROOT / "bench" / "post.lua")] if endpoint.method == "POST" else []
+    return run([wrk_path, *args, *script, base_url + endpoint.path], timeout=30)
+
+
+def measure(wrk_path: str, base_url: str, endpoint: Endpoint) -> Result:
+    probe(base_url, endpoint)
+    print(f"  {endpoint.label}: warm-up, then {RUNS} runs", flush=True)
+    wrk(wrk_path, base_url, endpoint, WARM_UP_ARGS)  # fills connection pools, lazy imports and caches
+    runs = [parse_wrk(wrk(wrk_path, base_url, endpoint, WRK_ARGS)) for _ in range(RUNS)]
+    for number, one in enumerate(runs, 1):
+        errors = f", {one.bad_status} non-2xx/3xx, {one.socket_errors} socket errors" if (
+            one.bad_status or one.socket_errors) else ""
+        print(f"    run {number}: {one.rps:.0f} req/s, p50 {one.p50_ms:.1f} ms, p99 {one.p99_ms:.1f} ms{errors}",
+              flush=True)
+    return Result(endpoint, runs)
+
+
+def probe(base_url: str, endpoint: Endpoint) -> None:
+    """One request before the load: a 404 or 500 at full speed would look like a great result."""
+    data = b'{"name": "probe"}' if endpoint.method == "POST" else None
+    request = urllib.request.Request(base_url + endpoint.path, data=data, method=endpoint.method,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    except OSError as error:
+        raise BenchError(f"{endpoint.method} {endpoint.path}: {error}") from error
+    if not 200 <= status < 400:
+        raise BenchError(f"{endpoint.method} {endpoint.path} answered {status} before the load")
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------------
+
+def conninfo(url: URL) -> str:
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def sqlalchemy_url(url: URL) -> str:
+    return url.render_as_string(hide_password=False)
+
+
+def create_database(admin: URL) -> tuple[str, URL, URL]:
+    """A fresh database owned by the owner role; returns its name, the owner URL and the app URL."""
+    name = f"townhall_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(conninfo(admin), autocommit=True, connect_timeout=5) as connection:
+        roles = [(APP_ROLE, "LOGIN NOSUPERUSER NOBYPASSRLS"), (OWNER_ROLE, "LOGIN NOSUPERUSER")]
+        for role, options in roles:
+            if connection.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is None:
+                connection.execute(sql.SQL("CREATE ROLE {} " + options).format(sql.Identifier(role)))
+        connection.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
+            sql.Identifier(name), sql.Identifier(OWNER_ROLE)))
+    base = admin.set(database=name, password=None)
+    return name, base.set(username=OWNER_ROLE), base.set(username=APP_ROLE)
+
+
+def drop_database(admin: URL, name: str) -> None:
+    with psycopg.connect(conninfo(admin), autocommit=True, connect_timeout=5) as connection:
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def seed_baseline(owner: URL) -> None:
+    with psycopg.connect(conninfo(owner), connect_timeout=5) as connection:  # commits on exit
+        connection.execute("CREATE TABLE bench_rows (id serial PRIMARY KEY, name text, "
+                           "created_at timestamptz DEFAULT now())")
+        connection.execute("INSERT INTO bench_rows (name) SELECT 'row ' || n FROM generate_series(1, %s) AS n",
+                           (BASELINE_ROWS,))
+        connection.execute("ANALYZE bench_rows")
+
+
+def server_version(admin: URL) -> str:
+    with psycopg.connect(conninfo(admin), connect_timeout=5) as connection:
+        row = connection.execute("SHOW server_version").fetchone()
+    return str(row[0]) if row else "unknown"
+
+
+# --- servers ----------------------------------------------------------------------------------------
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without settings that would change what is measured."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(("TOWNHALL_", "GUNICORN_", "BENCH_"))}
+    return kept | extra
+
+
+def free_port() -> int:
+    with socket.socket() as probe_socket:
+        probe_socket.bind(("127.0.0.1", 0))
+        port: int = probe_socket.getsockname()[1]
+        return port
+
+
+def _log_tail(log: Path) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-20:])
+
+
+@contextmanager
+def serve(name: str, command: list[str], env: dict[str, str], base_url: str, ready_path: str,
+          log: Path) -> Iterator[None]:
+    """Run a gunicorn server until the block ends; it must answer within START_SECONDS."""
+    with log.open("wb") as output:
+        # A session of its own: if SIGTERM is not enough, the master and its workers go together.
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while True:
+            if server.poll() is not None:
+                raise BenchError(f"{name} exited {server.returncode} at start:\n{_log_tail(log)}")
+            try:
+                with urllib.request.urlopen(base_url + ready_path, timeout=2):
+                    break
+            except urllib.error.HTTPError:
+                break  # it answers; probe() checks the status of each endpoint
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise BenchError(f"{name} did not answer within {START_SECONDS} s:\n{_log_tail(log)}") from None
+                time.sleep(0.2)
+        yield
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=5)
+
+
+def gunicorn_baseline(port: int) -> list[str]:
+    return [str(BIN / "gunicorn"), "--no-control-socket", "-w", "2", "-k", "sync",
+            "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT / "bench"), "baseline:app"]
+
+
+# --- report -----------------------------------------------------------------------------------------
+
+def cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def machine(wrk_version: str, postgres: str) -> list[str]:
+    return [
+        f"CPUs (nproc): {len(os.sched_getaffinity(0))}, {cpu_model()}",
+        f"Python {platform.python_version()}, PostgreSQL {postgres}, {wrk_version}",
+        f"gunicorn {version('gunicorn')}, Flask {version('flask')}, SQLAlchemy {version('sqlalchemy')}, "
+        f"psycopg {version('psycopg')}",
+    ]
+
+
+def table(results: list[Result]) -> str:
+    base = results[0]
+    lines = ["| Endpoint | req/s | p50 | p99 | req/s ÷ baseline GET | p99 ÷ baseline GET p99 | req/s per run | errors |",
+             "|---|---:|---:|---:|---:|---:|---|---:|"]
+    for result in results:
+        per_run = " / ".join(f"{run.rps:.0f}" for run in result.runs)
+        errors = f"**{result.errors}**" if result.errors else "0"
+        lines.append(f"| {result.endpoint.label} | {result.rps:.0f} | {result.p50_ms:.1f} ms | "
+                     f"{result.p99_ms:.1f} ms | {result.rps / base.rps:.2f} | {result.p99_ms / base.p99_ms:.2f} | "
+                     f"{per_run} | {errors} |")
+    return "\n".join(lines)
+
+
+def goal_line(baseline: Result, branding: Result) -> str:
+    ratio = branding.rps / baseline.rps
+    if branding.errors:
+        verdict = "**MISS** (the run had errors, the ratio is not valid)"
+    elif ratio >= GOAL_RATIO:
+        verdict = "**PASS**"
+    else:
+        verdict = f"**MISS** (by {GOAL_RATIO - ratio:.2f}; needs {GOAL_RATIO / ratio - 1:.0%} more req/s)"
+    return f"- Public branding GET ≥ {GOAL_RATIO:.2f}× baseline GET: measured {ratio:.2f}× → {verdict}"
+
+
+def report(results: list[Result], when: datetime, machine_lines: list[str]) -> str:
+    baseline, _, branding, _ = results
+    errors = [r.endpoint.label for r in results if r.errors]
+    error_note = (f"\n**Runs with errors** (non-2xx/3xx responses or socket errors): {'; '.join(errors)}.\n"
+                  if errors else "\nNo run had non-2xx/3xx responses or socket errors.\n")
+    return f"""# Benchmarks
+
+Generated by `bench/run.py` (`make bench`); overwritten on every run. Compare ratios, not absolute
+numbers: run-to-run variance is ±20-40 %. **Benchmarks never gate tests.**
+
+- Date: {when:%Y-%m-%d %H:%M} UTC
+- Machine: {machine_lines[0]}
+- Software: {machine_lines[1]}
+- Libraries: {machine_lines[2]}
+
+## Method
+
+- One run, same settings for every server: gunicorn with 2 sync workers on 127.0.0.1, a throw-away
+  PostgreSQL database on the same machine; the server, PostgreSQL and wrk share all the cores.
+- Per endpoint: one request that must succeed, a 3 s wrk warm-up, then `wrk {' '.join(WRK_ARGS)}`
+  {RUNS} times; the table shows the median req/s, p50 and p99 of the {RUNS} runs.
+- Baseline: `bench/baseline.py`, bare Flask + SQLAlchemy Core + psycopg 3 (default pool, no pre-ping),
+  `bench_rows` seeded with {BASELINE_ROWS} rows; POST via `bench/post.lua`.
+- Townhall: `gunicorn -c gunicorn.conf.py` as deployed (2 workers, max_requests recycling included),
+  as the app role without BYPASSRLS, after `townhall db upgrade` and `townhall demo seed`.
+  `TOWNHALL_LOG_LEVEL=WARNING`, so its one-JSON-line-per-request access log is off and does not
+  dominate the numbers; at the default INFO level expect lower throughput.
+- wrk's p99 suffers from coordinated omission: treat it as optimistic.
+
+## Results
+
+{table(results)}
+{error_note}
+## Goals
+
+{goal_line(baseline, branding)}
+"""
+
+
+# --- main -------------------------------------------------------------------------------------------
+
+def _time_up(_signum: int, _frame: FrameType | None) -> None:
+    raise BenchError(f"the benchmark took longer than {TOTAL_SECONDS} s")
+
+
+def measure_all(wrk_path: str, admin: URL, work: Path) -> list[Result]:
+    name, owner, app = create_database(admin)
+    print(f"database {name}", flush=True)
+    try:
+        seed_baseline(owner)
+        townhall_env = clean_env(
+            TOWNHALL_DATABASE_URL=sqlalchemy_url(app),
+            TOWNHALL_MIGRATION_DATABASE_URL=sqlalchemy_url(owner),
+            TOWNHALL_INSTANCE_PATH=str(work / "instance"),
+            TOWNHALL_LOG_LEVEL="WARNING",
+        )
+        run([str(BIN / "townhall"), "db", "upgrade"], timeout=60, env=townhall_env)
+        run([str(BIN / "townhall"), "demo", "seed"], timeout=60, env=townhall_env)
+
+        results: list[Result] = []
+        port = free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        print("baseline", flush=True)
+        with serve("baseline", gunicorn_baseline(port), clean_env(BENCH_DATABASE_URL=sqlalchemy_url(owner)),
+                   base_url, BASELINE_GET.path, work / "baseline.log"):
+            results += [measure(wrk_path, base_url, BASELINE_GET), measure(wrk_path, base_url, BASELINE_POST)]
+
+        port = free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        gunicorn_env = townhall_env | {"GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2"}
+        print("Townhall", flush=True)
+        with serve("Townhall", [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], gunicorn_env,
+                   base_url, LIVEZ.path, work / "townhall.log"):
+            results += [measure(wrk_path, base_url, BRANDING), measure(wrk_path, base_url, LIVEZ)]
+        return results
+    finally:
+        drop_database(admin, name)
+
+
+def main() -> int:
+    try:
+        wrk_path = ensure_wrk()
+        signal.signal(signal.SIGALRM, _time_up)
+        signal.alarm(TOTAL_SECONDS)
+        admin = make_url(ADMIN_URL)
+        when = datetime.now(UTC)
+        wrk_version = subprocess.run([wrk_path, "-v"], capture_output=True, text=True, timeout=5).stdout
+        machine_lines = machine(wrk_version.split("[")[0].strip() or "wrk", server_version(admin))
+        with tempfile.TemporaryDirectory(prefix="townhall-bench-") as work:
+            results = measure_all(wrk_path, admin, Path(work))
+        signal.alarm(0)
+    except (BenchError, psycopg.Error, OSError, subprocess.SubprocessError) as error:
+        print(f"benchmark failed: {error}", file=sys.stderr)
+        return 1
+    REPORT.write_text(report(results, when, machine_lines))
+    print()
+    print(table(results))
+    print()
+    print(goal_line(results[0], results[2]))
+    print(f"\nwritten to {REPORT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

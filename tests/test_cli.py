@@ -1,0 +1,91 @@
+"""The `townhall` command: tenants, demo seed and migrations, each command one commit."""
+
+import json
+from pathlib import Path
+
+from click.testing import Result
+from flask import Flask
+
+from api.cli import cli
+from api.database import database
+from tenants.queries import config_history, require_tenant
+from townhall.tenancy import tenant_scope
+
+
+def run(app: Flask, *args: str) -> Result:
+    return app.test_cli_runner().invoke(cli, list(args))
+
+
+def test_create_list_show_suspend_activate(app: Flask) -> None:
+    created = run(app, "tenants", "create", "--slug", "gent", "--nis-code", "44021", "--name", "nl=Gent",
+                  "--name", "fr=Gand", "--language", "nl", "--language", "fr", "--default-language", "nl")
+    assert created.exit_code == 0, created.output
+    listed = json.loads(run(app, "tenants", "list", "--json").output)
+    assert [(t["slug"], t["nis_code"], t["status"]) for t in listed] == [("gent", "44021", "active")]
+
+    assert "gent suspended" in run(app, "tenants", "suspend", "gent").output
+    assert "already suspended" in run(app, "tenants", "suspend", "gent").output
+    shown = json.loads(run(app, "tenants", "show", "gent").output)
+    assert shown["status"] == "suspended"
+    assert [h["subject"] for h in shown["history"]] == ["status", "tenant"]
+    assert shown["history"][0]["actor"].startswith("cli:")
+    assert "gent active" in run(app, "tenants", "activate", "gent").output
+
+
+def test_invalid_tenant_is_refused_with_the_fields_named(app: Flask) -> None:
+    result = run(app, "tenants", "create", "--slug", "Gent!", "--nis-code", "4402", "--name", "nl=Gent",
+                 "--language", "nl", "--default-language", "nl", "--time-zone", "Mars/Olympus")
+    assert result.exit_code == 1
+    for field in ("slug", "nis_code", "time_zone"):
+        assert field in result.output
+    assert json.loads(run(app, "tenants", "list", "--json").output) == []
+
+
+def test_duplicate_nis_code_is_refused(app: Flask) -> None:
+    args = ["tenants", "create", "--nis-code", "44021", "--name", "nl=Gent", "--language", "nl",
+            "--default-language", "nl"]
+    assert run(app, *args, "--slug", "gent").exit_code == 0
+    result = run(app, *args, "--slug", "gent-bis")
+    assert result.exit_code == 1 and "NIS code" in result.output
+
+
+def test_branding_changes_from_the_cli_are_validated_and_kept_in_history(app: Flask) -> None:
+    run(app, "tenants", "create", "--slug", "gent", "--nis-code", "44021", "--name", "nl=Gent",
+        "--language", "nl", "--default-language", "nl")
+    bad = run(app, "tenants", "branding", "gent", "--set", "primary_colour=red", "--set", "website=http://gent.be")
+    assert bad.exit_code == 1 and "primary_colour" in bad.output and "website" in bad.output
+    good = run(app, "tenants", "branding", "gent", "--set", "primary_colour=#0A0A0A",
+               "--set", "display_name.nl=Stad Gent")
+    assert good.exit_code == 0 and "display_name" in good.output
+    with app.app_context(), database().unit_of_work() as session:
+        tenant = require_tenant(session, "gent")
+        with tenant_scope(session, tenant.id):
+            latest = config_history(session, tenant.id)[0]
+    assert latest.changes["primary_colour"] == {"from": "#1d4f91", "to": "#0a0a0a"}
+    assert latest.changes["display_name"]["to"] == {"nl": "Stad Gent"}
+
+
+def test_unknown_tenant_is_a_clear_error(app: Flask) -> None:
+    result = run(app, "tenants", "show", "atlantis")
+    assert result.exit_code == 1 and "atlantis" in result.output
+
+
+def test_demo_seed_is_idempotent_and_describes_the_demo(app: Flask, tmp_path: Path) -> None:
+    target = tmp_path / "demo.json"
+    first = run(app, "demo", "seed", "--output", str(target))
+    assert first.exit_code == 0, first.output
+    described = json.loads(target.read_text())
+    slugs = {t["slug"]: t["nis_code"] for t in described["tenants"]}
+    assert {"aalst": "41002", "denderleeuw": "41011", "haaltert": "41024", "ninove": "41048"}.items() <= slugs.items()
+    assert described["base_url"] == "https://townhall.test"
+    before = json.loads(run(app, "tenants", "show", "aalst").output)
+
+    again = run(app, "demo", "seed", "--output", str(target))
+    assert again.exit_code == 0
+    assert json.loads(target.read_text()) == described
+    assert json.loads(run(app, "tenants", "show", "aalst").output) == before  # nothing changed
+
+
+def test_db_current_reports_the_head(app: Flask) -> None:
+    result = run(app, "db", "current")
+    assert result.exit_code == 0 and "applied: 0001; expected: 0001" in result.output

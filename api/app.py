@@ -9,7 +9,7 @@ from api.database import close_session, open_database, script_heads
 from api.errors import register_error_handlers
 from api.logging import configure_logging, install_request_logging
 from api.settings import Settings
-from api.tenant_api import SlugConverter, leave_request_tenant, tenant_api
+from api.tenant_api import SlugConverter, leave_request_tenant
 
 
 class Townhall(Flask):

@@ -49,7 +49,7 @@ def command_transaction() -> Iterator[Session]:
         raise click.ClickException(error.detail) from error
 
 
-cli = FlaskGroup(create_app=lambda: create_app(), help="Townhall: operate the platform.")
+cli = FlaskGroup(create_app=create_app, help="Townhall: operate the platform.")
 
 
 @cli.group()
@@ -94,7 +94,7 @@ def demo_seed(output: Path | None) -> None:
     """Create the demo municipalities (idempotent) and describe them in demo.json."""
     with command_transaction() as session:
         tenants = seed_demo(session)
-        description = {
+        description: dict[str, Any] = {
             "base_url": settings().base_url,
             "tenants": [
                 {"slug": t.slug, "nis_code": t.nis_code, "name": t.names[t.default_language],

@@ -5,10 +5,10 @@ import json
 from typing import Any
 
 from flask import Response, request
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema
 from werkzeug.exceptions import BadRequest, PreconditionFailed, PreconditionRequired, UnsupportedMediaType
 
-from townhall.errors import InvalidInput
+from townhall.validation import load
 
 
 def _with_detail(error: Exception, detail: str, code: str) -> Exception:
@@ -29,12 +29,7 @@ def json_body(schema: Schema, *, partial: bool = False) -> dict[str, Any]:
         raise _with_detail(BadRequest(), "The body is not valid JSON.", "malformed_json") from error
     if not isinstance(data, dict):
         raise _with_detail(BadRequest(), "The body must be a JSON object.", "malformed_json")
-    try:
-        loaded: dict[str, Any] = schema.load(data, partial=partial)
-    except ValidationError as error:
-        messages = error.normalized_messages()
-        raise InvalidInput({str(k): v if isinstance(v, list) else [json.dumps(v)] for k, v in messages.items()}) from error
-    return loaded
+    return load(schema, data, partial=partial)
 
 
 def strong_etag(payload: bytes) -> str:

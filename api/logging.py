@@ -31,7 +31,7 @@ class JsonFormatter(logging.Formatter):
 class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever sys.stderr is at the time (it may be replaced after start-up)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> object:
         return sys.stderr
 

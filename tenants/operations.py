@@ -3,32 +3,14 @@
 from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tenants.models import BRANDING_FIELDS, ConfigChange, Tenant, TenantBranding, TenantStatus
 from tenants.schemas import BrandingInput, TenantInput, normalise_colour
-from townhall.errors import Conflict, InvalidInput, StaleVersion
+from townhall.errors import Conflict, StaleVersion
 from townhall.tenancy import tenant_scope
-
-
-def _load(schema: TenantInput | BrandingInput, data: Mapping[str, Any], partial: bool = False) -> dict[str, Any]:
-    try:
-        loaded: dict[str, Any] = schema.load(data, partial=partial)
-    except ValidationError as error:
-        raise InvalidInput(_flatten(error.normalized_messages())) from error
-    return loaded
-
-
-def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    """marshmallow nests messages per field; problems list them as `field.sub: [messages]`."""
-    if isinstance(messages, list):
-        return {prefix or "_schema": [str(m) for m in messages]}
-    flat: dict[str, list[str]] = {}
-    for key, value in messages.items():
-        flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-    return flat
+from townhall.validation import load
 
 
 def _record(session: Session, tenant: Tenant, actor: str, subject: str, changes: dict[str, Any]) -> None:
@@ -36,7 +18,7 @@ def _record(session: Session, tenant: Tenant, actor: str, subject: str, changes:
 
 
 def create_tenant(session: Session, data: Mapping[str, Any], actor: str) -> Tenant:
-    values = _load(TenantInput(), data)
+    values = load(TenantInput(), data)
     values.setdefault("names", {values["default_language"]: values["slug"]})
     taken = session.scalars(
         select(Tenant).where((Tenant.slug == values["slug"]) | (Tenant.nis_code == values["nis_code"]))
@@ -65,7 +47,7 @@ def update_branding(
     """Apply the given fields; record what changed. Returns the changes (empty: nothing changed)."""
     if expected_version is not None and expected_version != branding.version:
         raise StaleVersion("The branding changed since you read it.")
-    values = _load(BrandingInput(), data, partial=True)
+    values = load(BrandingInput(), data, partial=True)
     for colour in ("primary_colour", "accent_colour"):
         if colour in values:
             values[colour] = normalise_colour(values[colour])

@@ -8,18 +8,18 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-import postgres
 import pytest
-from contract import validate_response
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from werkzeug.test import TestResponse
 
+import postgres
 from api.app import create_app
 from api.database import database, upgrade
 from api.settings import Settings
+from contract import validate_response
 from tenants.models import Tenant
 from tenants.operations import create_tenant
 from townhall.db import Database
@@ -152,10 +152,8 @@ def make_tenant(app: Flask) -> Callable[..., Tenant]:
     def make(slug: str, nis_code: str, **overrides: Any) -> Tenant:
         data = TENANT_DEFAULTS | {"slug": slug, "nis_code": nis_code,
                                   "names": {"nl": slug.title(), "fr": slug.title() + " (fr)"}} | overrides
-        with app.app_context():
-            with database().unit_of_work() as session:
-                tenant = create_tenant(session, data, "test")
-        return tenant
+        with app.app_context(), database().unit_of_work() as session:
+            return create_tenant(session, data, "test")  # committed when the block ends
 
     return make
 

@@ -23,9 +23,10 @@ def document() -> dict[str, Any]:
 
 
 @cache
-def _registry() -> Registry:
-    resource = Resource.from_contents(document(), default_specification=DRAFT202012)
-    return Registry().with_resource(DOCUMENT_URI, resource)
+def _registry() -> Registry[Any]:
+    resource: Resource[Any] = Resource.from_contents(document(), default_specification=DRAFT202012)
+    registry: Registry[Any] = Registry().with_resource(DOCUMENT_URI, resource)
+    return registry
 
 
 def _resolve(node: dict[str, Any]) -> dict[str, Any]:
@@ -99,7 +100,7 @@ def validate_response(method: str, path: str, response: TestResponse) -> None:
         return
     assert response.mimetype in content, (
         f"{method} {template} {response.status_code}: {response.mimetype} not in {list(content)}")
-    if response.mimetype.endswith("json"):
+    if (response.mimetype or "").endswith("json"):
         schema = _absolute_refs(content[response.mimetype]["schema"])
         body = json.loads(response.get_data())
         validator = Draft202012Validator(schema, registry=_registry())

@@ -2,11 +2,11 @@
 
 from collections.abc import Callable
 
-from contract import assert_problem
 from flask import Flask
 from flask.testing import FlaskClient
 
 from api.database import database
+from contract import assert_problem
 from tenants.models import Tenant, TenantStatus
 from tenants.operations import set_status, update_branding
 from tenants.queries import branding_of, config_history, require_tenant

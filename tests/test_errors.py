@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
-from contract import assert_problem
 from flask import Blueprint, Flask, Response, jsonify
 from flask.testing import FlaskClient
 from marshmallow import Schema, fields, validate
@@ -18,6 +17,7 @@ from api import blueprints
 from api.access import public
 from api.http import json_body, require_if_match
 from api.settings import Settings
+from contract import assert_problem
 
 
 class Person(Schema):

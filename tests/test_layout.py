@@ -5,8 +5,9 @@ import importlib
 import subprocess
 import sys
 
-from conftest import ROOT
 from setuptools import find_packages
+
+from conftest import ROOT
 
 
 def test_platform_is_a_source_root_not_a_package() -> None:

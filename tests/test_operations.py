@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, json_lines
-from contract import assert_problem
 from flask import Flask
 from flask.testing import FlaskClient
 
 from api.settings import Settings
+from conftest import ROOT, json_lines
+from contract import assert_problem
 from tenants.models import Tenant
 
 

@@ -105,13 +105,13 @@ def test_writing_a_row_for_another_tenant_is_refused_by_the_database(
     live_app: Flask, committed: tuple[Tenant, Tenant]
 ) -> None:
     aalst, ninove = committed
-    with live_app.app_context(), db(live_app).sessions() as session, tenant_scope(session, aalst.id):
-        with pytest.raises(DBAPIError, match="row-level security"):
-            session.execute(
-                text("INSERT INTO tenant_config_changes (tenant_id, id, at, actor, subject, changes) "
-                     "VALUES (:tenant, :id, now(), 'x', 'x', '{}')"),
-                {"tenant": ninove.id, "id": uuid.uuid4()},
-            )
+    with (live_app.app_context(), db(live_app).sessions() as session, tenant_scope(session, aalst.id),
+          pytest.raises(DBAPIError, match="row-level security")):
+        session.execute(
+            text("INSERT INTO tenant_config_changes (tenant_id, id, at, actor, subject, changes) "
+                 "VALUES (:tenant, :id, now(), 'x', 'x', '{}')"),
+            {"tenant": ninove.id, "id": uuid.uuid4()},
+        )
 
 
 def test_a_pooled_connection_carries_no_tenant_to_the_next_request(

@@ -69,7 +69,7 @@ class TenantOwned:
     """
 
     @declared_attr
-    def tenant_id(cls) -> Mapped[uuid.UUID]:
+    def tenant_id(cls) -> Mapped[uuid.UUID]:  # noqa: N805  (declared_attr receives the class)
         return mapped_column(
             ForeignKey("tenants.id", ondelete="RESTRICT"), primary_key=True, sort_order=-100
         )
@@ -78,7 +78,7 @@ class TenantOwned:
 def tenant_owned_tables() -> list[str]:
     """Names of every table whose rows belong to a tenant (the tables row-level security must cover)."""
     return sorted(
-        mapper.local_table.name  # type: ignore[union-attr]
+        mapper.tables[0].name
         for mapper in Base.registry.mappers
         if issubclass(mapper.class_, TenantOwned)
     )

@@ -1,0 +1,29 @@
+"""Loading input through a marshmallow schema, with failures as one flat field → messages map."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from marshmallow import Schema, ValidationError
+
+from townhall.errors import InvalidInput
+
+
+def flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow nests messages per field; problems list them as `field.sub: [messages]`."""
+    if isinstance(messages, list):
+        return {prefix or "_schema": [str(m) for m in messages]}
+    if not isinstance(messages, dict):
+        return {prefix or "_schema": [str(messages)]}
+    flat: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        flat.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat
+
+
+def load(schema: Schema, data: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    """The loaded data, or InvalidInput naming every failing field."""
+    try:
+        loaded: dict[str, Any] = schema.load(data, partial=partial)
+    except ValidationError as error:
+        raise InvalidInput(flatten(error.messages)) from error
+    return loaded

@@ -3,6 +3,7 @@ each test inside a transaction that is rolled back, and a client that checks eve
 against openapi.yaml."""
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,11 +31,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      help="database backend to run the suite on")
 
 
+REDIS_URL = os.environ.get("TOWNHALL_TEST_REDIS_URL")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--backend") == "postgresql":
-        return
-    selected = [item for item in items if item.get_closest_marker("postgresql") is None]
-    deselected = [item for item in items if item.get_closest_marker("postgresql") is not None]
+    """PostgreSQL-only tests run in the PostgreSQL run; Redis tests when TOWNHALL_TEST_REDIS_URL is set."""
+    unavailable = set()
+    if config.getoption("--backend") != "postgresql":
+        unavailable.add("postgresql")
+    if not REDIS_URL:
+        unavailable.add("redis")
+    deselected = [item for item in items if any(item.get_closest_marker(m) for m in unavailable)]
+    selected = [item for item in items if item not in deselected]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected

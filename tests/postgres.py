@@ -8,7 +8,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import URL, make_url
 
-ADMIN_URL = os.environ.get("TOWNHALL_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/postgres")
+ADMIN_URL = os.environ.get("TOWNHALL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 OWNER_ROLE = "townhall_test_owner"
 APP_ROLE = "townhall_test_app"
 
@@ -47,3 +47,8 @@ def create_database(prefix: str = "townhall_test") -> tuple[str, URL, URL]:
 def drop_database(name: str) -> None:
     with psycopg.connect(_admin_conninfo(), autocommit=True) as connection:
         connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+if __name__ == "__main__":
+    # `python tests/postgres.py`: exit 0 when the server answers (used by `make test`).
+    raise SystemExit(0 if reachable() else 1)

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api.settings import Settings
-from conftest import ROOT, json_lines
+from conftest import REDIS_URL, ROOT, json_lines
 from contract import assert_problem
 from tenants.models import Tenant
 
@@ -33,6 +33,12 @@ def test_readyz_is_503_when_migrations_are_missing(
 def test_readyz_checks_redis_when_configured(settings: Settings, make_app: Callable[[Settings], Flask]) -> None:
     down = make_app(replace(settings, redis_url="redis://127.0.0.1:9/0")).test_client()
     assert assert_problem(down.get("/readyz"), 503)["detail"] == "Redis is unreachable."
+
+
+@pytest.mark.redis
+def test_readyz_is_ready_with_a_live_redis(settings: Settings, make_app: Callable[[Settings], Flask]) -> None:
+    up = make_app(replace(settings, redis_url=REDIS_URL)).test_client()
+    assert up.get("/readyz").json == {"status": "ready"}
 
 
 def test_the_contract_is_served(client: FlaskClient) -> None:

@@ -59,13 +59,9 @@ def docs_page() -> Response:
     return Response(DOCS_PAGE, mimetype="text/html")
 
 
-@operations.get("/docs/assets/townhall-docs.js")
+@operations.get("/docs/assets/<any('swagger-ui.css', 'swagger-ui-bundle.js', 'townhall-docs.js'):asset>")
 @public
-def docs_script() -> Response:
-    return Response(DOCS_SCRIPT, mimetype="text/javascript")
-
-
-@operations.get("/docs/assets/<any('swagger-ui.css', 'swagger-ui-bundle.js'):name>")
-@public
-def docs_asset(name: str) -> Response:
-    return send_from_directory(SWAGGER_ASSETS, name, max_age=86_400)
+def docs_asset(asset: str) -> Response:
+    if asset == "townhall-docs.js":
+        return Response(DOCS_SCRIPT, mimetype="text/javascript")
+    return send_from_directory(SWAGGER_ASSETS, asset, max_age=86_400)

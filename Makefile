@@ -1,0 +1,59 @@
+# Townhall: `make run` serves the demo, `make test` runs the suite on SQLite and PostgreSQL.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+REQUIRE_POSTGRES ?= 0
+
+.PHONY: install run test lint bench clean
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/townhall db upgrade
+	$(BIN)/townhall demo seed
+	@echo
+	@echo "Townhall serves on http://$(HOST):$(PORT) (SQLite under instance/). Try:"
+	@echo "  curl -i http://$(HOST):$(PORT)/t/aalst/v1/branding"
+	@echo "  curl -H 'Accept-Language: fr' http://$(HOST):$(PORT)/t/ninove/v1/branding"
+	@echo "  open http://$(HOST):$(PORT)/docs   (the API contract)"
+	@echo "  $(BIN)/townhall tenants list       (instance/demo.json describes the demo)"
+	@echo
+	TOWNHALL_BASE_URL=$${TOWNHALL_BASE_URL:-http://$(HOST):$(PORT)} GUNICORN_BIND=$(HOST):$(PORT) \
+		$(BIN)/gunicorn -c gunicorn.conf.py
+
+# The suite always runs on SQLite; then on PostgreSQL when it answers (TOWNHALL_TEST_POSTGRES_URL,
+# default: the local server), in a database it creates and drops. REQUIRE_POSTGRES=1 (CI) fails
+# when PostgreSQL did not run.
+test: install
+	@set -euo pipefail; \
+	echo "== backend: sqlite"; \
+	$(BIN)/python -m pytest --backend sqlite; \
+	if $(BIN)/python tests/postgres.py; then \
+		echo "== backend: postgresql"; \
+		$(BIN)/python -m pytest --backend postgresql; \
+		echo "== backends run: sqlite, postgresql"; \
+	else \
+		echo "== backends run: sqlite only (PostgreSQL did not answer at $${TOWNHALL_TEST_POSTGRES_URL:-the local server})"; \
+		if [ "$(REQUIRE_POSTGRES)" = 1 ]; then echo "PostgreSQL run required but not possible" >&2; exit 1; fi; \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) instance build *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,71 @@
+"""openapi.yaml is the public promise: valid, complete, and every route declares who may call it."""
+
+import re
+
+import pytest
+from contract import document
+from flask import Blueprint, Flask, Response
+from openapi_spec_validator import validate
+
+from api import blueprints
+from api.access import PUBLIC, access_of, undeclared_endpoints
+from api.app import create_app
+from api.settings import Settings
+
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+
+
+def flask_operations(app: Flask) -> set[tuple[str, str]]:
+    operations = set()
+    for rule in app.url_map.iter_rules():
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        path = re.sub(r"<any\([^)]*\):([a-z_]+)>", r"{\1}", path)
+        for method in (rule.methods or set()) - IGNORED_METHODS:
+            operations.add((method.lower(), path))
+    return operations
+
+
+def contract_operations() -> set[tuple[str, str]]:
+    return {(method, path) for path, item in document()["paths"].items()
+            for method in item if method in {"get", "put", "post", "patch", "delete"}}
+
+
+def test_the_contract_is_a_valid_openapi_3_1_document() -> None:
+    assert document()["openapi"].startswith("3.1")
+    validate(document())
+
+
+def test_the_contract_describes_every_route_and_nothing_else(app: Flask) -> None:
+    assert flask_operations(app) == contract_operations()
+
+
+def test_every_operation_documents_its_errors_as_problems() -> None:
+    for path, item in document()["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            errors = [code for code in operation["responses"] if code.startswith(("4", "5"))]
+            assert errors, f"{method} {path} documents no error response"
+            assert "405" in operation["responses"], f"{method} {path}"
+
+
+def test_every_route_declares_who_may_call_it(app: Flask) -> None:
+    assert undeclared_endpoints(app) == []
+    # Until identity lands, every route of the contract is public, and says so in the contract too.
+    for path, item in document()["paths"].items():
+        for method, operation in item.items():
+            if method != "parameters":
+                assert operation.get("security") == [], f"{method} {path}"
+    assert {access_of(view) for view in app.view_functions.values()} == {PUBLIC}
+
+
+def test_a_route_without_a_declaration_stops_the_app(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    careless = Blueprint("careless", __name__)
+
+    @careless.get("/careless")
+    def forgot_to_declare() -> Response:
+        return Response("open by accident")
+
+    monkeypatch.setattr(blueprints, "ALL", (*blueprints.ALL, careless))
+    with pytest.raises(RuntimeError, match="careless.forgot_to_declare"):
+        create_app(settings)

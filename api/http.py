@@ -50,7 +50,8 @@ def cacheable_json(body: dict[str, Any], *, max_age: int, vary: str | None = Non
     """A public JSON response with a strong ETag; 304 when the client's copy is current."""
     payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
     etag = strong_etag(payload)
-    not_modified = etag.strip('"') in request.if_none_match or request.if_none_match.star_tag
+    # If-None-Match uses the weak comparison (RFC 9110 §13.1.2): W/"x" matches "x".
+    not_modified = request.if_none_match.contains_weak(etag.strip('"')) or request.if_none_match.star_tag
     response = Response(b"" if not_modified else payload, status=304 if not_modified else 200,
                         mimetype="application/json")
     response.headers["ETag"] = etag

@@ -138,6 +138,7 @@ def make_app() -> Iterator[Callable[[Settings], Flask]]:
 
     def make(custom: Settings) -> Flask:
         made.append(create_app(custom))
+        made[-1].test_client_class = ContractClient
         return made[-1]
 
     yield make

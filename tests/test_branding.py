@@ -61,6 +61,8 @@ def test_etag_gives_304_until_the_branding_changes(
 
     cached = client.get("/t/aalst/v1/branding", headers={"If-None-Match": etag})
     assert cached.status_code == 304 and cached.data == b"" and cached.headers["ETag"] == etag
+    weak = client.get("/t/aalst/v1/branding", headers={"If-None-Match": f'"other", W/{etag}'})
+    assert weak.status_code == 304  # If-None-Match compares weakly
 
     brand(app, "aalst", accent_colour="#123456")
     changed = client.get("/t/aalst/v1/branding", headers={"If-None-Match": etag})

@@ -10,8 +10,10 @@ worker_class = "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
-max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
+# Recycling workers is off by default: at a thousand requests per second a limit of a few thousand
+# restarts a worker every few seconds, and each boot costs CPU. Set it if a leak is ever suspected.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "0"))
 # The app writes its own JSON access log line per request (without query strings); gunicorn's
 # access log would repeat it with the raw URL, which may carry personal data.
 accesslog = None

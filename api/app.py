@@ -10,6 +10,7 @@ from api.errors import register_error_handlers
 from api.logging import configure_logging, install_request_logging
 from api.settings import Settings
 from api.tenant_api import SlugConverter, leave_request_tenant
+from tenants.registry import TenantCache
 
 
 class Townhall(Flask):
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["townhall.database"] = open_database(settings)
+    app.extensions["townhall.tenant_cache"] = TenantCache(settings.tenant_cache_seconds)
     app.url_map.converters["slug"] = SlugConverter
     app.url_map.strict_slashes = False
 

@@ -32,6 +32,7 @@ class Settings:
     home: Path = PROJECT_HOME
     max_body_bytes: int = 1_048_576
     public_cache_seconds: int = 300
+    tenant_cache_seconds: int = 5
     log_level: str = "INFO"
 
     def __post_init__(self) -> None:
@@ -65,6 +66,8 @@ class Settings:
             found.append("TOWNHALL_MAX_BODY_BYTES: between 1024 and 1073741824")
         if not 0 <= self.public_cache_seconds <= 86_400:
             found.append("TOWNHALL_PUBLIC_CACHE_SECONDS: between 0 and 86400")
+        if not 0 <= self.tenant_cache_seconds <= 3600:
+            found.append("TOWNHALL_TENANT_CACHE_SECONDS: between 0 and 3600")
         if self.log_level not in LOG_LEVELS:
             found.append(f"TOWNHALL_LOG_LEVEL: one of {', '.join(LOG_LEVELS)}")
         return found
@@ -97,6 +100,7 @@ class Settings:
             "base_url": env.get("TOWNHALL_BASE_URL", cls.base_url),
             "max_body_bytes": integer("TOWNHALL_MAX_BODY_BYTES", cls.max_body_bytes),
             "public_cache_seconds": integer("TOWNHALL_PUBLIC_CACHE_SECONDS", cls.public_cache_seconds),
+            "tenant_cache_seconds": integer("TOWNHALL_TENANT_CACHE_SECONDS", cls.tenant_cache_seconds),
             "log_level": env.get("TOWNHALL_LOG_LEVEL", cls.log_level).upper(),
         }
         if env.get("TOWNHALL_INSTANCE_PATH"):

@@ -2,11 +2,11 @@
 
 from typing import Any
 
-from flask import Blueprint, g
+from flask import Blueprint, current_app, g
 from werkzeug.routing import BaseConverter
 
 from api.database import session
-from tenants.queries import tenant_by_slug
+from tenants.registry import TenantCache
 from tenants.schemas import SLUG_PATTERN
 from townhall.errors import Forbidden, NotFound
 from townhall.tenancy import enter_tenant, leave_tenant
@@ -26,6 +26,11 @@ class TenantSuspended(Forbidden):
     code = "tenant_suspended"
 
 
+def tenant_cache() -> TenantCache:
+    cache: TenantCache = current_app.extensions["townhall.tenant_cache"]
+    return cache
+
+
 tenant_api = Blueprint("tenant_api", __name__, url_prefix="/t/<slug:tenant>/v1")
 
 
@@ -34,7 +39,7 @@ def _resolve_tenant(_endpoint: str | None, values: dict[str, Any] | None) -> Non
     slug = (values or {}).pop("tenant", None)
     if slug is None:
         return
-    tenant = tenant_by_slug(session(), slug)
+    tenant = tenant_cache().tenant(session(), slug)
     if tenant is None:
         raise TenantNotFound(f"No municipality '{slug}' on this platform.")
     if not tenant.is_active:

@@ -63,7 +63,7 @@ def settings(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     """Settings of a migrated database that lives as long as the run."""
     instance = tmp_path_factory.mktemp("instance")
     if backend == "sqlite":
-        sqlite_settings = Settings(instance_path=instance, base_url="https://townhall.test")
+        sqlite_settings = Settings(instance_path=instance, base_url="https://townhall.test", tenant_cache_seconds=0)
         upgrade(sqlite_settings)
         yield sqlite_settings
         return
@@ -74,6 +74,7 @@ def settings(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         postgres_settings = Settings(
             instance_path=instance,
             base_url="https://townhall.test",
+            tenant_cache_seconds=0,
             database_url=app_url.render_as_string(hide_password=False),
             migration_database_url=owner_url.render_as_string(hide_password=False),
         )

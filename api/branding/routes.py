@@ -8,8 +8,7 @@ from api.access import public
 from api.branding.schemas import BrandingOut
 from api.database import session
 from api.http import cacheable_json
-from api.tenant_api import tenant_api
-from tenants.queries import branding_of
+from api.tenant_api import tenant_api, tenant_cache
 from townhall.localisation import pick
 
 _schema = BrandingOut()
@@ -19,7 +18,7 @@ _schema = BrandingOut()
 @public
 def get_branding() -> Response:
     tenant = g.tenant
-    branding = branding_of(session(), tenant.id)
+    branding = tenant_cache().branding(session(), tenant.id)
     wanted = request.accept_languages.best_match(tenant.languages, default=tenant.default_language)
     preferred = [wanted, tenant.default_language]
     language, display_name = pick(branding.display_name, preferred)

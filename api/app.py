@@ -5,9 +5,13 @@ from typing import Any
 from flask import Flask, Response, g
 
 from api.access import check_declarations
+from api.clients.routes import ClientIdConverter
 from api.database import close_session, open_database, script_heads
 from api.errors import register_error_handlers
 from api.logging import configure_logging, install_request_logging
+from api.oauth.keyring import Keyring
+from api.oauth.protect import create_resource_protector
+from api.oauth.server import create_authorization_server
 from api.settings import Settings
 from api.tenant_api import SlugConverter, leave_request_tenant
 from tenants.registry import TenantCache
@@ -45,7 +49,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["townhall.database"] = open_database(settings)
     app.extensions["townhall.tenant_cache"] = TenantCache(settings.tenant_cache_seconds)
+    keyring = Keyring(settings.access_token_lifetime)
+    app.extensions["townhall.keyring"] = keyring
+    app.extensions["townhall.oauth"] = create_authorization_server(app, settings, keyring)
+    app.extensions["townhall.resource_protector"] = create_resource_protector(settings.base_url, keyring)
     app.url_map.converters["slug"] = SlugConverter
+    app.url_map.converters["client_id"] = ClientIdConverter
     app.url_map.strict_slashes = False
 
     install_request_logging(app)

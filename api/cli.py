@@ -228,3 +228,6 @@ def main() -> None:
     except SettingsError as error:
         click.echo(str(error), err=True)
         sys.exit(2)
+
+
+import api.identity_cli  # noqa: E402, F401  (registers the identity commands on `cli`)

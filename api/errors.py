@@ -53,12 +53,23 @@ def problem(
     return response
 
 
+def http_error(kind: type[HTTPException], detail: str, code: str,
+               headers: Iterable[tuple[str, str]] = ()) -> HTTPException:
+    """A werkzeug HTTP error that our handler turns into a problem with this detail, code and headers."""
+    error = kind()
+    error.townhall_detail = detail  # type: ignore[attr-defined]
+    error.townhall_code = code  # type: ignore[attr-defined]
+    error.townhall_headers = list(headers)  # type: ignore[attr-defined]
+    return error
+
+
 def _http_error(error: HTTPException) -> Response:
     if isinstance(error, InternalServerError) and error.original_exception is not None:
         return _unexpected(error.original_exception)
     status = error.code or 500
     detail = getattr(error, "townhall_detail", None) or error.description
-    return problem(status, detail, code=getattr(error, "townhall_code", None), headers=error.get_headers())
+    headers = [*error.get_headers(), *getattr(error, "townhall_headers", [])]
+    return problem(status, detail, code=getattr(error, "townhall_code", None), headers=headers)
 
 
 def _domain_error(error: TownhallError) -> Response:

@@ -1,35 +1,37 @@
 """Request and response helpers shared by every route: JSON bodies, ETags and preconditions."""
 
+import base64
 import hashlib
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Response, request
 from marshmallow import Schema
 from werkzeug.exceptions import BadRequest, PreconditionFailed, PreconditionRequired, UnsupportedMediaType
 
+from api.errors import http_error
 from townhall.validation import load
-
-
-def _with_detail(error: Exception, detail: str, code: str) -> Exception:
-    error.townhall_detail = detail  # type: ignore[attr-defined]
-    error.townhall_code = code  # type: ignore[attr-defined]
-    return error
 
 
 def json_body(schema: Schema, *, partial: bool = False) -> dict[str, Any]:
     """The request's JSON object, loaded by `schema` (415, 400 and 422 problems otherwise)."""
+    return load(schema, json_object(), partial=partial)
+
+
+def json_object() -> dict[str, Any]:
+    """The request's body as a JSON object (415 and 400 problems otherwise), not yet validated."""
     mimetype = request.mimetype
     if mimetype != "application/json" and not mimetype.endswith("+json"):
-        raise _with_detail(UnsupportedMediaType(), "Send the body as application/json.", "unsupported_media_type")
+        raise http_error(UnsupportedMediaType, "Send the body as application/json.", "unsupported_media_type")
     raw = request.get_data(cache=True)  # over the size limit: 413 from werkzeug
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
-        raise _with_detail(BadRequest(), "The body is not valid JSON.", "malformed_json") from error
+        raise http_error(BadRequest, "The body is not valid JSON.", "malformed_json") from error
     if not isinstance(data, dict):
-        raise _with_detail(BadRequest(), "The body must be a JSON object.", "malformed_json")
-    return load(schema, data, partial=partial)
+        raise http_error(BadRequest, "The body must be a JSON object.", "malformed_json")
+    return data
 
 
 def strong_etag(payload: bytes) -> str:
@@ -40,10 +42,10 @@ def require_if_match(current_etag: str) -> None:
     """Updates must name the version they change: 428 without If-Match, 412 when it is stale."""
     header = request.headers.get("If-Match")
     if header is None:
-        raise _with_detail(PreconditionRequired(), "Send If-Match with the ETag you read.", "precondition_required")
+        raise http_error(PreconditionRequired, "Send If-Match with the ETag you read.", "precondition_required")
     tags = [tag.strip() for tag in header.split(",")]
     if "*" not in tags and current_etag not in tags:  # strong comparison: W/ tags never match
-        raise _with_detail(PreconditionFailed(), "The resource changed since you read it.", "precondition_failed")
+        raise http_error(PreconditionFailed, "The resource changed since you read it.", "precondition_failed")
 
 
 def cacheable_json(body: dict[str, Any], *, max_age: int, vary: str | None = None) -> Response:
@@ -58,4 +60,33 @@ def cacheable_json(body: dict[str, Any], *, max_age: int, vary: str | None = Non
     response.headers["Cache-Control"] = f"public, max-age={max_age}"
     if vary:
         response.headers["Vary"] = vary
+    return response
+
+
+def page_params(default: int = 50, maximum: int = 200) -> tuple[int, str | None]:
+    """`limit` (1..maximum) and the opaque `cursor` of a list request; 400 problems when malformed."""
+    raw_limit = request.args.get("limit", str(default))
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= maximum:
+        raise http_error(BadRequest, f"limit must be a whole number from 1 to {maximum}.", "invalid_parameter")
+    cursor = request.args.get("cursor")
+    if cursor is None:
+        return int(raw_limit), None
+    try:
+        after = base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeError) as error:
+        raise http_error(BadRequest, "cursor is not one this API gave out.", "invalid_parameter") from error
+    return int(raw_limit), after
+
+
+def paged(items: list[dict[str, Any]], limit: int, key: str) -> Response:
+    """A page of at most `limit` items (fetch limit + 1 to know whether more follow) and its next link."""
+    page, more = items[:limit], len(items) > limit
+    next_url = None
+    if more:
+        cursor = base64.urlsafe_b64encode(str(page[-1][key]).encode()).decode().rstrip("=")
+        args = request.args.to_dict() | {"limit": str(limit), "cursor": cursor}
+        next_url = request.base_url + "?" + urlencode(args)
+    response = Response(json.dumps({"items": page, "next": next_url}, default=str), mimetype="application/json")
+    if next_url:
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
     return response

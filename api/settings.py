@@ -4,6 +4,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -33,6 +34,7 @@ class Settings:
     max_body_bytes: int = 1_048_576
     public_cache_seconds: int = 300
     tenant_cache_seconds: int = 5
+    access_token_seconds: int = 600
     log_level: str = "INFO"
 
     def __post_init__(self) -> None:
@@ -66,6 +68,8 @@ class Settings:
             found.append("TOWNHALL_MAX_BODY_BYTES: between 1024 and 1073741824")
         if not 0 <= self.public_cache_seconds <= 86_400:
             found.append("TOWNHALL_PUBLIC_CACHE_SECONDS: between 0 and 86400")
+        if not 60 <= self.access_token_seconds <= 3600:
+            found.append("TOWNHALL_ACCESS_TOKEN_SECONDS: between 60 and 3600")
         if not 0 <= self.tenant_cache_seconds <= 3600:
             found.append("TOWNHALL_TENANT_CACHE_SECONDS: between 0 and 3600")
         if self.log_level not in LOG_LEVELS:
@@ -75,6 +79,10 @@ class Settings:
     @property
     def database_backend(self) -> str:
         return make_url(self.database_url).get_backend_name()
+
+    @property
+    def access_token_lifetime(self) -> timedelta:
+        return timedelta(seconds=self.access_token_seconds)
 
     def tenant_api_url(self, slug: str) -> str:
         return f"{self.base_url}/t/{slug}"
@@ -101,6 +109,7 @@ class Settings:
             "max_body_bytes": integer("TOWNHALL_MAX_BODY_BYTES", cls.max_body_bytes),
             "public_cache_seconds": integer("TOWNHALL_PUBLIC_CACHE_SECONDS", cls.public_cache_seconds),
             "tenant_cache_seconds": integer("TOWNHALL_TENANT_CACHE_SECONDS", cls.tenant_cache_seconds),
+            "access_token_seconds": integer("TOWNHALL_ACCESS_TOKEN_SECONDS", cls.access_token_seconds),
             "log_level": env.get("TOWNHALL_LOG_LEVEL", cls.log_level).upper(),
         }
         if env.get("TOWNHALL_INSTANCE_PATH"):

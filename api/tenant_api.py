@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, g
 from werkzeug.routing import BaseConverter
 
 from api.database import session
-from tenants.registry import TenantCache
+from tenants.registry import TenantCache, TenantSnapshot
 from tenants.schemas import SLUG_PATTERN
 from townhall.errors import Forbidden, NotFound
 from townhall.tenancy import enter_tenant, leave_tenant
@@ -44,6 +44,17 @@ def _resolve_tenant(_endpoint: str | None, values: dict[str, Any] | None) -> Non
         raise TenantNotFound(f"No municipality '{slug}' on this platform.")
     if not tenant.is_active:
         raise TenantSuspended(f"The municipality '{slug}' is suspended on this platform.")
+    use_tenant(tenant)
+
+
+def use_tenant(tenant: TenantSnapshot) -> None:
+    """Make `tenant` this request's tenant (for the tenant APIs, and the OAuth endpoints once the
+    client id has named it). A request serves one tenant only."""
+    current = g.get("tenant")
+    if current is not None:
+        if current.id != tenant.id:
+            raise RuntimeError("a request serves one tenant only")
+        return
     g.tenant = tenant
     g.tenant_token = enter_tenant(session(), tenant.id)
 

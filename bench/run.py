@@ -7,6 +7,7 @@ Exit code 0 when the measurements ran (a missed goal is a finding, not a failure
 Benchmarks never gate tests.
 """
 
+import http.client
 import os
 import platform
 import re
@@ -18,8 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +27,7 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from types import FrameType
+from urllib.parse import urlsplit
 
 import psycopg
 from psycopg import sql
@@ -46,6 +46,7 @@ BASELINE_ROWS = 1000
 GOAL_RATIO = 0.75
 TOTAL_SECONDS = 290  # the whole run must end within 5 minutes, cleanup included
 START_SECONDS = 20
+BUSY_LOAD = 0.5
 
 
 class BenchError(Exception):
@@ -66,7 +67,7 @@ class WrkRun:
     p99_ms: float
     requests: int
     bad_status: int  # non-2xx/3xx responses
-    socket_errors: int  # connect, read, write and timeout errors
+    socket_errors: tuple[int, int, int, int]  # connect, read, write, timeout
 
 
 @dataclass(frozen=True)
@@ -88,19 +89,20 @@ class Result:
 
     @property
     def errors(self) -> int:
-        return sum(run.bad_status + run.socket_errors for run in self.runs)
+        return sum(run.bad_status + sum(run.socket_errors) for run in self.runs)
 
 
 BASELINE_GET = Endpoint("baseline GET `/rows/1` (Core SELECT by PK)", "/rows/1")
 BASELINE_POST = Endpoint("baseline POST `/rows` (INSERT + COMMIT)", "/rows", "POST")
 BRANDING = Endpoint("Townhall GET `/t/aalst/v1/branding` (public)", "/t/aalst/v1/branding")
 LIVEZ = Endpoint("Townhall GET `/livez` (no database)", "/livez")
+BRANDING_UNCACHED = Endpoint("Townhall GET `/t/aalst/v1/branding`, tenant cache off", "/t/aalst/v1/branding")
 
 
 def run(command: list[str], timeout: float, env: dict[str, str] | None = None) -> str:
     """Run a command to completion; its output goes into the error if it fails."""
     try:
-        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(command, check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as error:
         raise BenchError(f"{' '.join(command)}: no result within {timeout:.0f} s") from error
     if done.returncode != 0:
@@ -116,10 +118,13 @@ def ensure_wrk() -> str:
     print("wrk is missing; installing it with apt-get", flush=True)
     apt_env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
     install = ["apt-get", "install", "-y", "wrk"]
-    # The package lists may be missing or stale on a fresh machine: update only when the install fails.
-    if subprocess.run(install, env=apt_env, timeout=180).returncode != 0:
-        subprocess.run(["apt-get", "update"], env=apt_env, timeout=180)
-        subprocess.run(install, env=apt_env, timeout=180)
+    try:
+        # The package lists may be missing or stale on a fresh machine: update only when the install fails.
+        if subprocess.run(install, check=False, env=apt_env, timeout=180).returncode != 0:
+            subprocess.run(["apt-get", "update"], check=False, env=apt_env, timeout=180)
+            subprocess.run(install, check=False, env=apt_env, timeout=180)
+    except (OSError, subprocess.SubprocessError) as error:  # no apt-get, or it hung
+        print(f"apt-get failed: {error}", file=sys.stderr)
     if found := shutil.which("wrk"):
         return found
     raise BenchError("wrk is not installed and apt-get could not install it: run `apt-get install wrk` as root")
@@ -152,7 +157,7 @@ def parse_wrk(output: str) -> WrkRun:
         p99_ms=_latency_ms("99", output),
         requests=int(_number(r"(\d+) requests in", output)),
         bad_status=int(bad.group(1)) if bad else 0,
-        socket_errors=sum(int(n) for n in sockets.groups()) if sockets else 0,
+        socket_errors=(int(sockets[1]), int(sockets[2]), int(sockets[3]), int(sockets[4])) if sockets else (0, 0, 0, 0),
     )
 
 
@@ -167,23 +172,30 @@ def measure(wrk_path: str, base_url: str, endpoint: Endpoint) -> Result:
     wrk(wrk_path, base_url, endpoint, WARM_UP_ARGS)  # fills connection pools, lazy imports and caches
     runs = [parse_wrk(wrk(wrk_path, base_url, endpoint, WRK_ARGS)) for _ in range(RUNS)]
     for number, one in enumerate(runs, 1):
-        errors = f", {one.bad_status} non-2xx/3xx, {one.socket_errors} socket errors" if (
-            one.bad_status or one.socket_errors) else ""
+        connect, read, write, timeout = one.socket_errors
+        errors = (f", {one.bad_status} non-2xx/3xx, socket errors: connect {connect}, read {read}, write {write}, "
+                  f"timeout {timeout}") if one.bad_status or any(one.socket_errors) else ""
         print(f"    run {number}: {one.rps:.0f} req/s, p50 {one.p50_ms:.1f} ms, p99 {one.p99_ms:.1f} ms{errors}",
               flush=True)
     return Result(endpoint, runs)
 
 
+def http_status(base_url: str, method: str, path: str, body: bytes | None = None, timeout: float = 5) -> int:
+    """The status of one request (http.client: no redirects, no proxies from the environment)."""
+    parts = urlsplit(base_url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
+    try:
+        connection.request(method, path, body=body, headers={"Content-Type": "application/json"})
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
 def probe(base_url: str, endpoint: Endpoint) -> None:
     """One request before the load: a 404 or 500 at full speed would look like a great result."""
-    data = b'{"name": "probe"}' if endpoint.method == "POST" else None
-    request = urllib.request.Request(base_url + endpoint.path, data=data, method=endpoint.method,
-                                     headers={"Content-Type": "application/json"})
+    body = b'{"name": "probe"}' if endpoint.method == "POST" else None
     try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            status = response.status
-    except urllib.error.HTTPError as error:
-        status = error.code
+        status = http_status(base_url, endpoint.method, endpoint.path, body)
     except OSError as error:
         raise BenchError(f"{endpoint.method} {endpoint.path}: {error}") from error
     if not 200 <= status < 400:
@@ -254,12 +266,12 @@ def _log_tail(log: Path) -> str:
 
 
 @contextmanager
-def serve(name: str, command: list[str], env: dict[str, str], base_url: str, ready_path: str,
+def serve(name: str, command: list[str], *, cwd: Path, env: dict[str, str], base_url: str, ready_path: str,
           log: Path) -> Iterator[None]:
     """Run a gunicorn server until the block ends; it must answer within START_SECONDS."""
     with log.open("wb") as output:
         # A session of its own: if SIGTERM is not enough, the master and its workers go together.
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+        server = subprocess.Popen(command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT,
                                   start_new_session=True)
     try:
         deadline = time.monotonic() + START_SECONDS
@@ -267,9 +279,7 @@ def serve(name: str, command: list[str], env: dict[str, str], base_url: str, rea
             if server.poll() is not None:
                 raise BenchError(f"{name} exited {server.returncode} at start:\n{_log_tail(log)}")
             try:
-                with urllib.request.urlopen(base_url + ready_path, timeout=2):
-                    break
-            except urllib.error.HTTPError:
+                http_status(base_url, "GET", ready_path, timeout=2)
                 break  # it answers; probe() checks the status of each endpoint
             except OSError:
                 if time.monotonic() > deadline:
@@ -285,9 +295,16 @@ def serve(name: str, command: list[str], env: dict[str, str], base_url: str, rea
             server.wait(timeout=5)
 
 
+def worker_restarts(name: str, log: Path) -> str:
+    # max_requests recycling (gunicorn.conf.py) boots workers mid-run; each boot stalls queued requests.
+    restarts = max(0, log.read_text(errors="replace").count("Booting worker") - 2)
+    return f"{name}: {restarts} gunicorn worker restarts during its runs."
+
+
 def gunicorn_baseline(port: int) -> list[str]:
+    # Started in bench/: from the repository root gunicorn would silently load Townhall's ./gunicorn.conf.py.
     return [str(BIN / "gunicorn"), "--no-control-socket", "-w", "2", "-k", "sync",
-            "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT / "bench"), "baseline:app"]
+            "-b", f"127.0.0.1:{port}", "baseline:app"]
 
 
 # --- report -----------------------------------------------------------------------------------------
@@ -300,17 +317,20 @@ def cpu_model() -> str:
 
 
 def machine(wrk_version: str, postgres: str) -> list[str]:
+    # Taken before our servers start: anything above ~0.5 is other work competing for the same cores.
+    load = os.getloadavg()[0]
+    busy = " (**busy: other work shared the cores, numbers are noisier**)" if load > BUSY_LOAD else ""
     return [
-        f"CPUs (nproc): {len(os.sched_getaffinity(0))}, {cpu_model()}",
+        f"CPUs (nproc): {len(os.sched_getaffinity(0))}, {cpu_model()}; 1-minute load average at start {load:.2f}{busy}",
         f"Python {platform.python_version()}, PostgreSQL {postgres}, {wrk_version}",
-        f"gunicorn {version('gunicorn')}, Flask {version('flask')}, SQLAlchemy {version('sqlalchemy')}, "
-        f"psycopg {version('psycopg')}",
+        ", ".join(f"{name} {version(name)}" for name in ("gunicorn", "Flask", "SQLAlchemy", "psycopg")),
     ]
 
 
 def table(results: list[Result]) -> str:
     base = results[0]
-    lines = ["| Endpoint | req/s | p50 | p99 | req/s ÷ baseline GET | p99 ÷ baseline GET p99 | req/s per run | errors |",
+    lines = ["| Endpoint | req/s | p50 | p99 | req/s ÷ baseline GET | p99 ÷ baseline GET p99 | req/s per run "
+             "| errors |",
              "|---|---:|---:|---:|---:|---:|---|---:|"]
     for result in results:
         per_run = " / ".join(f"{run.rps:.0f}" for run in result.runs)
@@ -329,14 +349,18 @@ def goal_line(baseline: Result, branding: Result) -> str:
         verdict = "**PASS**"
     else:
         verdict = f"**MISS** (by {GOAL_RATIO - ratio:.2f}; needs {GOAL_RATIO / ratio - 1:.0%} more req/s)"
-    return f"- Public branding GET ≥ {GOAL_RATIO:.2f}× baseline GET: measured {ratio:.2f}× → {verdict}"
+    return f"- Public branding GET ≥ {GOAL_RATIO:.2f} x baseline GET: measured {ratio:.2f} x → {verdict}"
 
 
-def report(results: list[Result], when: datetime, machine_lines: list[str]) -> str:
-    baseline, _, branding, _ = results
+def error_note(results: list[Result]) -> str:
     errors = [r.endpoint.label for r in results if r.errors]
-    error_note = (f"\n**Runs with errors** (non-2xx/3xx responses or socket errors): {'; '.join(errors)}.\n"
-                  if errors else "\nNo run had non-2xx/3xx responses or socket errors.\n")
+    if errors:
+        return f"**Runs with errors** (non-2xx/3xx responses or socket errors): {'; '.join(errors)}."
+    return "No run had non-2xx/3xx responses or socket errors."
+
+
+def report(results: list[Result], notes: list[str], when: datetime, machine_lines: list[str]) -> str:
+    baseline, branding = results[0], results[2]
     return f"""# Benchmarks
 
 Generated by `bench/run.py` (`make bench`); overwritten on every run. Compare ratios, not absolute
@@ -354,17 +378,24 @@ numbers: run-to-run variance is ±20-40 %. **Benchmarks never gate tests.**
 - Per endpoint: one request that must succeed, a 3 s wrk warm-up, then `wrk {' '.join(WRK_ARGS)}`
   {RUNS} times; the table shows the median req/s, p50 and p99 of the {RUNS} runs.
 - Baseline: `bench/baseline.py`, bare Flask + SQLAlchemy Core + psycopg 3 (default pool, no pre-ping),
-  `bench_rows` seeded with {BASELINE_ROWS} rows; POST via `bench/post.lua`.
-- Townhall: `gunicorn -c gunicorn.conf.py` as deployed (2 workers, max_requests recycling included),
-  as the app role without BYPASSRLS, after `townhall db upgrade` and `townhall demo seed`.
-  `TOWNHALL_LOG_LEVEL=WARNING`, so its one-JSON-line-per-request access log is off and does not
-  dominate the numbers; at the default INFO level expect lower throughput.
+  `bench_rows` seeded with {BASELINE_ROWS} rows; POST via `bench/post.lua`; gunicorn defaults otherwise
+  (no worker recycling).
+- Townhall: `gunicorn -c gunicorn.conf.py` as deployed (`GUNICORN_WORKERS=2`, the rest as configured
+  there; worker restarts are counted below), as the app role without BYPASSRLS, after
+  `townhall db upgrade` and `townhall demo seed`. `TOWNHALL_LOG_LEVEL=WARNING`, so its
+  one-JSON-line-per-request access log is off and does not dominate the numbers (at the default INFO
+  level expect lower throughput); every other `TOWNHALL_*` setting, caches included, is the default.
+  With the default tenant cache (5 s) a branding request reuses the tenant's facts and runs no SQL;
+  the last row turns the cache off (`TOWNHALL_TENANT_CACHE_SECONDS=0`): tenant lookup, `set_config`
+  and the branding read then hit PostgreSQL on every request.
 - wrk's p99 suffers from coordinated omission: treat it as optimistic.
 
 ## Results
 
 {table(results)}
-{error_note}
+
+{chr(10).join(f"- {note}" for note in notes)}
+
 ## Goals
 
 {goal_line(baseline, branding)}
@@ -373,11 +404,14 @@ numbers: run-to-run variance is ±20-40 %. **Benchmarks never gate tests.**
 
 # --- main -------------------------------------------------------------------------------------------
 
-def _time_up(_signum: int, _frame: FrameType | None) -> None:
-    raise BenchError(f"the benchmark took longer than {TOTAL_SECONDS} s")
+def _stop(signum: int, _frame: FrameType | None) -> None:
+    # An exception, not the default exit: the finally blocks stop the servers and drop the database.
+    if signum == signal.SIGALRM:
+        raise BenchError(f"the benchmark took longer than {TOTAL_SECONDS} s")
+    raise BenchError(f"stopped by signal {signal.Signals(signum).name}")
 
 
-def measure_all(wrk_path: str, admin: URL, work: Path) -> list[Result]:
+def measure_all(wrk_path: str, admin: URL, work: Path) -> tuple[list[Result], list[str]]:
     name, owner, app = create_database(admin)
     print(f"database {name}", flush=True)
     try:
@@ -395,40 +429,56 @@ def measure_all(wrk_path: str, admin: URL, work: Path) -> list[Result]:
         port = free_port()
         base_url = f"http://127.0.0.1:{port}"
         print("baseline", flush=True)
-        with serve("baseline", gunicorn_baseline(port), clean_env(BENCH_DATABASE_URL=sqlalchemy_url(owner)),
-                   base_url, BASELINE_GET.path, work / "baseline.log"):
+        with serve("baseline", gunicorn_baseline(port), cwd=ROOT / "bench",
+                   env=clean_env(BENCH_DATABASE_URL=sqlalchemy_url(owner)), base_url=base_url,
+                   ready_path=BASELINE_GET.path, log=work / "baseline.log"):
             results += [measure(wrk_path, base_url, BASELINE_GET), measure(wrk_path, base_url, BASELINE_POST)]
+        notes = [worker_restarts("Baseline", work / "baseline.log")]
 
         port = free_port()
         base_url = f"http://127.0.0.1:{port}"
         gunicorn_env = townhall_env | {"GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2"}
         print("Townhall", flush=True)
-        with serve("Townhall", [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], gunicorn_env,
-                   base_url, LIVEZ.path, work / "townhall.log"):
+        with serve("Townhall", [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=gunicorn_env,
+                   base_url=base_url, ready_path=LIVEZ.path, log=work / "townhall.log"):
             results += [measure(wrk_path, base_url, BRANDING), measure(wrk_path, base_url, LIVEZ)]
-        return results
+        notes.append(worker_restarts("Townhall", work / "townhall.log"))
+
+        # The same endpoint when every request reads the tenant and its branding from PostgreSQL.
+        port = free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        uncached_env = gunicorn_env | {"GUNICORN_BIND": f"127.0.0.1:{port}", "TOWNHALL_TENANT_CACHE_SECONDS": "0"}
+        print("Townhall, tenant cache off", flush=True)
+        with serve("Townhall (cache off)", [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT,
+                   env=uncached_env, base_url=base_url, ready_path=LIVEZ.path, log=work / "uncached.log"):
+            results.append(measure(wrk_path, base_url, BRANDING_UNCACHED))
+        notes.append(worker_restarts("Townhall (cache off)", work / "uncached.log"))
+        return results, [error_note(results), *notes]
     finally:
+        signal.alarm(0)  # the servers are stopped; never leave the database behind
         drop_database(admin, name)
 
 
 def main() -> int:
     try:
         wrk_path = ensure_wrk()
-        signal.signal(signal.SIGALRM, _time_up)
+        signal.signal(signal.SIGALRM, _stop)
+        signal.signal(signal.SIGTERM, _stop)
         signal.alarm(TOTAL_SECONDS)
         admin = make_url(ADMIN_URL)
         when = datetime.now(UTC)
-        wrk_version = subprocess.run([wrk_path, "-v"], capture_output=True, text=True, timeout=5).stdout
+        wrk_version = subprocess.run([wrk_path, "-v"], check=False, capture_output=True, text=True, timeout=5).stdout
         machine_lines = machine(wrk_version.split("[")[0].strip() or "wrk", server_version(admin))
+        print("\n".join(machine_lines), flush=True)
         with tempfile.TemporaryDirectory(prefix="townhall-bench-") as work:
-            results = measure_all(wrk_path, admin, Path(work))
-        signal.alarm(0)
+            results, notes = measure_all(wrk_path, admin, Path(work))
     except (BenchError, psycopg.Error, OSError, subprocess.SubprocessError) as error:
         print(f"benchmark failed: {error}", file=sys.stderr)
         return 1
-    REPORT.write_text(report(results, when, machine_lines))
+    REPORT.write_text(report(results, notes, when, machine_lines))
     print()
     print(table(results))
+    print("\n".join(f"- {note}" for note in notes))
     print()
     print(goal_line(results[0], results[2]))
     print(f"\nwritten to {REPORT.relative_to(ROOT)}")

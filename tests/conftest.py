@@ -12,18 +12,19 @@ from unittest import mock
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
 from werkzeug.test import TestResponse
 
 import postgres
 from api.app import create_app
 from api.database import database, upgrade
+from api.models import metadata
 from api.settings import Settings
 from contract import validate_response
 from tenants.models import Tenant
 from tenants.operations import create_tenant
-from townhall.db import Database
+from townhall.db import Database, make_engine
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -173,3 +174,27 @@ def json_lines(text_block: str) -> list[dict[str, Any]]:
 
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def empty_all_tables(settings: Settings) -> None:
+    """As the owner: TRUNCATE is not subject to row-level security, DELETE on SQLite has none."""
+    owner = make_engine(settings.migration_database_url)
+    tables = [table.name for table in reversed(metadata.sorted_tables)]
+    with owner.begin() as connection:
+        if owner.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+    owner.dispose()
+
+
+@pytest.fixture
+def live_app(settings: Settings) -> Iterator[Flask]:
+    """An app that commits for real (for other connections, threads and processes to see);
+    every table is emptied afterwards."""
+    application = create_app(settings)
+    application.test_client_class = ContractClient
+    yield application
+    application.extensions["townhall.database"].engine.dispose()
+    empty_all_tables(settings)

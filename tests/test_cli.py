@@ -7,7 +7,7 @@ from click.testing import Result
 from flask import Flask
 
 from api.cli import cli
-from api.database import database
+from api.database import database, script_heads
 from tenants.queries import config_history, require_tenant
 from townhall.tenancy import tenant_scope
 
@@ -87,5 +87,6 @@ def test_demo_seed_is_idempotent_and_describes_the_demo(app: Flask, tmp_path: Pa
 
 
 def test_db_current_reports_the_head(app: Flask) -> None:
+    (head,) = script_heads(app.config["TOWNHALL_SETTINGS"])
     result = run(app, "db", "current")
-    assert result.exit_code == 0 and "applied: 0001; expected: 0001" in result.output
+    assert result.exit_code == 0 and f"applied: {head}; expected: {head}" in result.output

@@ -11,6 +11,7 @@ from api.access import PUBLIC, access_of, undeclared_endpoints
 from api.app import create_app
 from api.settings import Settings
 from contract import document
+from townhall.auth.scopes import SCOPES
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -49,14 +50,22 @@ def test_every_operation_documents_its_errors_as_problems() -> None:
             assert "405" in operation["responses"], f"{method} {path}"
 
 
-def test_every_route_declares_who_may_call_it(app: Flask) -> None:
+def test_every_route_declares_who_may_call_it_and_the_contract_says_the_same(app: Flask) -> None:
     assert undeclared_endpoints(app) == []
-    # Until identity lands, every route of the contract is public, and says so in the contract too.
-    for path, item in document()["paths"].items():
-        for method, operation in item.items():
-            if method != "parameters":
-                assert operation.get("security") == [], f"{method} {path}"
-    assert {access_of(view) for view in app.view_functions.values()} == {PUBLIC}
+    for rule in app.url_map.iter_rules():
+        declared = access_of(app.view_functions[rule.endpoint])
+        expected = [] if declared == PUBLIC else [{"oauth2": str(declared).removeprefix("scopes:").split()}]
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        path = re.sub(r"<any\([^)]*\):([a-z_]+)>", r"{\1}", path)
+        for method in (rule.methods or set()) - IGNORED_METHODS:
+            operation = document()["paths"][path][method.lower()]
+            assert operation.get("security") == expected, f"{method} {path}: {declared}"
+
+
+def test_the_contract_lists_exactly_the_scopes_the_platform_knows() -> None:
+    flows = document()["components"]["securitySchemes"]["oauth2"]["flows"]
+    assert set(flows["clientCredentials"]["scopes"]) == set(SCOPES)
+    assert set(document()["components"]["schemas"]["Scope"]["enum"]) == set(SCOPES)
 
 
 def test_a_route_without_a_declaration_stops_the_app(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:

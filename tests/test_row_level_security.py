@@ -5,7 +5,6 @@ owns nothing and cannot bypass row-level security; they empty the tables afterwa
 """
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -13,9 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 
-from api.app import create_app
 from api.database import database
-from api.models import metadata
 from api.settings import Settings
 from tenants.models import Tenant
 from tenants.operations import create_tenant
@@ -23,20 +20,6 @@ from townhall.db import Database, make_engine, tenant_owned_tables
 from townhall.tenancy import tenant_scope
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.committed]
-
-
-@pytest.fixture
-def live_app(settings: Settings) -> Iterator[Flask]:
-    """An app that commits for real; the tables are emptied afterwards (as the owner)."""
-    application = create_app(settings)
-    yield application
-    database_ = application.extensions["townhall.database"]
-    database_.engine.dispose()
-    owner = make_engine(settings.migration_database_url)
-    tables = ", ".join(t.name for t in metadata.sorted_tables)
-    with owner.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} CASCADE"))
-    owner.dispose()
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""A municipality's OAuth clients, managed by its tenant admins."""

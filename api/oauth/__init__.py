@@ -1,0 +1,1 @@
+"""The platform's OAuth 2.0 authorization server (Authlib) and the tenant APIs' token checks."""

@@ -1,0 +1,101 @@
+"""The tenant APIs as resource server: who may call a route, proven by a JWT access token.
+
+A token is accepted only when it is ours (signature from the published key set, `iss`), meant for
+this tenant (`aud` = this tenant's API base URL and `tenant` = its slug), typed `at+jwt`, current,
+and carries the route's scopes. Verification reads no database: the key set is cached in process.
+"""
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from authlib.integrations.flask_oauth2 import ResourceProtector
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6750 import InsufficientScopeError, InvalidTokenError
+from authlib.oauth2.rfc9068 import JWTBearerTokenValidator
+from flask import current_app, g, request
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+from werkzeug.exceptions import BadRequest, Forbidden, Unauthorized
+
+from api.access import ACCESS_ATTRIBUTE
+from api.database import session
+from api.errors import http_error
+from api.oauth.keyring import Keyring
+
+View = TypeVar("View", bound=Callable[..., Any])
+REALM = "townhall"
+
+
+class TenantTokenValidator(JWTBearerTokenValidator):  # type: ignore[misc]
+    def __init__(self, issuer: str, keyring: Keyring) -> None:
+        super().__init__(issuer=issuer, resource_server=None, realm=REALM)
+        self.keyring = keyring
+
+    @property
+    def resource_server(self) -> str:
+        settings = current_app.config["TOWNHALL_SETTINGS"]
+        return str(settings.tenant_api_url(g.tenant.slug))
+
+    @resource_server.setter
+    def resource_server(self, _value: object) -> None:
+        pass
+
+    def get_jwks(self) -> KeySet:
+        return self.keyring.public_keys(session(), g.get("token_kid"))
+
+    def authenticate_token(self, token_string: str) -> Any:
+        try:
+            header = jws.extract_compact(token_string.encode()).headers()
+        except (JoseError, ValueError, UnicodeError) as error:
+            raise InvalidTokenError(realm=REALM) from error
+        if str(header.get("typ", "")).lower() not in ("at+jwt", "application/at+jwt"):
+            raise InvalidTokenError(realm=REALM)  # RFC 9068: only access tokens, never an ID token
+        g.token_kid = header.get("kid")
+        return super().authenticate_token(token_string)
+
+    def validate_token(self, token: Any, scopes: Any, request_: Any, **kwargs: Any) -> None:
+        super().validate_token(token, scopes, request_, **kwargs)
+        if token.get("tenant") != g.tenant.slug:
+            raise InvalidTokenError(realm=REALM)
+
+
+def _problem_for(error: OAuth2Error, scopes: str) -> Exception:
+    if isinstance(error, InsufficientScopeError):
+        challenge = f'Bearer realm="{REALM}", error="insufficient_scope", scope="{scopes}"'
+        return http_error(Forbidden, f"The token lacks a scope this route needs: {scopes}.",
+                          "insufficient_scope", [("WWW-Authenticate", challenge)])
+    if request.headers.get("Authorization"):
+        return http_error(Unauthorized, "The access token is not valid here.", "invalid_token",
+                          [("WWW-Authenticate", f'Bearer realm="{REALM}", error="invalid_token"')])
+    return http_error(Unauthorized, "Send an access token.", "unauthorized",
+                      [("WWW-Authenticate", f'Bearer realm="{REALM}"')])
+
+
+def requires(scopes: str) -> Callable[[View], View]:
+    """The route needs a token for this tenant with every scope in `scopes` (space-separated)."""
+
+    def decorate(view: View) -> View:
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if "access_token" in request.args or "access_token" in request.form:
+                raise http_error(BadRequest, "Send the token in the Authorization header, never in the URL or body.",
+                                 "token_not_in_header")
+            protector: ResourceProtector = current_app.extensions["townhall.resource_protector"]
+            try:
+                protector.acquire_token(scopes)
+            except OAuth2Error as error:
+                raise _problem_for(error, scopes) from None
+            return view(*args, **kwargs)
+
+        guarded.__name__ = view.__name__
+        guarded.__doc__ = view.__doc__
+        setattr(guarded, ACCESS_ATTRIBUTE, f"scopes:{scopes}")
+        return guarded  # type: ignore[return-value]
+
+    return decorate
+
+
+def create_resource_protector(issuer: str, keyring: Keyring) -> ResourceProtector:
+    protector = ResourceProtector()
+    protector.register_token_validator(TenantTokenValidator(issuer, keyring))
+    return protector

@@ -1,0 +1,64 @@
+"""OAuth 2.0 endpoints and the published metadata. Errors here follow RFC 6749 (`error`,
+`error_description`), the format OAuth clients expect, not problem+json."""
+
+from typing import Any
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
+from flask import Blueprint, Response, current_app, jsonify
+
+from api.access import public
+from api.database import session
+from api.oauth.keyring import Keyring
+from townhall.auth.scopes import SCOPES
+
+oauth = Blueprint("oauth", __name__)
+
+
+def _server() -> AuthorizationServer:
+    server: AuthorizationServer = current_app.extensions["townhall.oauth"]
+    return server
+
+
+def metadata(base_url: str) -> dict[str, Any]:
+    return {
+        "issuer": base_url,
+        "token_endpoint": f"{base_url}/oauth/token",
+        "jwks_uri": f"{base_url}/.well-known/jwks.json",
+        "grant_types_supported": ["client_credentials"],
+        "response_types_supported": ["code"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_signing_alg_values_supported": ["ES256"],
+        "scopes_supported": sorted(SCOPES),
+        "code_challenge_methods_supported": ["S256"],
+    }
+
+
+@oauth.post("/oauth/token")
+@public  # clients authenticate with their own credentials, checked by the grant
+def token() -> Response:
+    response: Response = _server().create_token_response()
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@oauth.get("/.well-known/oauth-authorization-server")
+@public
+def server_metadata() -> Response:
+    document = metadata(current_app.config["TOWNHALL_SETTINGS"].base_url)
+    AuthorizationServerMetadata(document).validate()
+    response = jsonify(document)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@oauth.get("/.well-known/jwks.json")
+@public
+def jwks() -> Response:
+    keyring: Keyring = current_app.extensions["townhall.keyring"]
+    response = jsonify(keyring.public_keys(session()).as_dict(private=False))
+    # Verifiers may cache it: a new key is published before it signs (see `townhall keys rotate`).
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response

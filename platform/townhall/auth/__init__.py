@@ -1,0 +1,2 @@
+"""Identity and access: people, memberships, shared back-office teams, delegations, OAuth clients,
+signing keys, scopes and roles."""

@@ -1,0 +1,165 @@
+"""People, their memberships in tenants, shared back-office teams and delegations, OAuth clients
+and signing keys."""
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from townhall.clock import utcnow
+from townhall.db import Base, TenantOwned
+from townhall.ids import new_id
+
+
+def _enum(kind: type[enum.Enum], name: str) -> Enum:
+    return Enum(kind, native_enum=False, create_constraint=True, length=16, name=name,
+                values_callable=lambda members: [m.value for m in members])
+
+
+class UserStatus(enum.StrEnum):
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+class User(Base):
+    """One person across the whole platform: citizen, staff member or operator.
+
+    The password is optional: a person who signs in with a municipality's external identity
+    provider (CSAM, itsme over OIDC) has an `ExternalIdentity` instead.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(320))
+    email_key: Mapped[str] = mapped_column(String(320), unique=True)  # lower-cased: unique regardless of case
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[UserStatus] = mapped_column(_enum(UserStatus, "status"), default=UserStatus.ACTIVE)
+    is_platform_operator: Mapped[bool] = mapped_column(default=False)
+    preferred_language: Mapped[str | None] = mapped_column(String(2))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExternalIdentity(Base):
+    """A user's account at an external identity provider (`provider` names it, e.g. `csam`)."""
+
+    __tablename__ = "external_identities"
+
+    provider: Mapped[str] = mapped_column(String(40), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Membership(TenantOwned, Base):
+    """A user's role in one tenant (tenant_admin or case_worker)."""
+
+    __tablename__ = "memberships"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index(None, "user_id"),)
+
+
+class Team(Base):
+    """A shared back-office team of the consortium; it works for municipalities that delegate to it."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TeamMember(Base):
+    __tablename__ = "team_members"
+
+    team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index(None, "user_id"),)
+
+
+class Delegation(TenantOwned, Base):
+    """The municipality (the tenant, still the competent authority) lets a team handle a service
+    (`*`: all of them). This row is what grants the team's members access, nothing else."""
+
+    __tablename__ = "delegations"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id", ondelete="RESTRICT"))
+    service: Mapped[str] = mapped_column(String(63))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (UniqueConstraint("tenant_id", "team_id", "service"), Index(None, "team_id"))
+
+
+class ClientKind(enum.StrEnum):
+    CONFIDENTIAL = "confidential"
+    PUBLIC = "public"
+
+
+class ClientStatus(enum.StrEnum):
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+class OAuthClient(TenantOwned, Base):
+    """An application of one tenant. `client_id` is `<tenant slug>.<random>`: globally unique, and it
+    names the tenant, so the token endpoint knows whose client it is before reading it."""
+
+    __tablename__ = "oauth_clients"
+
+    client_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[ClientKind] = mapped_column(_enum(ClientKind, "kind"))
+    secret_hash: Mapped[str | None] = mapped_column(String(128))
+    grant_types: Mapped[list[str]]
+    redirect_uris: Mapped[list[str]]
+    scopes: Mapped[list[str]]
+    status: Mapped[ClientStatus] = mapped_column(_enum(ClientStatus, "status"), default=ClientStatus.ACTIVE)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    secret_rotated_at: Mapped[datetime | None]
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class RevokedToken(TenantOwned, Base):
+    """A revoked access token's `jti`, kept until the token would have expired anyway."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime]
+
+
+class KeyStatus(enum.StrEnum):
+    NEXT = "next"  # published, not yet signing
+    ACTIVE = "active"  # signs new tokens
+    RETIRED = "retired"  # published until its last token has expired
+
+
+class SigningKey(Base):
+    """A token signing key (platform-wide). The private key stays in the database; only the public
+    part is published in the JWKS."""
+
+    __tablename__ = "signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    alg: Mapped[str] = mapped_column(String(10))
+    private_jwk: Mapped[dict[str, Any]]
+    status: Mapped[KeyStatus] = mapped_column(_enum(KeyStatus, "status"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    retired_at: Mapped[datetime | None]
+
+

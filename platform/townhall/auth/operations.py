@@ -1,0 +1,127 @@
+"""Write use-cases for identity and access. They validate, change and flush; the caller commits."""
+
+import secrets
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from townhall.auth.models import ClientKind, ClientStatus, Delegation, Membership, OAuthClient, Team, TeamMember, User
+from townhall.auth.passwords import hash_password, hash_secret, new_client_secret
+from townhall.auth.queries import team_by_slug, user_by_email
+from townhall.auth.schemas import ClientInput, UserInput
+from townhall.auth.scopes import ALL_SERVICES, TENANT_ROLES
+from townhall.clock import utcnow
+from townhall.errors import Conflict, InvalidInput, NotFound
+from townhall.validation import load
+
+
+def create_user(session: Session, data: Mapping[str, Any]) -> User:
+    values = load(UserInput(), data)
+    if user_by_email(session, values["email"]) is not None:
+        raise Conflict("A person with this e-mail address exists already.")
+    password = values.pop("password")
+    user = User(**values, email_key=values["email"].strip().lower(),
+                password_hash=hash_password(password) if password else None)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def require_user(session: Session, email: str) -> User:
+    user = user_by_email(session, email)
+    if user is None:
+        raise NotFound(f"No person with e-mail address {email}.")
+    return user
+
+
+def add_membership(session: Session, tenant_id: uuid.UUID, user: User, role: str) -> Membership:
+    if role not in TENANT_ROLES:
+        raise InvalidInput({"role": [f"One of {', '.join(TENANT_ROLES)}."]})
+    if session.get(Membership, (tenant_id, user.id, role)) is not None:
+        raise Conflict("This person has this role here already.")
+    membership = Membership(tenant_id=tenant_id, user_id=user.id, role=role)
+    session.add(membership)
+    session.flush()
+    return membership
+
+
+def remove_membership(session: Session, tenant_id: uuid.UUID, user: User, role: str) -> None:
+    membership = session.get(Membership, (tenant_id, user.id, role))
+    if membership is None:
+        raise NotFound("This person does not have this role here.")
+    session.delete(membership)
+    session.flush()
+
+
+def create_team(session: Session, slug: str, name: str) -> Team:
+    if team_by_slug(session, slug) is not None:
+        raise Conflict("A team with this slug exists already.")
+    team = Team(slug=slug, name=name)
+    session.add(team)
+    session.flush()
+    return team
+
+
+def add_team_member(session: Session, team: Team, user: User) -> None:
+    if session.get(TeamMember, (team.id, user.id)) is None:
+        session.add(TeamMember(team_id=team.id, user_id=user.id))
+        session.flush()
+
+
+def delegate(session: Session, tenant_id: uuid.UUID, team: Team, service: str, actor: str) -> Delegation:
+    """The current tenant lets `team` handle `service` (`*`: every service)."""
+    if service != ALL_SERVICES and not service.replace("-", "").isalnum():
+        raise InvalidInput({"service": ["A service code such as eid-card, or * for all."]})
+    delegation = Delegation(tenant_id=tenant_id, team_id=team.id, service=service, created_by=actor)
+    session.add(delegation)
+    session.flush()
+    return delegation
+
+
+def create_client(session: Session, tenant_id: uuid.UUID, tenant_slug: str,
+                  data: Mapping[str, Any]) -> tuple[OAuthClient, str | None]:
+    """A new client and, for a confidential one, its secret: shown this once, stored hashed."""
+    values = load(ClientInput(), data)
+    secret = new_client_secret() if values["kind"] is ClientKind.CONFIDENTIAL else None
+    client = OAuthClient(
+        tenant_id=tenant_id,
+        client_id=f"{tenant_slug}.{secrets.token_urlsafe(12)}",
+        secret_hash=hash_secret(secret) if secret else None,
+        **values,
+    )
+    session.add(client)
+    session.flush()
+    return client, secret
+
+
+def rotate_client_secret(session: Session, client: OAuthClient) -> str:
+    if client.kind is not ClientKind.CONFIDENTIAL:
+        raise Conflict("A public client has no secret.")
+    secret = new_client_secret()
+    client.secret_hash = hash_secret(secret)
+    client.secret_rotated_at = utcnow()
+    session.flush()
+    return secret
+
+
+def set_client_status(session: Session, client: OAuthClient, status: ClientStatus) -> None:
+    client.status = status
+    session.flush()
+
+
+def update_client(session: Session, client: OAuthClient, changes: Mapping[str, Any]) -> None:
+    """Change name, redirect URIs, scopes or status; the result must still be a valid client."""
+    unknown = set(changes) - {"name", "redirect_uris", "scopes", "status"}
+    if unknown:
+        raise InvalidInput({field: ["Cannot be changed; register a new client."] for field in sorted(unknown)})
+    status = changes.get("status", client.status.value)
+    if status not in {s.value for s in ClientStatus}:
+        raise InvalidInput({"status": ["One of active, disabled."]})
+    current = {"name": client.name, "kind": client.kind.value, "grant_types": client.grant_types,
+               "redirect_uris": client.redirect_uris, "scopes": client.scopes}
+    values = load(ClientInput(), current | {k: v for k, v in changes.items() if k != "status"})
+    client.name, client.redirect_uris, client.scopes = values["name"], values["redirect_uris"], values["scopes"]
+    client.status = ClientStatus(status)
+    session.flush()

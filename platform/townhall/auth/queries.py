@@ -1,0 +1,86 @@
+"""Read-side lookups for identity and access."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from townhall.auth.models import Delegation, Membership, OAuthClient, Team, TeamMember, User
+from townhall.auth.scopes import ALL_SERVICES, CASE_WORKER, ROLE_SCOPES
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.scalars(select(User).where(User.email_key == email.strip().lower())).one_or_none()
+
+
+def team_by_slug(session: Session, slug: str) -> Team | None:
+    return session.scalars(select(Team).where(Team.slug == slug)).one_or_none()
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one user may do in one tenant: roles held there directly, plus case work on the services
+    delegated to their teams (`delegated_services`; `*` = every service)."""
+
+    roles: frozenset[str]
+    delegated_services: frozenset[str]
+    delegation_ids: tuple[uuid.UUID, ...]
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.roles or self.delegated_services)
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        granted: set[str] = set()
+        for role in self.roles:
+            granted |= ROLE_SCOPES[role]
+        if self.delegated_services:
+            granted |= ROLE_SCOPES[CASE_WORKER]
+        return frozenset(granted)
+
+    def may_handle(self, service: str) -> bool:
+        """The enforcement hook for cases: may this user work on a case of `service` here?"""
+        if CASE_WORKER in self.roles:
+            return True
+        return ALL_SERVICES in self.delegated_services or service in self.delegated_services
+
+
+def access_in_tenant(session: Session, user_id: uuid.UUID, tenant_id: uuid.UUID) -> Access:
+    """The caller has made `tenant_id` current: memberships and delegations are tenant-owned rows."""
+    roles = session.scalars(
+        select(Membership.role).where(Membership.tenant_id == tenant_id, Membership.user_id == user_id)
+    ).all()
+    delegated = session.execute(
+        select(Delegation.id, Delegation.service)
+        .join(TeamMember, TeamMember.team_id == Delegation.team_id)
+        .where(Delegation.tenant_id == tenant_id, TeamMember.user_id == user_id)
+    ).all()
+    return Access(frozenset(roles), frozenset(row.service for row in delegated),
+                  tuple(row.id for row in delegated))
+
+
+def memberships_of_tenant(session: Session, tenant_id: uuid.UUID) -> Sequence[tuple[Membership, User]]:
+    rows = session.execute(
+        select(Membership, User).join(User, User.id == Membership.user_id)
+        .where(Membership.tenant_id == tenant_id).order_by(User.email_key, Membership.role)
+    ).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def client_by_id(session: Session, client_id: str) -> OAuthClient | None:
+    return session.scalars(select(OAuthClient).where(OAuthClient.client_id == client_id)).one_or_none()
+
+
+def clients_of_tenant(session: Session, tenant_id: uuid.UUID) -> Sequence[OAuthClient]:
+    return session.scalars(
+        select(OAuthClient).where(OAuthClient.tenant_id == tenant_id).order_by(OAuthClient.created_at)
+    ).all()
+
+
+def delegations_of_tenant(session: Session, tenant_id: uuid.UUID) -> Sequence[Delegation]:
+    return session.scalars(
+        select(Delegation).where(Delegation.tenant_id == tenant_id).order_by(Delegation.created_at)
+    ).all()

@@ -1,0 +1,31 @@
+"""Scopes (what a token may do) and roles (what a person is in a tenant). One list, documented in
+openapi.yaml's securitySchemes."""
+
+SCOPES: dict[str, str] = {
+    "catalog:read": "Read the tenant's service catalogue.",
+    "cases:read": "Read cases.",
+    "cases:write": "Create cases and act on them.",
+    "appointments:read": "Read appointments.",
+    "appointments:write": "Book, move and cancel appointments.",
+    "events:write": "Send life events from source registers.",
+    "webhooks:manage": "Manage webhook subscriptions.",
+    "clients:manage": "Manage the tenant's OAuth clients.",
+    "members:manage": "Manage the tenant's staff memberships.",
+    "config:write": "Change the tenant's configuration (branding, rules, services).",
+    "audit:read": "Read the tenant's audit trail.",
+}
+
+TENANT_ADMIN = "tenant_admin"
+CASE_WORKER = "case_worker"
+TENANT_ROLES = (TENANT_ADMIN, CASE_WORKER)
+
+# The most a person in a role can hold; a token carries the intersection with what was asked for.
+ROLE_SCOPES: dict[str, frozenset[str]] = {
+    TENANT_ADMIN: frozenset({"catalog:read", "clients:manage", "members:manage", "config:write",
+                             "audit:read", "webhooks:manage", "cases:read", "appointments:read"}),
+    CASE_WORKER: frozenset({"catalog:read", "cases:read", "cases:write", "appointments:read",
+                            "appointments:write"}),
+}
+
+ALL_SERVICES = "*"
+"""A delegation of every service of a municipality to a team."""

@@ -72,9 +72,12 @@ def page_params(default: int = 50, maximum: int = 200) -> tuple[int, str | None]
     if cursor is None:
         return int(raw_limit), None
     try:
-        after = base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)).decode()
-    except (ValueError, UnicodeError) as error:
+        padded = cursor.encode() + b"=" * (-len(cursor) % 4)
+        after = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+    except (ValueError, UnicodeError) as error:  # binascii.Error is a ValueError
         raise http_error(BadRequest, "cursor is not one this API gave out.", "invalid_parameter") from error
+    if not after:
+        raise http_error(BadRequest, "cursor is not one this API gave out.", "invalid_parameter")
     return int(raw_limit), after
 
 

@@ -49,8 +49,8 @@ def _find(client_id: str) -> OAuthClient:
 @requires("clients:manage")
 def list_clients() -> Response:
     limit, after = page_params()
-    clients = [c for c in clients_of_tenant(session(), g.tenant.id) if after is None or c.client_id > after]
-    return paged([_out.dump(c) for c in clients[:limit + 1]], limit, key="client_id")
+    clients = clients_of_tenant(session(), g.tenant.id, after=after, limit=limit + 1)
+    return paged([_out.dump(c) for c in clients], limit, key="client_id")
 
 
 @tenant_api.post("/clients")

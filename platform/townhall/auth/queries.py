@@ -74,10 +74,13 @@ def client_by_id(session: Session, client_id: str) -> OAuthClient | None:
     return session.scalars(select(OAuthClient).where(OAuthClient.client_id == client_id)).one_or_none()
 
 
-def clients_of_tenant(session: Session, tenant_id: uuid.UUID) -> Sequence[OAuthClient]:
-    return session.scalars(
-        select(OAuthClient).where(OAuthClient.tenant_id == tenant_id).order_by(OAuthClient.created_at)
-    ).all()
+def clients_of_tenant(session: Session, tenant_id: uuid.UUID, after: str | None = None,
+                      limit: int | None = None) -> Sequence[OAuthClient]:
+    """Ordered by client id (stable keyset pagination: the page after `after`)."""
+    query = select(OAuthClient).where(OAuthClient.tenant_id == tenant_id).order_by(OAuthClient.client_id)
+    if after is not None:
+        query = query.where(OAuthClient.client_id > after)
+    return session.scalars(query.limit(limit)).all()
 
 
 def delegations_of_tenant(session: Session, tenant_id: uuid.UUID) -> Sequence[Delegation]:

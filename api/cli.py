@@ -2,6 +2,7 @@
 
 import getpass
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,9 +18,11 @@ from api import database
 from api.app import create_app
 from api.settings import Settings, SettingsError
 from tenants.demo import seed_demo
+from tenants.demo_identity import DemoIdentity
 from tenants.models import Tenant, TenantStatus
 from tenants.operations import create_tenant, set_status, update_branding
 from tenants.queries import all_tenants, branding_of, config_history, require_tenant
+from townhall.auth.keys import ensure_signing_key
 from townhall.errors import InvalidInput, TownhallError
 from townhall.localisation import LANGUAGES
 from townhall.tenancy import tenant_scope
@@ -91,20 +94,24 @@ def demo() -> None:
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the demo description (default: instance/demo.json).")
 def demo_seed(output: Path | None) -> None:
-    """Create the demo municipalities (idempotent) and describe them in demo.json."""
+    """Create the demo consortium (idempotent) and describe it, credentials included, in demo.json."""
+    target = output or settings().instance_path / "demo.json"
+    known = json.loads(target.read_text()) if target.is_file() else {}
     with command_transaction() as session:
         tenants = seed_demo(session)
+        ensure_signing_key(session, settings().access_token_lifetime)
         description: dict[str, Any] = {
             "base_url": settings().base_url,
             "tenants": [
-                {"slug": t.slug, "nis_code": t.nis_code, "name": t.names[t.default_language],
+                {"slug": t.slug, "name": t.names[t.default_language], "nis_code": t.nis_code,
                  "languages": t.languages, "api": settings().tenant_api_url(t.slug) + "/v1"}
                 for t in tenants
             ],
-        }
-    target = output or settings().instance_path / "demo.json"
+        } | DemoIdentity(session, known).seed(list(tenants))
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(description, indent=2, ensure_ascii=False) + "\n")
+    # It holds the demo's secrets and passwords: readable by its owner only.
+    with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+        file.write(json.dumps(description, indent=2, ensure_ascii=False) + "\n")
     click.echo(f"demo consortium: {', '.join(t['slug'] for t in description['tenants'])} ({target})")
 
 

@@ -84,6 +84,31 @@ def test_demo_seed_is_idempotent_and_describes_the_demo(app: Flask, tmp_path: Pa
     assert again.exit_code == 0
     assert json.loads(target.read_text()) == described
     assert json.loads(run(app, "tenants", "show", "aalst").output) == before  # nothing changed
+    assert target.stat().st_mode & 0o077 == 0  # secrets inside: owner only
+
+
+def test_the_demo_describes_working_credentials(app: Flask, tmp_path: Path) -> None:
+    target = tmp_path / "demo.json"
+    assert run(app, "demo", "seed", "--output", str(target)).exit_code == 0
+    demo = json.loads(target.read_text())
+    assert {"base_url", "tenants", "clients", "users"} <= set(demo)
+    assert all({"slug", "name"} <= set(t) for t in demo["tenants"])
+    by_kind = {(c["tenant"], c["client_id"].split(".")[1]): c for c in demo["clients"]}
+    partner, portal = by_kind[("aalst", "demo-partner")], by_kind[("aalst", "demo-portal")]
+    assert partner["grant_types"] == ["client_credentials"] and partner["client_secret"]
+    assert "client_secret" not in portal and portal["redirect_uris"] == ["http://127.0.0.1:8765/callback"]
+    users = {u["email"]: u for u in demo["users"]}
+    assert users["admin.aalst@demo.example"]["roles"] == ["tenant_admin"]
+    assert users["worker.ninove@demo.example"]["roles"] == ["case_worker"]
+    assert users["backoffice@demo.example"]["tenants"] == ["aalst", "ninove"]
+    assert users["citizen@demo.example"]["roles"] == ["citizen"]
+    assert all(len(u["password"]) >= 12 for u in demo["users"])
+
+    client = app.test_client()
+    response = client.post("/oauth/token", data={"grant_type": "client_credentials"},
+                           auth=(partner["client_id"], partner["client_secret"]))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    app.extensions["townhall.keyring"].forget()
 
 
 def test_db_current_reports_the_head(app: Flask) -> None:

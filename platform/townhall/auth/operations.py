@@ -80,14 +80,15 @@ def delegate(session: Session, tenant_id: uuid.UUID, team: Team, service: str, a
     return delegation
 
 
-def create_client(session: Session, tenant_id: uuid.UUID, tenant_slug: str,
-                  data: Mapping[str, Any]) -> tuple[OAuthClient, str | None]:
-    """A new client and, for a confidential one, its secret: shown this once, stored hashed."""
+def create_client(session: Session, tenant_id: uuid.UUID, tenant_slug: str, data: Mapping[str, Any],
+                  name_part: str | None = None) -> tuple[OAuthClient, str | None]:
+    """A new client and, for a confidential one, its secret: shown this once, stored hashed.
+    The client id is `<tenant slug>.<name_part>`, random unless given (the demo names its own)."""
     values = load(ClientInput(), data)
     secret = new_client_secret() if values["kind"] is ClientKind.CONFIDENTIAL else None
     client = OAuthClient(
         tenant_id=tenant_id,
-        client_id=f"{tenant_slug}.{secrets.token_urlsafe(12)}",
+        client_id=f"{tenant_slug}.{name_part or secrets.token_urlsafe(12)}",
         secret_hash=hash_secret(secret) if secret else None,
         **values,
     )

@@ -8,6 +8,7 @@ from api.access import check_declarations
 from api.clients.routes import ClientIdConverter
 from api.database import close_session, open_database, script_heads
 from api.errors import register_error_handlers
+from api.limits import install_limits
 from api.logging import configure_logging, install_request_logging
 from api.oauth.keyring import Keyring
 from api.oauth.protect import create_resource_protector
@@ -67,5 +68,6 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     for blueprint in blueprints.ALL:
         app.register_blueprint(blueprint)
+    app.extensions["townhall.limiter"] = install_limits(app, settings)
     check_declarations(app)
     return app

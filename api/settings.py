@@ -8,11 +8,20 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from limits import parse
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 PROJECT_HOME = Path(__file__).resolve().parents[1]
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def valid_limit(value: str) -> bool:
+    try:
+        parse(value)
+    except ValueError:
+        return False
+    return True
 
 
 class SettingsError(Exception):
@@ -35,6 +44,8 @@ class Settings:
     public_cache_seconds: int = 300
     tenant_cache_seconds: int = 5
     access_token_seconds: int = 600
+    token_rate_limit_per_client: str = "60 per minute"  # noqa: S105  (a rate, not a secret)
+    token_rate_limit_per_address: str = "120 per minute"  # noqa: S105
     log_level: str = "INFO"
 
     def __post_init__(self) -> None:
@@ -48,6 +59,9 @@ class Settings:
             raise SettingsError(problems)
 
     def problems(self) -> list[str]:
+        return self._connection_problems() + self._limit_problems()
+
+    def _connection_problems(self) -> list[str]:
         found = []
         for name in ("database_url", "migration_database_url"):
             try:
@@ -64,10 +78,17 @@ class Settings:
             found.append("TOWNHALL_REDIS_URL: a redis:// or rediss:// URL")
         if not (self.home / "openapi.yaml").is_file() or not (self.home / "migrations").is_dir():
             found.append(f"TOWNHALL_HOME: {self.home} holds no openapi.yaml and migrations/")
+        return found
+
+    def _limit_problems(self) -> list[str]:
+        found = []
         if not 1024 <= self.max_body_bytes <= 1_073_741_824:
             found.append("TOWNHALL_MAX_BODY_BYTES: between 1024 and 1073741824")
         if not 0 <= self.public_cache_seconds <= 86_400:
             found.append("TOWNHALL_PUBLIC_CACHE_SECONDS: between 0 and 86400")
+        for name in ("token_rate_limit_per_client", "token_rate_limit_per_address"):
+            if not valid_limit(getattr(self, name)):
+                found.append(f"TOWNHALL_{name.upper()}: a rate such as '60 per minute'")
         if not 60 <= self.access_token_seconds <= 3600:
             found.append("TOWNHALL_ACCESS_TOKEN_SECONDS: between 60 and 3600")
         if not 0 <= self.tenant_cache_seconds <= 3600:
@@ -110,6 +131,10 @@ class Settings:
             "public_cache_seconds": integer("TOWNHALL_PUBLIC_CACHE_SECONDS", cls.public_cache_seconds),
             "tenant_cache_seconds": integer("TOWNHALL_TENANT_CACHE_SECONDS", cls.tenant_cache_seconds),
             "access_token_seconds": integer("TOWNHALL_ACCESS_TOKEN_SECONDS", cls.access_token_seconds),
+            "token_rate_limit_per_client": env.get("TOWNHALL_TOKEN_RATE_LIMIT_PER_CLIENT",
+                                                   cls.token_rate_limit_per_client),
+            "token_rate_limit_per_address": env.get("TOWNHALL_TOKEN_RATE_LIMIT_PER_ADDRESS",
+                                                    cls.token_rate_limit_per_address),
             "log_level": env.get("TOWNHALL_LOG_LEVEL", cls.log_level).upper(),
         }
         if env.get("TOWNHALL_INSTANCE_PATH"):

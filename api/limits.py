@@ -1,0 +1,48 @@
+"""Abuse limits (Flask-Limiter): the token endpoint per client and per address.
+
+Counters live in memory per process by default, in Redis when TOWNHALL_REDIS_URL is set (shared by
+every replica). When Redis fails, limits fall back to memory rather than refusing everyone.
+"""
+
+import base64
+import binascii
+
+from flask import Flask, request
+from flask_limiter import Limiter
+
+from api.settings import Settings
+
+
+def client_key() -> str:
+    """The client id the request claims (Basic auth or form): attempts against one client are counted
+    together, whoever makes them."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("basic "):
+        try:
+            return "client:" + base64.b64decode(header[6:], validate=True).decode().split(":", 1)[0][:120]
+        except (binascii.Error, UnicodeDecodeError):
+            return "client:malformed"
+    return "client:" + str(request.form.get("client_id", ""))[:120]
+
+
+def address_key() -> str:
+    return "address:" + (request.remote_addr or "unknown")
+
+
+def install_limits(app: Flask, settings: Settings) -> Limiter:
+    limiter = Limiter(
+        key_func=address_key,
+        app=app,
+        storage_uri=settings.redis_url or "memory://",
+        strategy="moving-window",
+        headers_enabled=True,
+        swallow_errors=True,
+        in_memory_fallback_enabled=settings.redis_url is not None,
+        key_prefix="townhall",
+    )
+    token_view = app.view_functions["oauth.token"]
+    per_client = limiter.limit(settings.token_rate_limit_per_client, key_func=client_key)
+    per_address = limiter.limit(settings.token_rate_limit_per_address, key_func=address_key)
+    # Flask-Limiter's decorators are typed for sync and async views alike; this one is sync.
+    app.view_functions["oauth.token"] = per_address(per_client(token_view))  # type: ignore[assignment]
+    return limiter

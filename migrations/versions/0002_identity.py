@@ -140,7 +140,7 @@ def upgrade() -> None:
     op.create_table(
         "revoked_tokens",
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
-        sa.Column("jti", sa.String(length=64), nullable=False),
+        sa.Column("jti", sa.String(length=80), nullable=False),
         sa.Column("expires_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["tenant_id"], ["tenants.id"], name=op.f("fk_revoked_tokens_tenant_id_tenants"), ondelete="RESTRICT"

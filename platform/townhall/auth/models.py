@@ -139,7 +139,7 @@ class RevokedToken(TenantOwned, Base):
 
     __tablename__ = "revoked_tokens"
 
-    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    jti: Mapped[str] = mapped_column(String(80), primary_key=True)  # a token id, or "grant:<id>"
     expires_at: Mapped[datetime]
 
 
@@ -163,3 +163,39 @@ class SigningKey(Base):
     retired_at: Mapped[datetime | None]
 
 
+
+
+class AuthorizationCode(TenantOwned, Base):
+    """A one-time code of the authorization code grant, stored as a hash. A second use revokes
+    everything the grant (`grant_id`) issued."""
+
+    __tablename__ = "authorization_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    grant_id: Mapped[uuid.UUID] = mapped_column(default=new_id)
+    client_id: Mapped[str] = mapped_column(String(120))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    redirect_uri: Mapped[str] = mapped_column(String(2048))
+    scope: Mapped[str] = mapped_column(String(1000))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    code_challenge_method: Mapped[str] = mapped_column(String(10))
+    auth_time: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class RefreshToken(TenantOwned, Base):
+    """An opaque refresh token, stored as a hash. Each use replaces it (rotation); using a replaced
+    one again revokes the whole family (the grant it came from)."""
+
+    __tablename__ = "refresh_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    grant_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    client_id: Mapped[str] = mapped_column(String(120))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(1000))
+    auth_time: Mapped[datetime]
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

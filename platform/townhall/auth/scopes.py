@@ -27,5 +27,9 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
                             "appointments:write"}),
 }
 
+CITIZEN_SCOPES: frozenset[str] = frozenset({"catalog:read", "cases:read", "cases:write", "appointments:read",
+                                            "appointments:write"})
+"""What anyone may grant a front-end for themselves: their own cases and appointments."""
+
 ALL_SERVICES = "*"
 """A delegation of every service of a municipality to a team."""

@@ -1,0 +1,77 @@
+"""Authlib's view of our OAuth clients, and how the token endpoint finds one."""
+
+import re
+
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import ClientMixin
+from authlib.oauth2.rfc6749.util import scope_to_list
+
+from api.database import session
+from api.tenant_api import tenant_cache, use_tenant
+from tenants.registry import TenantSnapshot
+from tenants.schemas import SLUG_PATTERN
+from townhall.auth.models import ClientKind, ClientStatus, OAuthClient
+from townhall.auth.passwords import secret_matches
+from townhall.auth.queries import client_by_id
+
+_CLIENT_ID = re.compile(f"^({SLUG_PATTERN})\\.[A-Za-z0-9_-]{{8,64}}$")
+
+
+class InvalidTargetError(OAuth2Error):  # type: ignore[misc]
+    """RFC 8707: the requested resource is unknown or not allowed for this client."""
+
+    error = "invalid_target"
+    status_code = 400
+
+
+class Client(ClientMixin):  # type: ignore[misc]
+    """Authlib's view of one of our clients, with the tenant it belongs to."""
+
+    def __init__(self, row: OAuthClient, tenant: TenantSnapshot) -> None:
+        self.row = row
+        self.tenant = tenant
+
+    def get_client_id(self) -> str:
+        return self.row.client_id
+
+    def get_default_redirect_uri(self) -> str | None:
+        return self.row.redirect_uris[0] if self.row.redirect_uris else None
+
+    def get_allowed_scope(self, scope: str | None) -> str:
+        allowed = self.row.scopes
+        if not scope:
+            return " ".join(allowed)
+        return " ".join(s for s in scope_to_list(scope) if s in allowed)
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return redirect_uri in self.row.redirect_uris  # exact string match (RFC 9700)
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        return secret_matches(self.row.secret_hash, client_secret)
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        if self.row.kind is ClientKind.PUBLIC:
+            return method == "none" and endpoint == "token"
+        return method in ("client_secret_basic", "client_secret_post")
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type == "code" and "authorization_code" in self.row.grant_types
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type in self.row.grant_types
+
+
+def query_client(client_id: str) -> Client | None:
+    """The client id names its tenant (`aalst.…`): that tenant becomes current before the lookup,
+    so the client row is read under row-level security like any tenant data."""
+    match = _CLIENT_ID.match(client_id or "")
+    if match is None:
+        return None
+    tenant = tenant_cache().tenant(session(), match.group(1))
+    if tenant is None or not tenant.is_active:
+        return None
+    use_tenant(tenant)
+    row = client_by_id(session(), client_id)
+    if row is None or row.status is not ClientStatus.ACTIVE:
+        return None
+    return Client(row, tenant)

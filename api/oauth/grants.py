@@ -1,0 +1,183 @@
+"""The grants the platform offers: client credentials, authorization code with PKCE (S256 only, for
+every client), refresh token with rotation and reuse detection. No password, no implicit grant."""
+
+import uuid
+from typing import Any
+
+from authlib.oauth2.rfc6749 import InvalidRequestError, InvalidScopeError, grants
+from authlib.oauth2.rfc6749.util import scope_to_list
+from authlib.oauth2.rfc7636 import CodeChallenge
+from flask import current_app, g, request
+
+from api.database import session
+from api.oauth.clients import Client, InvalidTargetError
+from townhall.auth.grants import (
+    CodeRequest,
+    find_code,
+    find_refresh_token,
+    issue_code,
+    mark_code_used,
+    retire_refresh_token,
+)
+from townhall.auth.models import AuthorizationCode, RefreshToken, User, UserStatus
+from townhall.auth.queries import access_in_tenant
+from townhall.auth.scopes import CITIZEN_SCOPES
+from townhall.clock import utcnow
+
+
+class Person:
+    """Authlib's view of the signed-in user, with what they may do in the client's municipality."""
+
+    def __init__(self, user: User, roles: frozenset[str], allowed_scopes: frozenset[str]) -> None:
+        self.user = user
+        self.roles = roles
+        self.allowed_scopes = allowed_scopes
+
+    def get_user_id(self) -> str:
+        return str(self.user.id)
+
+
+def person_in(user: User, client: Client) -> Person:
+    access = access_in_tenant(session(), user.id, client.tenant.id)
+    return Person(user, access.roles, access.scopes | CITIZEN_SCOPES)
+
+
+def _person(user_id: uuid.UUID, client: Client) -> Person | None:
+    user = session().get(User, user_id)
+    if user is None or user.status is not UserStatus.ACTIVE:
+        return None
+    return person_in(user, client)
+
+
+class StrictScope:
+    """Asking for a scope the client (or the person) may not have is `invalid_scope`, never a
+    silently smaller token."""
+
+    request: Any
+
+    def validate_requested_scope(self) -> None:
+        asked = set(scope_to_list(self.request.payload.scope) or [])
+        if not asked <= set(self.request.client.row.scopes):
+            raise InvalidScopeError()
+        person = getattr(self.request, "user", None)
+        if isinstance(person, Person) and not asked <= person.allowed_scopes:
+            raise InvalidScopeError(description="You may not grant these scopes here.")
+        super().validate_requested_scope()  # type: ignore[misc]
+
+
+class ResourceIndicator:
+    """RFC 8707: `resource` names the one tenant API the token is for; anything else is refused."""
+
+    request: Any
+
+    def validate_requested_scope(self) -> None:
+        wanted = request.values.getlist("resource")
+        client: Client = self.request.client
+        allowed = current_app.config["TOWNHALL_SETTINGS"].tenant_api_url(client.tenant.slug)
+        if len(wanted) > 1 or (wanted and wanted[0] != allowed):
+            raise InvalidTargetError(description="A token is for one municipality this client serves.")
+        super().validate_requested_scope()  # type: ignore[misc]
+
+
+class ClientCredentials(ResourceIndicator, StrictScope, grants.ClientCredentialsGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
+class StoredCode:
+    """Authlib's view of a stored authorization code."""
+
+    def __init__(self, row: AuthorizationCode) -> None:
+        self.row = row
+
+    def get_redirect_uri(self) -> str:
+        return self.row.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.row.scope
+
+    def get_code_challenge(self) -> str:
+        return self.row.code_challenge
+
+    def get_code_challenge_method(self) -> str:
+        return self.row.code_challenge_method
+
+    def get_nonce(self) -> None:
+        return None
+
+    def get_auth_time(self) -> int:
+        return int(self.row.auth_time.timestamp())
+
+
+class AuthorizationCodeGrant(ResourceIndicator, StrictScope, grants.AuthorizationCodeGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+    def save_authorization_code(self, code: str, request_: Any) -> None:
+        person: Person = request_.user
+        payload = request_.payload
+        issue_code(session(), self.request.client.tenant.id, CodeRequest(
+            client_id=request_.client.get_client_id(), user_id=person.user.id,
+            redirect_uri=payload.redirect_uri, scope=request_.scope or "",
+            code_challenge=payload.data.get("code_challenge", ""),
+            code_challenge_method=payload.data.get("code_challenge_method", ""),
+            auth_time=g.get("auth_time") or utcnow(),
+        ), code)
+
+    def query_authorization_code(self, code: str, client: Client) -> StoredCode | None:
+        found = find_code(session(), code, client.get_client_id(),
+                          current_app.config["TOWNHALL_SETTINGS"].access_token_lifetime)
+        if found is None:
+            return None
+        g.oauth_grant_id = found.grant_id
+        g.auth_time = found.auth_time
+        return StoredCode(found)
+
+    def delete_authorization_code(self, authorization_code: StoredCode) -> None:
+        mark_code_used(session(), authorization_code.row)  # kept: a second use must be recognised
+
+    def authenticate_user(self, authorization_code: StoredCode) -> Person | None:
+        return _person(authorization_code.row.user_id, self.request.client)
+
+
+class StoredRefreshToken:
+    def __init__(self, row: RefreshToken) -> None:
+        self.row = row
+
+    def check_client(self, client: Client) -> bool:
+        return self.row.client_id == client.get_client_id()
+
+    def get_scope(self) -> str:
+        return self.row.scope
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    INCLUDE_NEW_REFRESH_TOKEN = True  # rotation: every use gives a new refresh token
+
+    def authenticate_refresh_token(self, refresh_token: str) -> StoredRefreshToken | None:
+        found = find_refresh_token(session(), refresh_token,
+                                   current_app.config["TOWNHALL_SETTINGS"].access_token_lifetime)
+        if found is None:
+            return None
+        g.oauth_grant_id = found.grant_id
+        g.auth_time = found.auth_time
+        return StoredRefreshToken(found)
+
+    def authenticate_user(self, refresh_token: StoredRefreshToken) -> Person | None:
+        return _person(refresh_token.row.user_id, self.request.client)
+
+    def revoke_old_credential(self, refresh_token: StoredRefreshToken) -> None:
+        retire_refresh_token(session(), refresh_token.row)
+
+
+class S256Required(CodeChallenge):  # type: ignore[misc]
+    """PKCE for every client and every authorization request, S256 only (plain is refused)."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+
+    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
+        data = grant.request.payload.data
+        if not data.get("code_challenge") or data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("PKCE with code_challenge_method=S256 is required.")
+        super().validate_code_challenge(grant, redirect_uri)
+

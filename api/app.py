@@ -10,6 +10,7 @@ from api.database import close_session, open_database, script_heads
 from api.errors import register_error_handlers
 from api.limits import install_limits
 from api.logging import configure_logging, install_request_logging
+from api.oauth.endpoints import RevocationList
 from api.oauth.keyring import Keyring
 from api.oauth.protect import create_resource_protector
 from api.oauth.server import create_authorization_server
@@ -48,10 +49,18 @@ def create_app(settings: Settings | None = None) -> Flask:
         TOWNHALL_MIGRATION_HEADS=script_heads(settings),
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.secret_key = settings.session_secret()
+    app.config.update(
+        SESSION_COOKIE_NAME="townhall_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
+    )
     app.extensions["townhall.database"] = open_database(settings)
     app.extensions["townhall.tenant_cache"] = TenantCache(settings.tenant_cache_seconds)
     keyring = Keyring(settings.access_token_lifetime)
     app.extensions["townhall.keyring"] = keyring
+    app.extensions["townhall.revocations"] = RevocationList(settings.tenant_cache_seconds)
     app.extensions["townhall.oauth"] = create_authorization_server(app, settings, keyring)
     app.extensions["townhall.resource_protector"] = create_resource_protector(settings.base_url, keyring)
     app.url_map.converters["slug"] = SlugConverter

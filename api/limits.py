@@ -1,4 +1,5 @@
-"""Abuse limits (Flask-Limiter): the token endpoint per client and per address.
+"""Abuse limits (Flask-Limiter): the token endpoint per client and per address, sign-in attempts
+per address.
 
 Counters live in memory per process by default, in Redis when TOWNHALL_REDIS_URL is set (shared by
 every replica). When Redis fails, limits fall back to memory rather than refusing everyone.
@@ -45,4 +46,7 @@ def install_limits(app: Flask, settings: Settings) -> Limiter:
     per_address = limiter.limit(settings.token_rate_limit_per_address, key_func=address_key)
     # Flask-Limiter's decorators are typed for sync and async views alike; this one is sync.
     app.view_functions["oauth.token"] = per_address(per_client(token_view))  # type: ignore[assignment]
+    authorize_view = app.view_functions["oauth.authorize"]
+    per_address_sign_in = limiter.limit(settings.login_rate_limit, key_func=address_key, methods=["POST"])
+    app.view_functions["oauth.authorize"] = per_address_sign_in(authorize_view)  # type: ignore[assignment]
     return limiter

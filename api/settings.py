@@ -2,6 +2,7 @@
 
 import os
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -46,7 +47,9 @@ class Settings:
     access_token_seconds: int = 600
     token_rate_limit_per_client: str = "60 per minute"  # noqa: S105  (a rate, not a secret)
     token_rate_limit_per_address: str = "120 per minute"  # noqa: S105
+    login_rate_limit: str = "10 per minute"
     log_level: str = "INFO"
+    secret_key: str = ""
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -86,13 +89,15 @@ class Settings:
             found.append("TOWNHALL_MAX_BODY_BYTES: between 1024 and 1073741824")
         if not 0 <= self.public_cache_seconds <= 86_400:
             found.append("TOWNHALL_PUBLIC_CACHE_SECONDS: between 0 and 86400")
-        for name in ("token_rate_limit_per_client", "token_rate_limit_per_address"):
+        for name in ("token_rate_limit_per_client", "token_rate_limit_per_address", "login_rate_limit"):
             if not valid_limit(getattr(self, name)):
                 found.append(f"TOWNHALL_{name.upper()}: a rate such as '60 per minute'")
         if not 60 <= self.access_token_seconds <= 3600:
             found.append("TOWNHALL_ACCESS_TOKEN_SECONDS: between 60 and 3600")
         if not 0 <= self.tenant_cache_seconds <= 3600:
             found.append("TOWNHALL_TENANT_CACHE_SECONDS: between 0 and 3600")
+        if self.secret_key and len(self.secret_key) < 32:
+            found.append("TOWNHALL_SECRET_KEY: at least 32 characters")
         if self.log_level not in LOG_LEVELS:
             found.append(f"TOWNHALL_LOG_LEVEL: one of {', '.join(LOG_LEVELS)}")
         return found
@@ -104,6 +109,21 @@ class Settings:
     @property
     def access_token_lifetime(self) -> timedelta:
         return timedelta(seconds=self.access_token_seconds)
+
+    def session_secret(self) -> str:
+        """TOWNHALL_SECRET_KEY, or one kept in the instance folder (made once, owner-readable only),
+        so that every worker of this machine signs sign-in cookies alike."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.instance_path / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+                    file.write(secrets.token_urlsafe(48))
+            except FileExistsError:
+                pass  # another worker made it first
+        return path.read_text().strip()
 
     def tenant_api_url(self, slug: str) -> str:
         return f"{self.base_url}/t/{slug}"
@@ -135,7 +155,9 @@ class Settings:
                                                    cls.token_rate_limit_per_client),
             "token_rate_limit_per_address": env.get("TOWNHALL_TOKEN_RATE_LIMIT_PER_ADDRESS",
                                                     cls.token_rate_limit_per_address),
+            "login_rate_limit": env.get("TOWNHALL_LOGIN_RATE_LIMIT", cls.login_rate_limit),
             "log_level": env.get("TOWNHALL_LOG_LEVEL", cls.log_level).upper(),
+            "secret_key": env.get("TOWNHALL_SECRET_KEY", ""),
         }
         if env.get("TOWNHALL_INSTANCE_PATH"):
             values["instance_path"] = Path(env["TOWNHALL_INSTANCE_PATH"]).resolve()

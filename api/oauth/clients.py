@@ -50,8 +50,8 @@ class Client(ClientMixin):  # type: ignore[misc]
         return secret_matches(self.row.secret_hash, client_secret)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
-        if self.row.kind is ClientKind.PUBLIC:
-            return method == "none" and endpoint == "token"
+        if self.row.kind is ClientKind.PUBLIC:  # no secret: may get and revoke its tokens, not introspect
+            return method == "none" and endpoint in ("token", "revocation")
         return method in ("client_secret_basic", "client_secret_post")
 
     def check_response_type(self, response_type: str) -> bool:

@@ -21,6 +21,7 @@ from werkzeug.exceptions import BadRequest, Forbidden, Unauthorized
 from api.access import ACCESS_ATTRIBUTE
 from api.database import session
 from api.errors import http_error
+from api.oauth.endpoints import RevocationList
 from api.oauth.keyring import Keyring
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -57,6 +58,9 @@ class TenantTokenValidator(JWTBearerTokenValidator):  # type: ignore[misc]
     def validate_token(self, token: Any, scopes: Any, request_: Any, **kwargs: Any) -> None:
         super().validate_token(token, scopes, request_, **kwargs)
         if token.get("tenant") != g.tenant.slug:
+            raise InvalidTokenError(realm=REALM)
+        revocations: RevocationList = current_app.extensions["townhall.revocations"]
+        if revocations.is_revoked(g.tenant.id, dict(token)):
             raise InvalidTokenError(realm=REALM)
 
 

@@ -23,11 +23,18 @@ def _server() -> AuthorizationServer:
 def metadata(base_url: str) -> dict[str, Any]:
     return {
         "issuer": base_url,
+        "authorization_endpoint": f"{base_url}/oauth/authorize",
         "token_endpoint": f"{base_url}/oauth/token",
+        "revocation_endpoint": f"{base_url}/oauth/revoke",
+        "introspection_endpoint": f"{base_url}/oauth/introspect",
         "jwks_uri": f"{base_url}/.well-known/jwks.json",
-        "grant_types_supported": ["client_credentials"],
+        "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
         "response_types_supported": ["code"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "response_modes_supported": ["query"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "ui_locales_supported": ["nl", "fr", "de", "en"],
         "token_endpoint_auth_signing_alg_values_supported": ["ES256"],
         "scopes_supported": sorted(SCOPES),
         "code_challenge_methods_supported": ["S256"],
@@ -38,6 +45,22 @@ def metadata(base_url: str) -> dict[str, Any]:
 @public  # clients authenticate with their own credentials, checked by the grant
 def token() -> Response:
     response: Response = _server().create_token_response()
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@oauth.post("/oauth/revoke")
+@public  # clients authenticate with their own credentials
+def revoke() -> Response:
+    response: Response = _server().create_endpoint_response("revocation")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@oauth.post("/oauth/introspect")
+@public  # confidential clients authenticate with their own credentials
+def introspect() -> Response:
+    response: Response = _server().create_endpoint_response("introspection")
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -16,6 +16,7 @@ from joserfc.jwk import KeySet
 
 from api.database import session
 from api.oauth.clients import Client, query_client
+from api.oauth.endpoints import Introspection, Revocation
 from api.oauth.grants import AuthorizationCodeGrant, ClientCredentials, Person, RefreshTokenGrant, S256Required
 from api.oauth.keyring import Keyring
 from api.settings import Settings
@@ -65,5 +66,7 @@ def create_authorization_server(app: Flask, settings: Settings, keyring: Keyring
     server.register_grant(ClientCredentials)
     server.register_grant(AuthorizationCodeGrant, [S256Required(required=True)])
     server.register_grant(RefreshTokenGrant)
+    server.register_endpoint(Revocation)
+    server.register_endpoint(Introspection)
     server.register_token_generator("default", AccessTokens(settings, keyring))
     return server

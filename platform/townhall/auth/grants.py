@@ -90,6 +90,11 @@ def find_refresh_token(session: Session, value: str, access_lifetime: timedelta)
     return found
 
 
+def refresh_token_by_value(session: Session, value: str) -> RefreshToken | None:
+    """Look a refresh token up without using it (revocation, introspection): no replay check."""
+    return session.scalars(select(RefreshToken).where(RefreshToken.token_hash == token_hash(value))).first()
+
+
 def retire_refresh_token(session: Session, token: RefreshToken) -> None:
     token.revoked_at = utcnow()
     session.flush()

@@ -59,12 +59,22 @@ def backend(pytestconfig: pytest.Config) -> str:
     return chosen
 
 
+# Caches off (every test sees its own data at once); limits out of the way (their own tests set them).
+TEST_SETTINGS: dict[str, Any] = {
+    "base_url": "https://townhall.test",
+    "tenant_cache_seconds": 0,
+    "token_rate_limit_per_client": "10000 per minute",
+    "token_rate_limit_per_address": "10000 per minute",
+    "login_rate_limit": "10000 per minute",
+}
+
+
 @pytest.fixture(scope="session")
 def settings(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """Settings of a migrated database that lives as long as the run."""
     instance = tmp_path_factory.mktemp("instance")
     if backend == "sqlite":
-        sqlite_settings = Settings(instance_path=instance, base_url="https://townhall.test", tenant_cache_seconds=0)
+        sqlite_settings = Settings(instance_path=instance, **TEST_SETTINGS)
         upgrade(sqlite_settings)
         yield sqlite_settings
         return
@@ -74,8 +84,7 @@ def settings(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     try:
         postgres_settings = Settings(
             instance_path=instance,
-            base_url="https://townhall.test",
-            tenant_cache_seconds=0,
+            **TEST_SETTINGS,
             database_url=app_url.render_as_string(hide_password=False),
             migration_database_url=owner_url.render_as_string(hide_password=False),
         )

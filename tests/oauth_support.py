@@ -2,9 +2,13 @@
 real tokens from the real token endpoint."""
 
 import base64
+import hashlib
+import re
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from flask import Flask
@@ -68,3 +72,47 @@ def signing_key(app: Flask) -> Iterator[None]:
         ensure_signing_key(session, app.config["TOWNHALL_SETTINGS"].access_token_lifetime)
     yield
     keyring.forget()
+
+
+REDIRECT = "http://127.0.0.1:8765/callback"
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    return verifier, challenge
+
+
+def authorize_url(client_id: str, challenge: str | None, scope: str = "cases:read", state: str = "xyz",
+                  redirect_uri: str = REDIRECT, method: str = "S256", **extra: str) -> str:
+    query = {"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri, "scope": scope,
+             "state": state, "code_challenge_method": method, **extra}
+    if challenge is not None:
+        query["code_challenge"] = challenge
+    return "/oauth/authorize?" + urlencode(query)
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, page
+    return found.group(1)
+
+
+def sign_in_and_consent(browser: FlaskClient, url: str, email: str, password: str, decision: str = "allow") -> Any:
+    """Play the person: sign in through the real form, then answer the consent form."""
+    login = browser.get(url)
+    assert login.status_code == 200, login.get_data(as_text=True)
+    signed_in = browser.post(url, data={"action": "login", "csrf": csrf_of(login.get_data(as_text=True)),
+                                        "email": email, "password": password})
+    assert signed_in.status_code == 303, signed_in.get_data(as_text=True)
+    consent = browser.get(signed_in.headers["Location"])
+    assert consent.status_code == 200, consent.get_data(as_text=True)
+    return browser.post(url, data={"action": "consent", "decision": decision,
+                                   "csrf": csrf_of(consent.get_data(as_text=True))})
+
+
+def code_from(response: Any) -> tuple[str, dict[str, list[str]]]:
+    assert response.status_code == 303, response.get_data(as_text=True)
+    location = urlsplit(response.headers["Location"])
+    query = parse_qs(location.query)
+    return f"{location.scheme}://{location.netloc}{location.path}", query

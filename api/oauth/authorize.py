@@ -81,8 +81,8 @@ def _validated(person: Person | None) -> tuple[Any, Response | None]:
 
 
 def _see_other(response: Response) -> Response:
-    """After a form post the browser must follow with GET (RFC 9700: never 307)."""
-    if response.status_code in (302, 307):
+    """After a form post the browser must follow with GET: 303, never 307 (RFC 9700)."""
+    if request.method == "POST" and response.status_code in (302, 307):
         response.status_code = 303
     return response
 

@@ -95,10 +95,12 @@ class StoredCode:
     def get_scope(self) -> str:
         return self.row.scope
 
-    def get_code_challenge(self) -> str:
+    @property
+    def code_challenge(self) -> str:
         return self.row.code_challenge
 
-    def get_code_challenge_method(self) -> str:
+    @property
+    def code_challenge_method(self) -> str:
         return self.row.code_challenge_method
 
     def get_nonce(self) -> None:

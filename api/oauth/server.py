@@ -43,7 +43,7 @@ class AccessTokens(JWTBearerTokenGenerator):  # type: ignore[misc]
         lifetime = settings.access_token_seconds
         super().__init__(issuer=settings.base_url, alg="ES256",
                          expires_generator=lambda _client, _grant_type: lifetime,
-                         refresh_token_generator=lambda *_: secrets.token_urlsafe(32))
+                         refresh_token_generator=lambda **_: secrets.token_urlsafe(32))
         self.settings = settings
         self.keyring = keyring
 

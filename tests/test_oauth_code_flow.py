@@ -35,8 +35,10 @@ from townhall.tenancy import tenant_scope
 __all__ = ["signing_key"]
 pytestmark = pytest.mark.usefixtures("signing_key")
 PASSWORD = "correct horse battery"
-PORTAL: dict[str, Any] = {"name": "Admin portal", "kind": "public", "grant_types": ["authorization_code", "refresh_token"],
-          "redirect_uris": [REDIRECT], "scopes": ["clients:manage", "cases:read"]}
+PORTAL: dict[str, Any] = {
+    "name": "Admin portal", "kind": "public", "grant_types": ["authorization_code", "refresh_token"],
+    "redirect_uris": [REDIRECT], "scopes": ["clients:manage", "cases:read"],
+}
 
 
 @dataclass(frozen=True)

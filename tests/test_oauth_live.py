@@ -1,5 +1,6 @@
 """Independent OAuth client libraries against a live server on loopback, and the logs of the flow."""
 
+import secrets
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,9 +16,11 @@ from requests_oauthlib import OAuth2Session
 from werkzeug.serving import make_server
 
 from api.database import database
+from oauth_support import REDIRECT, csrf_of
 from tenants.operations import create_tenant
 from townhall.auth.keys import ensure_signing_key
-from townhall.auth.operations import create_client
+from townhall.auth.operations import add_membership, create_client, create_user
+from townhall.auth.scopes import TENANT_ADMIN
 from townhall.tenancy import tenant_scope
 
 pytestmark = pytest.mark.committed
@@ -28,6 +31,10 @@ class Live:
     url: str
     client_id: str
     secret: str
+    portal_id: str
+
+
+ADMIN, PASSWORD = "admin@aalst.example", "correct horse battery"
 
 
 @pytest.fixture
@@ -42,11 +49,18 @@ def live(live_app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Live]:
                 "name": "Partner", "kind": "confidential", "grant_types": ["client_credentials"],
                 "scopes": ["clients:manage", "catalog:read"]})
             client_id = client.client_id
+            portal, _ = create_client(session, tenant.id, tenant.slug, {
+                "name": "Portal", "kind": "public", "grant_types": ["authorization_code", "refresh_token"],
+                "redirect_uris": [REDIRECT], "scopes": ["clients:manage"]})
+            portal_id = portal.client_id
+            admin = create_user(session, {"email": ADMIN, "display_name": "Admin", "password": PASSWORD})
+            add_membership(session, tenant.id, admin, TENANT_ADMIN)
+    live_app.config["SESSION_COOKIE_SECURE"] = False  # the test server speaks plain http on loopback
     server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     assert secret is not None
-    yield Live(f"http://127.0.0.1:{server.port}", client_id, secret)
+    yield Live(f"http://127.0.0.1:{server.port}", client_id, secret, portal_id)
     server.shutdown()
     thread.join(timeout=10)
 
@@ -57,7 +71,8 @@ def test_requests_oauthlib_client_credentials(live: Live) -> None:
                                 client_secret=live.secret, timeout=10)
     assert token["token_type"] == "Bearer" and token["expires_in"] <= 600
     response = session.get(f"{live.url}/t/aalst/v1/clients", timeout=10)
-    assert response.status_code == 200 and response.json()["items"][0]["client_id"] == live.client_id
+    assert response.status_code == 200
+    assert live.client_id in [c["client_id"] for c in response.json()["items"]]
 
     wrong = OAuth2Session(client=BackendApplicationClient(client_id=live.client_id))
     with pytest.raises(InvalidClientError):
@@ -91,3 +106,55 @@ def test_secrets_and_tokens_never_reach_the_logs(live: Live, capsys: pytest.Capt
     assert '"route": "/oauth/token"' in logs  # the flow was logged
     for secret in (live.secret, token["access_token"], token["access_token"].split(".")[2]):
         assert secret not in logs
+
+
+def play_the_person(live: Live, url: str) -> str:
+    """A browser: sign in through the real form and allow; returns where the server sends it back."""
+    browser = requests.Session()
+    page = browser.get(url, timeout=10)
+    assert page.status_code == 200, page.text
+    signed_in = browser.post(url, data={"action": "login", "csrf": csrf_of(page.text), "email": ADMIN,
+                                        "password": PASSWORD}, allow_redirects=False, timeout=10)
+    assert signed_in.status_code == 303, signed_in.text
+    consent = browser.get(live.url + signed_in.headers["Location"], timeout=10)
+    decided = browser.post(url, data={"action": "consent", "decision": "allow", "csrf": csrf_of(consent.text)},
+                           allow_redirects=False, timeout=10)
+    assert decided.status_code == 303, decided.text
+    location: str = decided.headers["Location"]
+    assert location.startswith(REDIRECT)
+    return location
+
+
+def test_requests_oauthlib_code_flow_with_pkce_and_refresh(live: Live) -> None:
+    session = OAuth2Session(live.portal_id, redirect_uri=REDIRECT, scope=["clients:manage"], pkce="S256")
+    url, state = session.authorization_url(f"{live.url}/oauth/authorize")
+    callback = play_the_person(live, url)
+    token = session.fetch_token(f"{live.url}/oauth/token", authorization_response=callback,
+                                include_client_id=True, timeout=10)
+    assert token["refresh_token"] and state in callback
+    assert session.get(f"{live.url}/t/aalst/v1/clients", timeout=10).status_code == 200
+
+    renewed = session.refresh_token(f"{live.url}/oauth/token", client_id=live.portal_id, timeout=10)
+    assert renewed["refresh_token"] != token["refresh_token"]
+    assert session.get(f"{live.url}/t/aalst/v1/clients", timeout=10).status_code == 200
+
+
+def test_authlib_code_flow_then_revoke(live: Live) -> None:
+    verifier = secrets.token_urlsafe(48)
+    with AuthlibSession(live.portal_id, redirect_uri=REDIRECT, scope="clients:manage",
+                        code_challenge_method="S256") as session:
+        url, _ = session.create_authorization_url(f"{live.url}/oauth/authorize", code_verifier=verifier)
+        callback = play_the_person(live, url)
+        token = session.fetch_token(f"{live.url}/oauth/token", authorization_response=callback,
+                                    code_verifier=verifier, timeout=10)
+        api = f"{live.url}/t/aalst/v1/clients"
+        assert session.get(api, timeout=10).status_code == 200
+
+        revoked = session.revoke_token(f"{live.url}/oauth/revoke", token=token["access_token"],
+                                       token_type_hint="access_token", timeout=10)
+        assert revoked.status_code == 200
+        refused = session.get(api, timeout=10)
+        assert refused.status_code == 401 and 'error="invalid_token"' in refused.headers["WWW-Authenticate"]
+    introspected = requests.post(f"{live.url}/oauth/introspect", data={"token": token["access_token"]},
+                                 auth=(live.client_id, live.secret), timeout=10)
+    assert introspected.json() == {"active": False}

@@ -2,9 +2,12 @@
 
 import api.branding.routes
 import api.clients.routes
-import api.oauth.authorize  # noqa: F401
+import api.members.routes
+import api.oauth.authorize
 from api.oauth.routes import oauth
 from api.operations.routes import operations
 from api.tenant_api import tenant_api
 
+# Importing these modules attaches their views to the blueprints below.
+ROUTE_MODULES = (api.branding.routes, api.clients.routes, api.members.routes, api.oauth.authorize)
 ALL = (operations, oauth, tenant_api)

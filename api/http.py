@@ -81,15 +81,17 @@ def page_params(default: int = 50, maximum: int = 200) -> tuple[int, str | None]
     return int(raw_limit), after
 
 
-def paged(items: list[dict[str, Any]], limit: int, key: str) -> Response:
-    """A page of at most `limit` items (fetch limit + 1 to know whether more follow) and its next link."""
+def paged(items: list[dict[str, Any]], limit: int, key: str, hide: tuple[str, ...] = ()) -> Response:
+    """A page of at most `limit` items (fetch limit + 1 to know whether more follow) and its next link.
+    `key` names the sort key the cursor carries; `hide` fields are only for the cursor, not shown."""
     page, more = items[:limit], len(items) > limit
     next_url = None
     if more:
         cursor = base64.urlsafe_b64encode(str(page[-1][key]).encode()).decode().rstrip("=")
         args = request.args.to_dict() | {"limit": str(limit), "cursor": cursor}
         next_url = request.base_url + "?" + urlencode(args)
-    response = Response(json.dumps({"items": page, "next": next_url}, default=str), mimetype="application/json")
+    shown = [{k: v for k, v in item.items() if k not in hide} for item in page]
+    response = Response(json.dumps({"items": shown, "next": next_url}, default=str), mimetype="application/json")
     if next_url:
         response.headers["Link"] = f'<{next_url}>; rel="next"'
     return response

@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from townhall.auth.models import Delegation, Membership, OAuthClient, Team, TeamMember, User
@@ -62,11 +62,14 @@ def access_in_tenant(session: Session, user_id: uuid.UUID, tenant_id: uuid.UUID)
                   tuple(row.id for row in delegated))
 
 
-def memberships_of_tenant(session: Session, tenant_id: uuid.UUID) -> Sequence[tuple[Membership, User]]:
-    rows = session.execute(
-        select(Membership, User).join(User, User.id == Membership.user_id)
-        .where(Membership.tenant_id == tenant_id).order_by(User.email_key, Membership.role)
-    ).all()
+def memberships_of_tenant(session: Session, tenant_id: uuid.UUID, after: tuple[str, str] | None = None,
+                          limit: int | None = None) -> Sequence[tuple[Membership, User]]:
+    """Ordered by e-mail and role (keyset pagination: the page after `after`)."""
+    query = (select(Membership, User).join(User, User.id == Membership.user_id)
+             .where(Membership.tenant_id == tenant_id).order_by(User.email_key, Membership.role))
+    if after is not None:
+        query = query.where(tuple_(User.email_key, Membership.role) > tuple_(*after))
+    rows = session.execute(query.limit(limit)).all()
     return [(row[0], row[1]) for row in rows]
 
 

@@ -1,0 +1,1 @@
+"""A municipality's staff memberships, managed by its tenant admins."""

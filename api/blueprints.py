@@ -6,8 +6,9 @@ import api.members.routes
 import api.oauth.authorize
 from api.oauth.routes import oauth
 from api.operations.routes import operations
+from api.platform.routes import platform_api
 from api.tenant_api import tenant_api
 
 # Importing these modules attaches their views to the blueprints below.
 ROUTE_MODULES = (api.branding.routes, api.clients.routes, api.members.routes, api.oauth.authorize)
-ALL = (operations, oauth, tenant_api)
+ALL = (operations, oauth, platform_api, tenant_api)

@@ -13,6 +13,7 @@ from townhall.auth.operations import (
     add_membership,
     add_team_member,
     create_client,
+    create_platform_client,
     create_team,
     create_user,
     delegate,
@@ -167,6 +168,19 @@ def clients_create(tenant: str, name: str, public: bool, grant_types: tuple[str,
                 "name": name, "kind": "public" if public else "confidential", "grant_types": list(grant_types),
                 "redirect_uris": list(redirect_uris), "scopes": list(scopes)})
             summary = _client_summary(client, secret)
+    click.echo(json.dumps(summary, indent=2))
+
+
+@clients.command("create-platform")
+@click.option("--name", required=True)
+def clients_create_platform(name: str) -> None:
+    """Register a client of the platform itself (client credentials, scope platform:manage) for the
+    platform API (/v1); its secret is printed this once."""
+    with command_transaction() as session:
+        client, secret = create_platform_client(session, {
+            "name": name, "kind": "confidential", "grant_types": ["client_credentials"],
+            "scopes": ["platform:manage"]})
+        summary = {"client_id": client.client_id, "client_secret": secret, "scopes": client.scopes}
     click.echo(json.dumps(summary, indent=2))
 
 

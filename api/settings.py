@@ -125,6 +125,10 @@ class Settings:
                 pass  # another worker made it first
         return path.read_text().strip()
 
+    @property
+    def platform_api_url(self) -> str:
+        return f"{self.base_url}/v1"
+
     def tenant_api_url(self, slug: str) -> str:
         return f"{self.base_url}/t/{slug}"
 

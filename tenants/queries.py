@@ -21,8 +21,12 @@ def require_tenant(session: Session, slug: str) -> Tenant:
     return tenant
 
 
-def all_tenants(session: Session) -> Sequence[Tenant]:
-    return session.scalars(select(Tenant).order_by(Tenant.slug)).all()
+def all_tenants(session: Session, after: str | None = None, limit: int | None = None) -> Sequence[Tenant]:
+    """Ordered by slug (keyset pagination: the page after `after`)."""
+    query = select(Tenant).order_by(Tenant.slug)
+    if after is not None:
+        query = query.where(Tenant.slug > after)
+    return session.scalars(query.limit(limit)).all()
 
 
 def branding_of(session: Session, tenant_id: uuid.UUID) -> TenantBranding:

@@ -90,6 +90,13 @@ class TenantCache:
         self._store(self._branding, tenant_id, snapshot)
         return snapshot
 
+    def forget(self, slug: str) -> None:
+        """Drop what this process knows of a tenant it just changed."""
+        with self._lock:
+            dropped = self._tenants.pop(slug, None)
+            if dropped is not None:
+                self._branding.pop(dropped[1].id, None)
+
     def _store(self, table: dict[K, tuple[float, V]], key: K, value: V) -> None:
         if self.ttl <= 0:
             return

@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 from townhall.localisation import LANGUAGES
 
 SLUG_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+RESERVED_SLUGS = frozenset({"platform"})  # `platform.<random>` client ids belong to the platform itself
 COLOUR = validate.Regexp(r"^#[0-9a-fA-F]{6}$", error="Must be a hex colour such as #1d4f91.")
 PHONE = validate.Regexp(r"^\+?[0-9][0-9 ./()-]{5,30}$", error="Must be a phone number.")
 
@@ -35,6 +36,11 @@ class TenantInput(Schema):
     languages = fields.List(fields.String(validate=validate.OneOf(LANGUAGES)),
                             required=True, validate=validate.Length(min=1, max=len(LANGUAGES)))
     time_zone = fields.String(load_default="Europe/Brussels")
+
+    @validates("slug")
+    def _not_reserved(self, value: str, **_: Any) -> None:
+        if value in RESERVED_SLUGS:
+            raise ValidationError("This name is reserved by the platform.")
 
     @validates("time_zone")
     def _known_time_zone(self, value: str, **_: Any) -> None:

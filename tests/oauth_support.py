@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from api.database import database
 from tenants.models import Tenant
 from townhall.auth.keys import ensure_signing_key
-from townhall.auth.operations import create_client
+from townhall.auth.operations import create_client, create_platform_client
 from townhall.tenancy import tenant_scope
 
 
@@ -34,6 +34,14 @@ def register(app: Flask, tenant: Tenant, scopes: list[str], **overrides: Any) ->
     with app.app_context(), database().unit_of_work() as session, tenant_scope(session, tenant.id):
         client, secret = create_client(session, tenant.id, tenant.slug, data)
         return Registered(tenant.slug, client.client_id, secret)
+
+
+def register_platform_client(app: Flask) -> Registered:
+    data = {"name": "Operator automation", "kind": "confidential", "grant_types": ["client_credentials"],
+            "scopes": ["platform:manage"]}
+    with app.app_context(), database().unit_of_work() as session:
+        client, secret = create_platform_client(session, data)
+        return Registered("platform", client.client_id, secret)
 
 
 def basic(client_id: str, secret: str | None) -> dict[str, str]:

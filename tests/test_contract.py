@@ -11,7 +11,7 @@ from api.access import PUBLIC, access_of, undeclared_endpoints
 from api.app import create_app
 from api.settings import Settings
 from contract import document
-from townhall.auth.scopes import SCOPES
+from townhall.auth.scopes import PLATFORM_SCOPES, SCOPES
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -64,7 +64,8 @@ def test_every_route_declares_who_may_call_it_and_the_contract_says_the_same(app
 
 def test_the_contract_lists_exactly_the_scopes_the_platform_knows() -> None:
     flows = document()["components"]["securitySchemes"]["oauth2"]["flows"]
-    assert set(flows["clientCredentials"]["scopes"]) == set(SCOPES)
+    assert set(flows["clientCredentials"]["scopes"]) == set(SCOPES) | set(PLATFORM_SCOPES)
+    assert set(flows["authorizationCode"]["scopes"]) == set(SCOPES)
     assert set(document()["components"]["schemas"]["Scope"]["enum"]) == set(SCOPES)
 
 

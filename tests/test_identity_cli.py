@@ -55,6 +55,12 @@ def test_clients_from_the_cli(app: Flask, make_tenant: Callable[..., Tenant]) ->
     assert refused.exit_code == 1 and "redirect_uris" in refused.output
 
 
+def test_platform_clients_from_the_cli(app: Flask) -> None:
+    created = json.loads(run(app, "clients", "create-platform", "--name", "Operator automation").output)
+    assert created["client_id"].startswith("platform.") and created["client_secret"]
+    assert created["scopes"] == ["platform:manage"]
+
+
 def test_key_rotation_publishes_before_signing_and_retires_after_expiry(app: Flask) -> None:
     lifetime = timedelta(minutes=10)
     with app.app_context(), database().unit_of_work() as session:

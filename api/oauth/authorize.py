@@ -35,15 +35,17 @@ def _server() -> AuthorizationServer:
 
 
 def _language(client: Client | None) -> str:
-    offered = list(client.tenant.languages) if client else list(LANGUAGES)
-    default = client.tenant.default_language if client else "en"
+    tenant = client.tenant if client else None
+    offered = list(tenant.languages) if tenant else list(LANGUAGES)
+    default = tenant.default_language if tenant else "en"
     wanted = [tag for tag in request.args.get("ui_locales", "").split() if tag in offered]
     return wanted[0] if wanted else request.accept_languages.best_match(offered, default=default) or default
 
 
 def _page(kind: str, client: Client | None, status: int = 200, **values: object) -> Response:
-    branding = tenant_cache().branding(session(), client.tenant.id) if client else None
-    return render(kind, _language(client), client.tenant if client else None, branding, status, **values)
+    tenant = client.tenant if client else None
+    branding = tenant_cache().branding(session(), tenant.id) if tenant else None
+    return render(kind, _language(client), tenant, branding, status, **values)
 
 
 def _signed_in() -> User | None:

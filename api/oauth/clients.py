@@ -10,9 +10,9 @@ from api.database import session
 from api.tenant_api import tenant_cache, use_tenant
 from tenants.registry import TenantSnapshot
 from tenants.schemas import SLUG_PATTERN
-from townhall.auth.models import ClientKind, ClientStatus, OAuthClient
+from townhall.auth.models import ClientKind, ClientStatus, OAuthClient, PlatformClient
 from townhall.auth.passwords import secret_matches
-from townhall.auth.queries import client_by_id
+from townhall.auth.queries import client_by_id, platform_client_by_id
 
 _CLIENT_ID = re.compile(f"^({SLUG_PATTERN})\\.[A-Za-z0-9_-]{{8,64}}$")
 
@@ -27,9 +27,9 @@ class InvalidTargetError(OAuth2Error):  # type: ignore[misc]
 class Client(ClientMixin):  # type: ignore[misc]
     """Authlib's view of one of our clients, with the tenant it belongs to."""
 
-    def __init__(self, row: OAuthClient, tenant: TenantSnapshot) -> None:
+    def __init__(self, row: OAuthClient | PlatformClient, tenant: TenantSnapshot | None) -> None:
         self.row = row
-        self.tenant = tenant
+        self.tenant = tenant  # None: a client of the platform itself, for the platform API
 
     def get_client_id(self) -> str:
         return self.row.client_id
@@ -67,6 +67,11 @@ def query_client(client_id: str) -> Client | None:
     match = _CLIENT_ID.match(client_id or "")
     if match is None:
         return None
+    if match.group(1) == "platform":
+        platform_client = platform_client_by_id(session(), client_id)
+        if platform_client is None or platform_client.status is not ClientStatus.ACTIVE:
+            return None
+        return Client(platform_client, None)
     tenant = tenant_cache().tenant(session(), match.group(1))
     if tenant is None or not tenant.is_active:
         return None

@@ -21,7 +21,7 @@ from townhall.auth.grants import (
 )
 from townhall.auth.models import AuthorizationCode, RefreshToken, User, UserStatus
 from townhall.auth.queries import access_in_tenant
-from townhall.auth.scopes import CITIZEN_SCOPES
+from townhall.auth.scopes import CITIZEN_SCOPES, PLATFORM_OPERATOR, PLATFORM_SCOPES
 from townhall.clock import utcnow
 
 
@@ -38,6 +38,10 @@ class Person:
 
 
 def person_in(user: User, client: Client) -> Person:
+    if client.tenant is None:  # the platform's own front-end: operators only
+        operator = user.is_platform_operator
+        return Person(user, frozenset({PLATFORM_OPERATOR} if operator else ()),
+                      frozenset(PLATFORM_SCOPES) if operator else frozenset())
     access = access_in_tenant(session(), user.id, client.tenant.id)
     return Person(user, access.roles, access.scopes | CITIZEN_SCOPES)
 
@@ -47,6 +51,12 @@ def _person(user_id: uuid.UUID, client: Client) -> Person | None:
     if user is None or user.status is not UserStatus.ACTIVE:
         return None
     return person_in(user, client)
+
+
+def audience_of(client: Client) -> str:
+    """The one API a client's tokens are for: its municipality's, or the platform's."""
+    settings = current_app.config["TOWNHALL_SETTINGS"]
+    return str(settings.tenant_api_url(client.tenant.slug) if client.tenant else settings.platform_api_url)
 
 
 class StrictScope:
@@ -73,7 +83,7 @@ class ResourceIndicator:
     def validate_requested_scope(self) -> None:
         wanted = request.values.getlist("resource")
         client: Client = self.request.client
-        allowed = current_app.config["TOWNHALL_SETTINGS"].tenant_api_url(client.tenant.slug)
+        allowed = audience_of(client)
         if len(wanted) > 1 or (wanted and wanted[0] != allowed):
             raise InvalidTargetError(description="A token is for one municipality this client serves.")
         super().validate_requested_scope()  # type: ignore[misc]

@@ -35,8 +35,10 @@ class TenantTokenValidator(JWTBearerTokenValidator):  # type: ignore[misc]
 
     @property
     def resource_server(self) -> str:
+        """This request's API: the municipality's in the URL, else the platform's."""
         settings = current_app.config["TOWNHALL_SETTINGS"]
-        return str(settings.tenant_api_url(g.tenant.slug))
+        tenant = g.get("tenant")
+        return str(settings.tenant_api_url(tenant.slug) if tenant else settings.platform_api_url)
 
     @resource_server.setter
     def resource_server(self, _value: object) -> None:
@@ -57,10 +59,11 @@ class TenantTokenValidator(JWTBearerTokenValidator):  # type: ignore[misc]
 
     def validate_token(self, token: Any, scopes: Any, request_: Any, **kwargs: Any) -> None:
         super().validate_token(token, scopes, request_, **kwargs)
-        if token.get("tenant") != g.tenant.slug:
+        tenant = g.get("tenant")
+        if token.get("tenant") != (tenant.slug if tenant else None):
             raise InvalidTokenError(realm=REALM)
         revocations: RevocationList = current_app.extensions["townhall.revocations"]
-        if revocations.is_revoked(g.tenant.id, dict(token)):
+        if tenant is not None and revocations.is_revoked(tenant.id, dict(token)):
             raise InvalidTokenError(realm=REALM)
 
 

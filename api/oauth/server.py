@@ -17,7 +17,14 @@ from joserfc.jwk import KeySet
 from api.database import session
 from api.oauth.clients import Client, query_client
 from api.oauth.endpoints import Introspection, Revocation
-from api.oauth.grants import AuthorizationCodeGrant, ClientCredentials, Person, RefreshTokenGrant, S256Required
+from api.oauth.grants import (
+    AuthorizationCodeGrant,
+    ClientCredentials,
+    Person,
+    RefreshTokenGrant,
+    S256Required,
+    audience_of,
+)
 from api.oauth.keyring import Keyring
 from api.settings import Settings
 from townhall.auth.grants import issue_refresh_token
@@ -27,9 +34,9 @@ from townhall.clock import utcnow
 def save_token(token: dict[str, Any], request: Any) -> None:
     """Access tokens are not stored (they verify by signature and expire within minutes); a refresh
     token is, as a hash, in the family of the grant it came from."""
-    if "refresh_token" not in token:
-        return
     client: Client = request.client
+    if "refresh_token" not in token or client.tenant is None:
+        return
     person: Person = request.user
     issue_refresh_token(session(), client.tenant.id, g.get("oauth_grant_id"), client.get_client_id(),
                         person.user.id, token.get("scope", ""), g.get("auth_time") or utcnow(),
@@ -51,13 +58,13 @@ class AccessTokens(JWTBearerTokenGenerator):  # type: ignore[misc]
         return KeySet([self.keyring.signing_key(session())])
 
     def get_audiences(self, client: Client, user: Any, scope: str) -> str:
-        return self.settings.tenant_api_url(client.tenant.slug)
+        return audience_of(client)
 
     def get_extra_claims(self, client: Client, grant_type: str, user: Person | None, scope: str) -> dict[str, Any]:
+        claims: dict[str, Any] = {"tenant": client.tenant.slug} if client.tenant else {}
         if user is None:
-            return {"tenant": client.tenant.slug, "principal_type": "client"}
-        return {"tenant": client.tenant.slug, "principal_type": "user", "roles": sorted(user.roles),
-                "grant_id": str(g.oauth_grant_id)}
+            return claims | {"principal_type": "client"}
+        return claims | {"principal_type": "user", "roles": sorted(user.roles), "grant_id": str(g.oauth_grant_id)}
 
 
 def create_authorization_server(app: Flask, settings: Settings, keyring: Keyring) -> AuthorizationServer:

@@ -113,11 +113,8 @@ class ClientStatus(enum.StrEnum):
     DISABLED = "disabled"
 
 
-class OAuthClient(TenantOwned, Base):
-    """An application of one tenant. `client_id` is `<tenant slug>.<random>`: globally unique, and it
-    names the tenant, so the token endpoint knows whose client it is before reading it."""
-
-    __tablename__ = "oauth_clients"
+class ClientFields:
+    """What every OAuth client has, whether it belongs to a municipality or to the platform."""
 
     client_id: Mapped[str] = mapped_column(String(120), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -127,11 +124,26 @@ class OAuthClient(TenantOwned, Base):
     redirect_uris: Mapped[list[str]]
     scopes: Mapped[list[str]]
     status: Mapped[ClientStatus] = mapped_column(_enum(ClientStatus, "status"), default=ClientStatus.ACTIVE)
-    version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     secret_rotated_at: Mapped[datetime | None]
 
+
+class OAuthClient(TenantOwned, ClientFields, Base):
+    """An application of one tenant. `client_id` is `<tenant slug>.<random>`: globally unique, and it
+    names the tenant, so the token endpoint knows whose client it is before reading it."""
+
+    __tablename__ = "oauth_clients"
+
+    version: Mapped[int] = mapped_column(default=1)
+
     __mapper_args__ = {"version_id_col": version}
+
+
+class PlatformClient(ClientFields, Base):
+    """An application of the platform itself (operator console, automation): `platform.<random>`.
+    Its tokens are for the platform API (`/v1`), never for a municipality's."""
+
+    __tablename__ = "platform_clients"
 
 
 class RevokedToken(TenantOwned, Base):

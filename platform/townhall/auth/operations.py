@@ -5,12 +5,23 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from townhall.auth.models import ClientKind, ClientStatus, Delegation, Membership, OAuthClient, Team, TeamMember, User
+from townhall.auth.models import (
+    ClientKind,
+    ClientStatus,
+    Delegation,
+    Membership,
+    OAuthClient,
+    PlatformClient,
+    Team,
+    TeamMember,
+    User,
+)
 from townhall.auth.passwords import hash_password, hash_secret, new_client_secret
 from townhall.auth.queries import team_by_slug, user_by_email
-from townhall.auth.schemas import ClientInput, UserInput
+from townhall.auth.schemas import ClientInput, PlatformClientInput, UserInput
 from townhall.auth.scopes import ALL_SERVICES, TENANT_ROLES
 from townhall.clock import utcnow
 from townhall.errors import Conflict, InvalidInput, NotFound
@@ -72,12 +83,24 @@ def add_team_member(session: Session, team: Team, user: User) -> None:
 
 def delegate(session: Session, tenant_id: uuid.UUID, team: Team, service: str, actor: str) -> Delegation:
     """The current tenant lets `team` handle `service` (`*`: every service)."""
-    if service != ALL_SERVICES and not service.replace("-", "").isalnum():
+    if service != ALL_SERVICES and not (service.replace("-", "").isalnum() and len(service) <= 63):
         raise InvalidInput({"service": ["A service code such as eid-card, or * for all."]})
+    existing = session.scalars(select(Delegation).where(
+        Delegation.tenant_id == tenant_id, Delegation.team_id == team.id, Delegation.service == service)).first()
+    if existing is not None:
+        raise Conflict("This team already handles this service here.")
     delegation = Delegation(tenant_id=tenant_id, team_id=team.id, service=service, created_by=actor)
     session.add(delegation)
     session.flush()
     return delegation
+
+
+def withdraw_delegation(session: Session, tenant_id: uuid.UUID, delegation_id: uuid.UUID) -> None:
+    delegation = session.get(Delegation, (tenant_id, delegation_id))
+    if delegation is None:
+        raise NotFound("No such delegation of this municipality.")
+    session.delete(delegation)
+    session.flush()
 
 
 def create_client(session: Session, tenant_id: uuid.UUID, tenant_slug: str, data: Mapping[str, Any],
@@ -92,6 +115,17 @@ def create_client(session: Session, tenant_id: uuid.UUID, tenant_slug: str, data
         secret_hash=hash_secret(secret) if secret else None,
         **values,
     )
+    session.add(client)
+    session.flush()
+    return client, secret
+
+
+def create_platform_client(session: Session, data: Mapping[str, Any]) -> tuple[PlatformClient, str]:
+    """A client of the platform itself; its secret is shown this once and stored hashed."""
+    values = load(PlatformClientInput(), data)
+    secret = new_client_secret()
+    client = PlatformClient(client_id=f"platform.{secrets.token_urlsafe(12)}", secret_hash=hash_secret(secret),
+                            **values)
     session.add(client)
     session.flush()
     return client, secret

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from townhall.auth.models import Delegation, Membership, OAuthClient, Team, TeamMember, User
+from townhall.auth.models import Delegation, Membership, OAuthClient, PlatformClient, Team, TeamMember, User
 from townhall.auth.scopes import ALL_SERVICES, CASE_WORKER, ROLE_SCOPES
 
 
@@ -75,6 +75,14 @@ def memberships_of_tenant(session: Session, tenant_id: uuid.UUID, after: tuple[s
 
 def client_by_id(session: Session, client_id: str) -> OAuthClient | None:
     return session.scalars(select(OAuthClient).where(OAuthClient.client_id == client_id)).one_or_none()
+
+
+def platform_client_by_id(session: Session, client_id: str) -> PlatformClient | None:
+    return session.get(PlatformClient, client_id)
+
+
+def teams(session: Session) -> Sequence[Team]:
+    return session.scalars(select(Team).order_by(Team.slug)).all()
 
 
 def clients_of_tenant(session: Session, tenant_id: uuid.UUID, after: str | None = None,

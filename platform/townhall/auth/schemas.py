@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from townhall.auth.models import ClientKind
-from townhall.auth.scopes import SCOPES, TENANT_ROLES
+from townhall.auth.scopes import PLATFORM_SCOPES, SCOPES, TENANT_ROLES
 
 GRANT_TYPES = ("client_credentials", "authorization_code", "refresh_token")
 
@@ -69,3 +69,13 @@ class ClientInput(Schema):
             raise ValidationError("Refresh tokens come with the authorization code grant.", "grant_types")
         if len(set(data.get("scopes", []))) != len(data.get("scopes", [])):
             raise ValidationError("Each scope once.", "scopes")
+
+
+class PlatformClientInput(ClientInput):
+    """A platform client is automation of the consortium: client credentials, platform scopes."""
+
+    grant_types = fields.List(fields.String(validate=validate.Equal("client_credentials")), required=True,
+                              validate=validate.Length(equal=1))
+    scopes = fields.List(fields.String(validate=validate.OneOf(tuple(PLATFORM_SCOPES))), required=True,
+                         validate=validate.Length(min=1))
+    kind = fields.Enum(ClientKind, by_value=True, required=True, validate=validate.Equal(ClientKind.CONFIDENTIAL))

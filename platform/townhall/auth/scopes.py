@@ -15,6 +15,12 @@ SCOPES: dict[str, str] = {
     "audit:read": "Read the tenant's audit trail.",
 }
 
+PLATFORM_SCOPES: dict[str, str] = {
+    "platform:manage": "Manage municipalities, shared back-office teams and delegations (platform operators).",
+}
+"""Scopes of the platform API (`/v1`); never in a municipality's token."""
+
+PLATFORM_OPERATOR = "platform_operator"
 TENANT_ADMIN = "tenant_admin"
 CASE_WORKER = "case_worker"
 TENANT_ROLES = (TENANT_ADMIN, CASE_WORKER)

@@ -1,0 +1,168 @@
+"""/v1: platform operators (and the platform's own clients) manage municipalities, shared back-office
+teams and delegations. Tokens for this API are never a municipality's (`aud` = `{base}/v1`)."""
+
+import uuid
+from typing import Any
+
+from authlib.integrations.flask_oauth2 import current_token
+from flask import Blueprint, Response, current_app, jsonify, url_for
+from marshmallow import Schema, fields, validate
+
+from api.database import session
+from api.http import json_body, json_object, page_params, paged, require_if_match, strong_etag
+from api.oauth.protect import requires
+from tenants.models import Tenant, TenantStatus
+from tenants.operations import create_tenant, set_status
+from tenants.queries import all_tenants, require_tenant
+from tenants.registry import TenantCache
+from tenants.schemas import SLUG_PATTERN
+from townhall.auth.models import Delegation, Team
+from townhall.auth.operations import add_team_member, create_team, delegate, require_user, withdraw_delegation
+from townhall.auth.queries import delegations_of_tenant, team_by_slug, teams
+from townhall.errors import NotFound
+from townhall.tenancy import tenant_scope
+
+platform_api = Blueprint("platform_api", __name__, url_prefix="/v1")
+
+
+def _actor() -> str:
+    return f"client:{current_token['client_id']}"
+
+
+def _tenant_view(tenant: Tenant) -> dict[str, Any]:
+    return {"slug": tenant.slug, "nis_code": tenant.nis_code, "names": tenant.names, "status": tenant.status.value,
+            "default_language": tenant.default_language, "languages": tenant.languages,
+            "time_zone": tenant.time_zone, "created_at": tenant.created_at.isoformat()}
+
+
+def _tenant_etag(tenant: Tenant) -> str:
+    return strong_etag(f"{tenant.status.value}|{tenant.updated_at.isoformat()}".encode())
+
+
+def _one(body: dict[str, Any], status: int = 200, etag: str | None = None, location: str | None = None) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    if etag:
+        response.headers["ETag"] = etag
+    if location:
+        response.headers["Location"] = location
+    return response
+
+
+class StatusChange(Schema):
+    status = fields.String(required=True, validate=validate.OneOf([s.value for s in TenantStatus]))
+
+
+class TeamInput(Schema):
+    slug = fields.String(required=True, validate=validate.Regexp(f"^{SLUG_PATTERN}$"))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class TeamMemberInput(Schema):
+    user = fields.Email(required=True)
+
+
+class DelegationInput(Schema):
+    team = fields.String(required=True, validate=validate.Regexp(f"^{SLUG_PATTERN}$"))
+    service = fields.String(required=True, validate=validate.Length(min=1, max=63))
+
+
+@platform_api.get("/tenants")
+@requires("platform:manage")
+def list_tenants() -> Response:
+    limit, after = page_params()
+    return paged([_tenant_view(t) for t in all_tenants(session(), after=after, limit=limit + 1)], limit, key="slug")
+
+
+@platform_api.post("/tenants")
+@requires("platform:manage")
+def register_tenant() -> Response:
+    tenant = create_tenant(session(), json_object(), _actor())
+    return _one(_tenant_view(tenant), 201, _tenant_etag(tenant), url_for("platform_api.get_tenant", slug=tenant.slug))
+
+
+@platform_api.get("/tenants/<slug:slug>")
+@requires("platform:manage")
+def get_tenant(slug: str) -> Response:
+    tenant = require_tenant(session(), slug)
+    return _one(_tenant_view(tenant), etag=_tenant_etag(tenant))
+
+
+@platform_api.patch("/tenants/<slug:slug>")
+@requires("platform:manage")
+def change_tenant(slug: str) -> Response:
+    tenant = require_tenant(session(), slug)
+    require_if_match(_tenant_etag(tenant))
+    set_status(session(), tenant, TenantStatus(json_body(StatusChange())["status"]), _actor())
+    cache: TenantCache = current_app.extensions["townhall.tenant_cache"]
+    cache.forget(slug)  # this process at once; the others within their cache time
+    return _one(_tenant_view(tenant), etag=_tenant_etag(tenant))
+
+
+def _team_view(team: Team) -> dict[str, Any]:
+    return {"slug": team.slug, "name": team.name, "created_at": team.created_at.isoformat()}
+
+
+def _require_team(slug: str) -> Team:
+    team = team_by_slug(session(), slug)
+    if team is None:
+        raise NotFound(f"No team '{slug}'.")
+    return team
+
+
+@platform_api.get("/teams")
+@requires("platform:manage")
+def list_teams() -> Response:
+    return jsonify(items=[_team_view(t) for t in teams(session())], next=None)
+
+
+@platform_api.post("/teams")
+@requires("platform:manage")
+def register_team() -> Response:
+    data = json_body(TeamInput())
+    return _one(_team_view(create_team(session(), data["slug"], data["name"])), 201)
+
+
+@platform_api.post("/teams/<slug:slug>/members")
+@requires("platform:manage")
+def add_to_team(slug: str) -> Response:
+    team = _require_team(slug)
+    user = require_user(session(), json_body(TeamMemberInput())["user"])
+    add_team_member(session(), team, user)
+    return _one({"team": team.slug, "user_id": str(user.id), "email": user.email}, 201)
+
+
+def _delegation_view(delegation: Delegation, team: Team | None = None) -> dict[str, Any]:
+    team = team or session().get(Team, delegation.team_id)
+    return {"id": str(delegation.id), "team": team.slug if team else None, "service": delegation.service,
+            "created_at": delegation.created_at.isoformat(), "created_by": delegation.created_by}
+
+
+@platform_api.get("/tenants/<slug:slug>/delegations")
+@requires("platform:manage")
+def list_delegations(slug: str) -> Response:
+    tenant = require_tenant(session(), slug)
+    with tenant_scope(session(), tenant.id):
+        found = [_delegation_view(d) for d in delegations_of_tenant(session(), tenant.id)]
+    return jsonify(items=found, next=None)
+
+
+@platform_api.post("/tenants/<slug:slug>/delegations")
+@requires("platform:manage")
+def add_delegation(slug: str) -> Response:
+    tenant = require_tenant(session(), slug)
+    data = json_body(DelegationInput())
+    team = _require_team(data["team"])
+    with tenant_scope(session(), tenant.id):
+        delegation = delegate(session(), tenant.id, team, data["service"], _actor())
+        body = _delegation_view(delegation, team)
+    return _one(body, 201)
+
+
+@platform_api.delete("/tenants/<slug:slug>/delegations/<uuid:delegation_id>")
+@requires("platform:manage")
+def remove_delegation(slug: str, delegation_id: uuid.UUID) -> Response:
+    tenant = require_tenant(session(), slug)
+    with tenant_scope(session(), tenant.id):
+        withdraw_delegation(session(), tenant.id, delegation_id)
+    return Response(status=204)

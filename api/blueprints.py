@@ -2,6 +2,7 @@
 
 import api.branding.routes
 import api.clients.routes
+import api.me.routes
 import api.members.routes
 import api.oauth.authorize
 from api.oauth.routes import oauth
@@ -10,5 +11,5 @@ from api.platform.routes import platform_api
 from api.tenant_api import tenant_api
 
 # Importing these modules attaches their views to the blueprints below.
-ROUTE_MODULES = (api.branding.routes, api.clients.routes, api.members.routes, api.oauth.authorize)
+ROUTE_MODULES = (api.branding.routes, api.clients.routes, api.me.routes, api.members.routes, api.oauth.authorize)
 ALL = (operations, oauth, platform_api, tenant_api)

@@ -100,7 +100,8 @@ BASELINE_GET = Endpoint("baseline GET `/rows/1` (Core SELECT by PK)", "/rows/1")
 BASELINE_POST = Endpoint("baseline POST `/rows` (INSERT + COMMIT)", "/rows", "POST")
 BRANDING = Endpoint("Townhall GET `/t/aalst/v1/branding` (public)", "/t/aalst/v1/branding")
 LIVEZ = Endpoint("Townhall GET `/livez` (no database)", "/livez")
-JWT_GET_LABEL = "Townhall GET `/t/aalst/v1/clients/{id}` (JWT, scope check, one row under RLS)"
+JWT_GET_LABEL = "Townhall GET `/t/aalst/v1/me` (JWT: signature, audience, tenant, revocation list)"
+JWT_ROW_LABEL = "Townhall GET `/t/aalst/v1/clients/{id}` (JWT, scope check, one row read under RLS)"
 BRANDING_UNCACHED = Endpoint("Townhall GET `/t/aalst/v1/branding`, tenant cache off", "/t/aalst/v1/branding")
 
 
@@ -423,9 +424,10 @@ numbers: run-to-run variance is ±20-40 %. **Benchmarks never gate tests.**
   With the default tenant cache (5 s) a branding request reuses the tenant's facts and runs no SQL;
   the last row turns the cache off (`TOWNHALL_TENANT_CACHE_SECONDS=0`): tenant lookup, `set_config`
   and the branding read then hit PostgreSQL on every request.
-- The JWT-authenticated GET uses a token of the demo's admin client (client credentials, ES256): the
+- The JWT-authenticated GETs use a token of the demo's admin client (client credentials, ES256): the
   signature is checked against the in-process key set, then audience, tenant, scope and the revocation
-  list (cached like the tenant), then one client row is read under row-level security.
+  list (cached like the tenant). `/me` answers from the token; `/clients/{id}` then reads one row in a
+  transaction under row-level security (BEGIN, `set_config`, SELECT, COMMIT).
 - wrk's p99 suffers from coordinated omission: treat it as optimistic.
 
 ## Results
@@ -481,9 +483,10 @@ def measure_all(wrk_path: str, admin: URL, work: Path) -> tuple[list[Result], li
                    base_url=base_url, ready_path=LIVEZ.path, log=work / "townhall.log"):
             results += [measure(wrk_path, base_url, BRANDING), measure(wrk_path, base_url, LIVEZ)]
             bearer = access_token(base_url, work / "instance" / "demo.json", "aalst.demo-admin", "clients:manage")
-            authenticated = Endpoint(JWT_GET_LABEL, "/t/aalst/v1/clients/aalst.demo-partner",
-                                     headers=(("Authorization", f"Bearer {bearer}"),))
-            results.append(measure(wrk_path, base_url, authenticated))
+            authorization = (("Authorization", f"Bearer {bearer}"),)
+            for label, path in ((JWT_GET_LABEL, "/t/aalst/v1/me"),
+                                (JWT_ROW_LABEL, "/t/aalst/v1/clients/aalst.demo-partner")):
+                results.append(measure(wrk_path, base_url, Endpoint(label, path, headers=authorization)))
         notes.append(worker_restarts("Townhall", work / "townhall.log"))
 
         # The same endpoint when every request reads the tenant and its branding from PostgreSQL.

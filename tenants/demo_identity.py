@@ -17,13 +17,20 @@ from townhall.auth.operations import (
     add_membership,
     add_team_member,
     create_client,
+    create_platform_client,
     create_team,
     create_user,
     delegate,
     rotate_client_secret,
 )
 from townhall.auth.passwords import hash_password, verify_password
-from townhall.auth.queries import access_in_tenant, client_by_id, team_by_slug, user_by_email
+from townhall.auth.queries import (
+    access_in_tenant,
+    client_by_id,
+    platform_client_by_id,
+    team_by_slug,
+    user_by_email,
+)
 from townhall.auth.scopes import CASE_WORKER, TENANT_ADMIN
 from townhall.tenancy import tenant_scope
 
@@ -107,4 +114,22 @@ class DemoIdentity:
                 self.users[backoffice.email]["tenants"].append(tenant.slug)
         self.person("citizen@demo.example", "Demo citizen")
         self.users["citizen@demo.example"]["roles"] = ["citizen"]
+        operator = self.person("operator@demo.example", "Platform operator")
+        operator.is_platform_operator = True
+        self.users[operator.email]["roles"] = ["platform_operator"]
+        self.platform_client()
         return {"clients": self.clients, "users": list(self.users.values())}
+
+    def platform_client(self) -> None:
+        """One client of the platform itself, for the platform API (`/v1`)."""
+        known = [cid for cid in self.known_secrets if cid.startswith("platform.")]
+        existing = platform_client_by_id(self.session, known[0]) if known else None
+        if existing is None:
+            client, secret = create_platform_client(self.session, {
+                "name": "Demo operator automation", "kind": "confidential",
+                "grant_types": ["client_credentials"], "scopes": ["platform:manage"]})
+        else:
+            client, secret = existing, str(self.known_secrets[existing.client_id])
+        self.clients.append({"tenant": None, "client_id": client.client_id, "client_secret": secret,
+                             "grant_types": ["client_credentials"], "scopes": ["platform:manage"],
+                             "redirect_uris": []})

@@ -6,6 +6,8 @@ import pytest
 from flask import Flask
 from joserfc import jwt
 from joserfc.jwk import KeySet
+
+from api.database import database
 from oauth_support import (
     REDIRECT,
     authorize_url,
@@ -16,8 +18,6 @@ from oauth_support import (
     sign_in_and_consent,
     signing_key,
 )
-
-from api.database import database
 from tenants.models import Tenant
 from townhall.auth.operations import add_team_member, create_team, create_user, delegate
 from townhall.tenancy import tenant_scope

@@ -102,6 +102,9 @@ def test_the_demo_describes_working_credentials(app: Flask, tmp_path: Path) -> N
     assert users["worker.ninove@demo.example"]["roles"] == ["case_worker"]
     assert users["backoffice@demo.example"]["tenants"] == ["aalst", "ninove"]
     assert users["citizen@demo.example"]["roles"] == ["citizen"]
+    assert users["operator@demo.example"]["roles"] == ["platform_operator"]
+    (platform,) = [c for c in demo["clients"] if c["tenant"] is None]
+    assert platform["client_id"].startswith("platform.") and platform["scopes"] == ["platform:manage"]
     assert all(len(u["password"]) >= 12 for u in demo["users"])
 
     client = app.test_client()

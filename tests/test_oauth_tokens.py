@@ -206,3 +206,10 @@ def test_the_token_endpoint_is_rate_limited_per_client(
     assert body["status"] == 429 and int(answers[2].headers["Retry-After"]) > 0
     other = Registered("aalst", "aalst.someoneelse1", "x")
     assert token_response(client, other).status_code == 401  # another client is not held back
+
+
+def test_me_tells_the_caller_what_its_token_may_do(client: FlaskClient, partner: Registered) -> None:
+    me = data(client.get("/t/aalst/v1/me", headers=bearer(token(client, partner, scope="catalog:read"))))
+    assert me["tenant"] == "aalst" and me["principal_type"] == "client"
+    assert me["client_id"] == me["sub"] == partner.client_id and me["scopes"] == ["catalog:read"]
+    assert_problem(client.get("/t/aalst/v1/me"), 401)

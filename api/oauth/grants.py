@@ -28,10 +28,12 @@ from townhall.clock import utcnow
 class Person:
     """Authlib's view of the signed-in user, with what they may do in the client's municipality."""
 
-    def __init__(self, user: User, roles: frozenset[str], allowed_scopes: frozenset[str]) -> None:
+    def __init__(self, user: User, roles: frozenset[str], allowed_scopes: frozenset[str],
+                 services: frozenset[str] = frozenset()) -> None:
         self.user = user
         self.roles = roles
         self.allowed_scopes = allowed_scopes
+        self.services = services  # delegated to one of the person's teams (`*`: all)
 
     def get_user_id(self) -> str:
         return str(self.user.id)
@@ -43,7 +45,7 @@ def person_in(user: User, client: Client) -> Person:
         return Person(user, frozenset({PLATFORM_OPERATOR} if operator else ()),
                       frozenset(PLATFORM_SCOPES) if operator else frozenset())
     access = access_in_tenant(session(), user.id, client.tenant.id)
-    return Person(user, access.roles, access.scopes | CITIZEN_SCOPES)
+    return Person(user, access.roles, access.scopes | CITIZEN_SCOPES, access.delegated_services)
 
 
 def _person(user_id: uuid.UUID, client: Client) -> Person | None:

@@ -80,7 +80,8 @@ def _problem_for(error: OAuth2Error, scopes: str) -> Exception:
 
 
 def requires(scopes: str) -> Callable[[View], View]:
-    """The route needs a token for this tenant with every scope in `scopes` (space-separated)."""
+    """The route needs a token for this API with every scope in `scopes` (space-separated; empty:
+    any valid token)."""
 
     def decorate(view: View) -> View:
         def guarded(*args: Any, **kwargs: Any) -> Any:

@@ -64,7 +64,10 @@ class AccessTokens(JWTBearerTokenGenerator):  # type: ignore[misc]
         claims: dict[str, Any] = {"tenant": client.tenant.slug} if client.tenant else {}
         if user is None:
             return claims | {"principal_type": "client"}
-        return claims | {"principal_type": "user", "roles": sorted(user.roles), "grant_id": str(g.oauth_grant_id)}
+        claims |= {"principal_type": "user", "roles": sorted(user.roles), "grant_id": str(g.oauth_grant_id)}
+        if user.services:  # a shared back-office worker: the services this municipality delegated
+            claims["services"] = sorted(user.services)
+        return claims
 
 
 def create_authorization_server(app: Flask, settings: Settings, keyring: Keyring) -> AuthorizationServer:

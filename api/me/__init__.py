@@ -1,0 +1,1 @@
+"""Who the caller is, as a municipality's API sees it."""

@@ -158,3 +158,20 @@ def test_authlib_code_flow_then_revoke(live: Live) -> None:
     introspected = requests.post(f"{live.url}/oauth/introspect", data={"token": token["access_token"]},
                                  auth=(live.client_id, live.secret), timeout=10)
     assert introspected.json() == {"active": False}
+
+
+def test_a_whole_code_flow_leaves_no_password_code_or_token_in_the_logs(
+    live: Live, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    session = OAuth2Session(live.portal_id, redirect_uri=REDIRECT, scope=["clients:manage"], pkce="S256")
+    url, _ = session.authorization_url(f"{live.url}/oauth/authorize")
+    callback = play_the_person(live, url)
+    token = session.fetch_token(f"{live.url}/oauth/token", authorization_response=callback,
+                                include_client_id=True, timeout=10)
+    session.refresh_token(f"{live.url}/oauth/token", client_id=live.portal_id, timeout=10)
+    logs = capsys.readouterr().err
+    assert '"route": "/oauth/authorize"' in logs
+    code = callback.split("code=")[1].split("&")[0]
+    for secret in (PASSWORD, ADMIN, code, token["access_token"], token["refresh_token"]):
+        assert secret not in logs

@@ -1,0 +1,26 @@
+"""With Redis, every replica counts against the same limits."""
+
+from collections.abc import Callable
+from dataclasses import replace
+
+import pytest
+from flask import Flask
+
+from api.settings import Settings
+from conftest import REDIS_URL
+from contract import assert_problem
+from oauth_support import Registered, token_response
+
+pytestmark = pytest.mark.redis
+
+
+def test_two_replicas_share_the_token_limit(settings: Settings, make_app: Callable[[Settings], Flask]) -> None:
+    shared = replace(settings, redis_url=REDIS_URL, token_rate_limit_per_client="2 per minute")
+    first, second = make_app(shared), make_app(shared)
+    with first.app_context():
+        first.extensions["townhall.limiter"].reset()
+    someone = Registered("aalst", "aalst.sharedlimit1", "wrong")
+    statuses = [token_response(app.test_client(), someone).status_code for app in (first, second, first, second)]
+    assert statuses[:2] == [401, 401]
+    assert statuses[2] == 429
+    assert_problem(token_response(second.test_client(), someone), 429)

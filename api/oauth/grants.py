@@ -2,7 +2,7 @@
 every client), refresh token with rotation and reuse detection. No password, no implicit grant."""
 
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
 from authlib.oauth2.rfc6749 import InvalidRequestError, InvalidScopeError, grants
 from authlib.oauth2.rfc6749.util import scope_to_list
@@ -95,6 +95,16 @@ class ClientCredentials(ResourceIndicator, StrictScope, grants.ClientCredentials
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
 
+GrantRow = TypeVar("GrantRow", AuthorizationCode, RefreshToken)
+
+
+def _remember_grant(row: GrantRow) -> GrantRow:
+    """The tokens issued now belong to this grant: the generator and save_token read it here."""
+    g.oauth_grant_id = row.grant_id
+    g.auth_time = row.auth_time
+    return row
+
+
 class StoredCode:
     """Authlib's view of a stored authorization code."""
 
@@ -139,11 +149,7 @@ class AuthorizationCodeGrant(ResourceIndicator, StrictScope, grants.Authorizatio
     def query_authorization_code(self, code: str, client: Client) -> StoredCode | None:
         found = find_code(session(), code, client.get_client_id(),
                           current_app.config["TOWNHALL_SETTINGS"].access_token_lifetime)
-        if found is None:
-            return None
-        g.oauth_grant_id = found.grant_id
-        g.auth_time = found.auth_time
-        return StoredCode(found)
+        return StoredCode(_remember_grant(found)) if found else None
 
     def delete_authorization_code(self, authorization_code: StoredCode) -> None:
         mark_code_used(session(), authorization_code.row)  # kept: a second use must be recognised
@@ -170,11 +176,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
     def authenticate_refresh_token(self, refresh_token: str) -> StoredRefreshToken | None:
         found = find_refresh_token(session(), refresh_token,
                                    current_app.config["TOWNHALL_SETTINGS"].access_token_lifetime)
-        if found is None:
-            return None
-        g.oauth_grant_id = found.grant_id
-        g.auth_time = found.auth_time
-        return StoredRefreshToken(found)
+        return StoredRefreshToken(_remember_grant(found)) if found else None
 
     def authenticate_user(self, refresh_token: StoredRefreshToken) -> Person | None:
         return _person(refresh_token.row.user_id, self.request.client)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from townhall.db import JsonDocument, UTCDateTime
-from townhall.rls import disable_statements, enable_statements
+from townhall.rls import disable_on, enable_on
 
 revision = "0001"
 down_revision = None
@@ -67,17 +67,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_tenant_config_changes")),
     )
     op.create_index(op.f("ix_tenant_config_changes_tenant_id_at"), "tenant_config_changes", ["tenant_id", "at"])
-    if op.get_bind().dialect.name == "postgresql":
-        for table in TENANT_OWNED:
-            for statement in enable_statements(table):
-                op.execute(statement)
+    enable_on(op.get_bind().dialect.name, op.execute, TENANT_OWNED)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        for table in TENANT_OWNED:
-            for statement in disable_statements(table):
-                op.execute(statement)
+    disable_on(op.get_bind().dialect.name, op.execute, TENANT_OWNED)
     op.drop_index(op.f("ix_tenant_config_changes_tenant_id_at"), table_name="tenant_config_changes")
     op.drop_table("tenant_config_changes")
     op.drop_table("tenant_branding")

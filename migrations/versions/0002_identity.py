@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from townhall.db import JsonDocument, UTCDateTime
-from townhall.rls import disable_statements, enable_statements
+from townhall.rls import disable_on, enable_on
 
 revision = "0002"
 down_revision = "0001"
@@ -161,17 +161,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("team_id", "user_id", name=op.f("pk_team_members")),
     )
     op.create_index(op.f("ix_team_members_user_id"), "team_members", ["user_id"])
-    if op.get_bind().dialect.name == "postgresql":
-        for table in TENANT_OWNED:
-            for statement in enable_statements(table):
-                op.execute(statement)
+    enable_on(op.get_bind().dialect.name, op.execute, TENANT_OWNED)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        for table in TENANT_OWNED:
-            for statement in disable_statements(table):
-                op.execute(statement)
+    disable_on(op.get_bind().dialect.name, op.execute, TENANT_OWNED)
     op.drop_index(op.f("ix_team_members_user_id"), table_name="team_members")
 
     op.drop_table("team_members")

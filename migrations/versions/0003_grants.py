@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from townhall.db import UTCDateTime
-from townhall.rls import disable_statements, enable_statements
+from townhall.rls import disable_on, enable_on
 
 revision = "0003"
 down_revision = "0002"
@@ -64,17 +64,11 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_refresh_tokens_grant_id"), "refresh_tokens", ["grant_id"])
 
-    if op.get_bind().dialect.name == "postgresql":
-        for table in TENANT_OWNED:
-            for statement in enable_statements(table):
-                op.execute(statement)
+    enable_on(op.get_bind().dialect.name, op.execute, TENANT_OWNED)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        for table in TENANT_OWNED:
-            for statement in disable_statements(table):
-                op.execute(statement)
+    disable_on(op.get_bind().dialect.name, op.execute, TENANT_OWNED)
     op.drop_index(op.f("ix_refresh_tokens_grant_id"), table_name="refresh_tokens")
 
     op.drop_table("refresh_tokens")

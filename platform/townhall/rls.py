@@ -4,6 +4,8 @@ FORCE makes the table owner subject to the policy too. NULLIF turns the empty se
 finished transaction leaves behind into NULL, so no tenant in context matches no row (fails closed).
 """
 
+from collections.abc import Callable, Iterable
+
 POLICY = "tenant_isolation"
 PREDICATE = "tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid"
 
@@ -33,3 +35,18 @@ def grant_statements(role: str) -> list[str]:
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
         f"REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {quoted}",
     ]
+
+
+def enable_on(connection_dialect: str, execute: Callable[[str], object], tables: Iterable[str]) -> None:
+    """Migrations: turn row-level security on for `tables` (PostgreSQL only; SQLite has none)."""
+    if connection_dialect == "postgresql":
+        for table in tables:
+            for statement in enable_statements(table):
+                execute(statement)
+
+
+def disable_on(connection_dialect: str, execute: Callable[[str], object], tables: Iterable[str]) -> None:
+    if connection_dialect == "postgresql":
+        for table in tables:
+            for statement in disable_statements(table):
+                execute(statement)

@@ -122,7 +122,7 @@ def authorize() -> Response:
         return answer
     client: Client = grant.client
     if request.method == "POST" and not _csrf_ok():
-        return _page("error", client, status=400, message="The form expired; start again.")
+        return _page("error", client, status=400, message=TEXT[_language(client)]["expired"])
     if request.method == "POST" and request.form.get("action") == "login":
         return _sign_in(client)
     user = _signed_in()

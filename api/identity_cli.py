@@ -24,7 +24,7 @@ from townhall.auth.operations import (
 )
 from townhall.auth.queries import client_by_id, clients_of_tenant, memberships_of_tenant, team_by_slug
 from townhall.auth.schemas import GRANT_TYPES
-from townhall.auth.scopes import SCOPES, TENANT_ROLES
+from townhall.auth.scopes import PLATFORM_SCOPES, SCOPES, TENANT_ROLES
 from townhall.errors import NotFound
 from townhall.tenancy import tenant_scope
 
@@ -173,15 +173,23 @@ def clients_create(tenant: str, name: str, public: bool, grant_types: tuple[str,
 
 @clients.command("create-platform")
 @click.option("--name", required=True)
-def clients_create_platform(name: str) -> None:
-    """Register a client of the platform itself (client credentials, scope platform:manage) for the
-    platform API (/v1); its secret is printed this once."""
+@click.option("--public", is_flag=True, help="A public app (no secret) for staff serving several municipalities.")
+@click.option("--grant", "grant_types", multiple=True, default=("client_credentials",), show_default=True,
+              type=click.Choice(GRANT_TYPES))
+@click.option("--redirect-uri", "redirect_uris", multiple=True)
+@click.option("--scope", "scopes", multiple=True, default=("platform:manage",), show_default=True,
+              type=click.Choice((*SCOPES, *PLATFORM_SCOPES)))
+def clients_create_platform(name: str, public: bool, grant_types: tuple[str, ...], redirect_uris: tuple[str, ...],
+                            scopes: tuple[str, ...]) -> None:
+    """Register a client of the platform itself: automation for the platform API (/v1), or an app for
+    staff who serve several municipalities (authorization code, `resource` per municipality). A
+    confidential client's secret is printed this once."""
     with command_transaction() as session:
         client, secret = create_platform_client(session, {
-            "name": name, "kind": "confidential", "grant_types": ["client_credentials"],
-            "scopes": ["platform:manage"]})
+            "name": name, "kind": "public" if public else "confidential", "grant_types": list(grant_types),
+            "redirect_uris": list(redirect_uris), "scopes": list(scopes)})
         summary = {"client_id": client.client_id, "client_secret": secret, "scopes": client.scopes}
-    click.echo(json.dumps(summary, indent=2))
+    click.echo(json.dumps({k: v for k, v in summary.items() if v is not None}, indent=2))
 
 
 @clients.command("list")

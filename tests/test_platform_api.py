@@ -35,6 +35,15 @@ def test_platform_tokens_are_for_the_platform_api(app: Flask, client: FlaskClien
     assert data(refused)["error"] == "invalid_scope"
 
 
+def test_platform_automation_never_gets_a_municipal_token(
+    app: Flask, client: FlaskClient, make_tenant: Callable[..., Tenant]
+) -> None:
+    make_tenant("aalst", "41002")
+    platform = register_platform_client(app)
+    refused = token_response(client, platform, resource="https://townhall.test/t/aalst")
+    assert data(refused)["error"] == "invalid_target"
+
+
 def test_register_suspend_and_reactivate_a_municipality(client: FlaskClient, operator: dict[str, str]) -> None:
     created = client.post("/v1/tenants", json=GENT, headers=operator)
     assert created.status_code == 201 and created.headers["Location"].endswith("/v1/tenants/gent")

@@ -5,6 +5,7 @@ import re
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import ClientMixin
 from authlib.oauth2.rfc6749.util import scope_to_list
+from flask import current_app, request
 
 from api.database import session
 from api.tenant_api import tenant_cache, use_tenant
@@ -29,7 +30,12 @@ class Client(ClientMixin):  # type: ignore[misc]
 
     def __init__(self, row: OAuthClient | PlatformClient, tenant: TenantSnapshot | None) -> None:
         self.row = row
-        self.tenant = tenant  # None: a client of the platform itself, for the platform API
+        # The municipality this request's tokens are for; None: the platform API.
+        self.tenant = tenant
+
+    @property
+    def is_platform_client(self) -> bool:
+        return isinstance(self.row, PlatformClient)
 
     def get_client_id(self) -> str:
         return self.row.client_id
@@ -61,6 +67,20 @@ class Client(ClientMixin):  # type: ignore[misc]
         return grant_type in self.row.grant_types
 
 
+def _requested_tenant() -> TenantSnapshot | None:
+    """RFC 8707: a platform client names the municipality it wants a token for with `resource`
+    (at authorize, token and refresh alike); without it, its tokens are for the platform API."""
+    wanted = request.values.getlist("resource")
+    prefix = current_app.config["TOWNHALL_SETTINGS"].base_url + "/t/"
+    if len(wanted) != 1 or not wanted[0].startswith(prefix):
+        return None
+    tenant = tenant_cache().tenant(session(), wanted[0].removeprefix(prefix))
+    if tenant is None or not tenant.is_active:
+        return None
+    use_tenant(tenant)
+    return tenant
+
+
 def query_client(client_id: str) -> Client | None:
     """The client id names its tenant (`aalst.…`): that tenant becomes current before the lookup,
     so the client row is read under row-level security like any tenant data."""
@@ -71,7 +91,7 @@ def query_client(client_id: str) -> Client | None:
         platform_client = platform_client_by_id(session(), client_id)
         if platform_client is None or platform_client.status is not ClientStatus.ACTIVE:
             return None
-        return Client(platform_client, None)
+        return Client(platform_client, _requested_tenant())
     tenant = tenant_cache().tenant(session(), match.group(1))
     if tenant is None or not tenant.is_active:
         return None

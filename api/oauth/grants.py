@@ -78,17 +78,32 @@ class StrictScope:
 
 
 class ResourceIndicator:
-    """RFC 8707: `resource` names the one tenant API the token is for; anything else is refused."""
+    """RFC 8707: `resource` names the one API a token is for, and it must be one the client (and the
+    person) may use; anything else is `invalid_target`."""
 
     request: Any
 
     def validate_requested_scope(self) -> None:
-        wanted = request.values.getlist("resource")
         client: Client = self.request.client
-        allowed = audience_of(client)
-        if len(wanted) > 1 or (wanted and wanted[0] != allowed):
-            raise InvalidTargetError(description="A token is for one municipality this client serves.")
+        wanted = request.values.getlist("resource")
+        if len(wanted) > 1 or (wanted and wanted[0] != audience_of(client)):
+            raise InvalidTargetError(description="A token is for one API this client serves.")
+        if client.is_platform_client:
+            self._check_platform_target(client)
         super().validate_requested_scope()  # type: ignore[misc]
+
+    def _check_platform_target(self, client: Client) -> None:
+        if client.tenant is None:
+            if isinstance(self, grants.AuthorizationCodeGrant):
+                raise InvalidTargetError(description="Name the municipality with resource={base}/t/{tenant}.")
+            return
+        if isinstance(self, grants.ClientCredentialsGrant):
+            raise InvalidTargetError(description="Platform automation works on the platform API only.")
+        # Staff who serve several municipalities: only where they hold a role or a delegation (checked
+        # once the person has signed in).
+        person = getattr(self.request, "user", None)
+        if isinstance(person, Person) and not (person.roles or person.services):
+            raise InvalidTargetError(description="You do not work for this municipality.")
 
 
 class ClientCredentials(ResourceIndicator, StrictScope, grants.ClientCredentialsGrant):  # type: ignore[misc]
@@ -147,6 +162,8 @@ class AuthorizationCodeGrant(ResourceIndicator, StrictScope, grants.Authorizatio
         ), code)
 
     def query_authorization_code(self, code: str, client: Client) -> StoredCode | None:
+        if client.tenant is None:  # a platform client that did not name the municipality again
+            return None
         found = find_code(session(), code, client.get_client_id(),
                           current_app.config["TOWNHALL_SETTINGS"].access_token_lifetime)
         return StoredCode(_remember_grant(found)) if found else None
@@ -174,6 +191,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
     INCLUDE_NEW_REFRESH_TOKEN = True  # rotation: every use gives a new refresh token
 
     def authenticate_refresh_token(self, refresh_token: str) -> StoredRefreshToken | None:
+        if self.request.client.tenant is None:  # a platform client that did not name the municipality
+            return None
         found = find_refresh_token(session(), refresh_token,
                                    current_app.config["TOWNHALL_SETTINGS"].access_token_lifetime)
         return StoredRefreshToken(_remember_grant(found)) if found else None

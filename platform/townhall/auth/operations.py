@@ -120,12 +120,12 @@ def create_client(session: Session, tenant_id: uuid.UUID, tenant_slug: str, data
     return client, secret
 
 
-def create_platform_client(session: Session, data: Mapping[str, Any]) -> tuple[PlatformClient, str]:
-    """A client of the platform itself; its secret is shown this once and stored hashed."""
+def create_platform_client(session: Session, data: Mapping[str, Any]) -> tuple[PlatformClient, str | None]:
+    """A client of the platform itself; a confidential one's secret is shown this once, stored hashed."""
     values = load(PlatformClientInput(), data)
-    secret = new_client_secret()
-    client = PlatformClient(client_id=f"platform.{secrets.token_urlsafe(12)}", secret_hash=hash_secret(secret),
-                            **values)
+    secret = new_client_secret() if values["kind"] is ClientKind.CONFIDENTIAL else None
+    client = PlatformClient(client_id=f"platform.{secrets.token_urlsafe(12)}",
+                            secret_hash=hash_secret(secret) if secret else None, **values)
     session.add(client)
     session.flush()
     return client, secret

@@ -72,10 +72,9 @@ class ClientInput(Schema):
 
 
 class PlatformClientInput(ClientInput):
-    """A platform client is automation of the consortium: client credentials, platform scopes."""
+    """A client of the platform itself: automation of the consortium (client credentials, platform
+    scopes, tokens for /v1), or an app for staff who serve several municipalities (authorization
+    code, municipal scopes, one municipality per token chosen with `resource`)."""
 
-    grant_types = fields.List(fields.String(validate=validate.Equal("client_credentials")), required=True,
-                              validate=validate.Length(equal=1))
-    scopes = fields.List(fields.String(validate=validate.OneOf(tuple(PLATFORM_SCOPES))), required=True,
+    scopes = fields.List(fields.String(validate=validate.OneOf((*SCOPES, *PLATFORM_SCOPES))), required=True,
                          validate=validate.Length(min=1))
-    kind = fields.Enum(ClientKind, by_value=True, required=True, validate=validate.Equal(ClientKind.CONFIDENTIAL))

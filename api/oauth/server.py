@@ -1,7 +1,7 @@
 """The platform's OAuth 2.0 authorization server (Authlib), one per app.
 
-One issuer for the whole consortium; every access token is good for exactly one municipality: its
-`aud` is that tenant's API base URL and its `tenant` claim the slug. Authlib's defaults that do not
+One issuer for the whole consortium; every access token is good for exactly one API: a
+municipality's (`aud` = its API base URL, `tenant` = its slug) or the platform's (`aud` = `{base}/v1`). Authlib's defaults that do not
 suit us are overridden here: strict scopes (never a silently smaller token), RFC 8707 `resource`,
 our audience and lifetime, hashed client secrets.
 """
@@ -44,7 +44,7 @@ def save_token(token: dict[str, Any], request: Any) -> None:
 
 
 class AccessTokens(JWTBearerTokenGenerator):  # type: ignore[misc]
-    """RFC 9068 access tokens: `typ` at+jwt, ES256, audience = the tenant's API base URL."""
+    """RFC 9068 access tokens: `typ` at+jwt, ES256, audience = the one API the token is for."""
 
     def __init__(self, settings: Settings, keyring: Keyring) -> None:
         lifetime = settings.access_token_seconds

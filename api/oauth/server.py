@@ -1,7 +1,8 @@
 """The platform's OAuth 2.0 authorization server (Authlib), one per app.
 
 One issuer for the whole consortium; every access token is good for exactly one API: a
-municipality's (`aud` = its API base URL, `tenant` = its slug) or the platform's (`aud` = `{base}/v1`). Authlib's defaults that do not
+municipality's (`aud` = its API base URL, `tenant` = its slug) or the platform's
+(`aud` = `{base}/v1`). Authlib's defaults that do not
 suit us are overridden here: strict scopes (never a silently smaller token), RFC 8707 `resource`,
 our audience and lifetime, hashed client secrets.
 """

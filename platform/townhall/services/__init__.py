@@ -1,0 +1,1 @@
+"""The municipal service implementations: one module per service type behind one interface."""

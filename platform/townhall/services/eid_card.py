@@ -1,0 +1,75 @@
+"""Electronic identity card: apply, pay, production, pick up at the counter."""
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from townhall.services.base import (
+    ANYONE,
+    CASE_WORKER,
+    STAFF,
+    SYSTEM,
+    Applicant,
+    ServiceType,
+    Transition,
+    Workflow,
+    age_on,
+)
+
+REASONS = ("first", "renewal", "lost", "stolen", "damaged", "change_of_data")
+
+
+class CardRequest(Schema):
+    reason = fields.String(required=True, validate=validate.OneOf(REASONS))
+    police_report = fields.String(validate=validate.Length(min=3, max=50),
+                                  metadata={"description": "Reference of the police report (lost or stolen)."})
+    contact_phone = fields.String(validate=validate.Regexp(r"^\+?[0-9][0-9 ./()-]{5,30}$"))
+
+    @validates_schema
+    def _police_report_when_stolen(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("reason") == "stolen" and not data.get("police_report"):
+            raise ValidationError("A stolen card needs the police report's reference.", "police_report")
+
+
+ISSUING = Workflow(
+    states=("submitted", "fee_due", "production_ordered", "ready_for_pickup", "handed_over", "cancelled"),
+    initial="submitted",
+    transitions=(
+        Transition("submitted", "fee_due", STAFF),
+        Transition("fee_due", "production_ordered", STAFF | {SYSTEM}),
+        Transition("production_ordered", "ready_for_pickup", STAFF | {SYSTEM}),
+        Transition("ready_for_pickup", "handed_over", frozenset({CASE_WORKER})),
+        Transition("submitted", "cancelled", ANYONE),
+        Transition("fee_due", "cancelled", ANYONE),
+        Transition("production_ordered", "cancelled", STAFF, informs_citizen=True),
+    ),
+    terminal=frozenset({"handed_over", "cancelled"}),
+)
+
+
+def eligible_from_twelve(applicant: Applicant, _form: Mapping[str, Any], today: date) -> str | None:
+    if not applicant.resident:
+        return "not_resident"
+    if applicant.birth_date is None or age_on(applicant.birth_date, today) < 12:
+        return "too_young"
+    return None
+
+
+SERVICE = ServiceType(
+    code="eid-card",
+    names={"nl": "Elektronische identiteitskaart", "fr": "Carte d'identité électronique",
+           "de": "Elektronischer Personalausweis", "en": "Electronic identity card"},
+    descriptions={"nl": "Vraag een nieuwe eID aan en haal ze af aan het loket.",
+                  "fr": "Demandez une nouvelle eID et retirez-la au guichet.",
+                  "de": "Beantragen Sie einen neuen eID und holen Sie ihn am Schalter ab.",
+                  "en": "Apply for a new eID and pick it up at the counter."},
+    form=CardRequest,
+    workflow=ISSUING,
+    processing_days=15,
+    fee_cents=2000,
+    evidence=("photo",),
+    produces="identity card",
+    eligibility=eligible_from_twelve,
+)

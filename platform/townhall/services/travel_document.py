@@ -1,0 +1,42 @@
+"""Passport: like the identity card, with an express option at a higher fee."""
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+from townhall.services.base import Applicant, ServiceType
+from townhall.services.eid_card import ISSUING
+
+EXPRESS_SURCHARGE_CENTS = 17_500
+
+
+class PassportRequest(Schema):
+    reason = fields.String(required=True, validate=validate.OneOf(("first", "renewal", "lost", "stolen", "full")))
+    express = fields.Boolean(load_default=False, metadata={"description": "Delivered within two working days."})
+
+
+def resident_only(applicant: Applicant, _form: Mapping[str, Any], _today: date) -> str | None:
+    return None if applicant.resident else "not_resident"
+
+
+def passport_fee(form: Mapping[str, Any], base: int) -> int:
+    return base + (EXPRESS_SURCHARGE_CENTS if form.get("express") else 0)
+
+
+SERVICE = ServiceType(
+    code="travel-document",
+    names={"nl": "Reispas", "fr": "Passeport", "de": "Reisepass", "en": "Passport"},
+    descriptions={"nl": "Vraag een reispas aan, gewoon of met spoed.", "fr": "Demandez un passeport, normal ou urgent.",
+                  "de": "Beantragen Sie einen Reisepass, normal oder im Eilverfahren.",
+                  "en": "Apply for a passport, normal or express."},
+    form=PassportRequest,
+    workflow=ISSUING,
+    processing_days=10,
+    fee_cents=7_500,
+    evidence=("photo",),
+    produces="passport",
+    eligibility=resident_only,
+    fee=passport_fee,
+)

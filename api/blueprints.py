@@ -5,11 +5,13 @@ import api.clients.routes
 import api.me.routes
 import api.members.routes
 import api.oauth.authorize
+import api.services.routes
 from api.oauth.routes import oauth
 from api.operations.routes import operations
 from api.platform.routes import platform_api
 from api.tenant_api import tenant_api
 
 # Importing these modules attaches their views to the blueprints below.
-ROUTE_MODULES = (api.branding.routes, api.clients.routes, api.me.routes, api.members.routes, api.oauth.authorize)
+ROUTE_MODULES = (api.branding.routes, api.clients.routes, api.me.routes, api.members.routes, api.oauth.authorize,
+                 api.services.routes)
 ALL = (operations, oauth, platform_api, tenant_api)

@@ -1,7 +1,8 @@
 """Every mapped model, imported once so that metadata (migrations, checks) knows all tables."""
 
 import tenants.models  # noqa: F401  (registers the tenant tables)
-import townhall.auth.models  # noqa: F401  (registers the identity tables)
+import townhall.auth.models
+import townhall.services.models  # noqa: F401  (registers the catalogue)
 from townhall.db import Base
 
 metadata = Base.metadata

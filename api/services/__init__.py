@@ -1,0 +1,1 @@
+"""The services the platform offers, and each municipality's catalogue."""

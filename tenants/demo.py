@@ -7,6 +7,8 @@ from sqlalchemy.orm import Session
 from tenants.models import Tenant
 from tenants.operations import create_tenant, update_branding
 from tenants.queries import branding_of, tenant_by_slug
+from townhall.services.operations import configure_service
+from townhall.services.registry import SERVICE_TYPES
 from townhall.tenancy import tenant_scope
 
 DEMO_ACTOR = "demo-seed"
@@ -54,13 +56,18 @@ DEMO_TENANTS: list[dict[str, Any]] = [
 
 
 def seed_demo(session: Session) -> list[Tenant]:
-    """Create the demo municipalities that do not exist yet; leave existing ones untouched."""
+    """Create the demo municipalities that do not exist yet, each offering every service (fees vary a
+    little between municipalities, as they do); leave existing ones untouched."""
     tenants = []
-    for entry in DEMO_TENANTS:
+    for number, entry in enumerate(DEMO_TENANTS):
         tenant = tenant_by_slug(session, entry["tenant"]["slug"])
         if tenant is None:
             tenant = create_tenant(session, entry["tenant"], DEMO_ACTOR)
             with tenant_scope(session, tenant.id):
                 update_branding(session, tenant, branding_of(session, tenant.id), entry["branding"], DEMO_ACTOR)
+                for code, service in SERVICE_TYPES.items():
+                    configure_service(session, tenant.id, code, {
+                        "fee_cents": service.fee_cents + 100 * number if service.fee_cents else 0,
+                        "channels": ["online", "counter"]})
         tenants.append(tenant)
     return tenants

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from marshmallow import ValidationError
 
+from conftest import ROOT
 from townhall.localisation import LANGUAGES
 from townhall.services.base import CASE_WORKER, CITIZEN, STAFF, SYSTEM, Applicant, Transition, Workflow
 from townhall.services.registry import SERVICE_TYPES
@@ -107,3 +108,11 @@ def test_a_broken_workflow_is_noticed() -> None:
     assert any("unknown state" in p for p in problems)
     assert any("terminal but has a way out" in p for p in problems)
     assert any("c cannot be reached" in p for p in problems)
+
+
+def test_the_services_doc_shows_every_workflow_as_it_is() -> None:
+    text = (ROOT / "docs" / "services.md").read_text()
+    for code, service in SERVICE_TYPES.items():
+        assert f"`{code}`" in text
+        for step in service.workflow.transitions:
+            assert f"{step.source} --> {step.target}: {', '.join(sorted(step.roles))}" in text, (code, step)

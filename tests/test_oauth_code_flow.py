@@ -268,3 +268,12 @@ def test_sign_in_attempts_are_limited(settings: Settings, make_app: Callable[[Se
     url = authorize_url(world.portal.client_id, challenge)
     answers = [browser.post(url, data={"action": "login"}) for _ in range(3)]
     assert answers[2].status_code == 429
+
+
+def test_unprintable_input_is_a_bad_request_not_a_crash(app: Flask, client: FlaskClient, world: World) -> None:
+    _, challenge = pkce_pair()
+    weird = authorize_url(world.portal.client_id, challenge, redirect_uri="\u00b5s\u00dc\u0011")
+    assert app.test_client().get(weird).status_code == 400
+    garbage = {"grant_type": "\u00b5\u0011\u00dc", "client_id": world.portal.client_id}
+    response = client.post("/oauth/token", data=garbage)
+    assert response.status_code in (400, 401) and data(response)["error"]

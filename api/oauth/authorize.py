@@ -76,6 +76,9 @@ def _validated(person: Person | None) -> tuple[Any, Response | None]:
     """The consent grant for this request, or the answer to give instead."""
     try:
         return _server().get_consent_grant(end_user=person), None
+    except ValueError:
+        # Authlib refuses to echo unprintable input in an error description: the request is garbage.
+        return None, _page("error", None, status=400, message="The request is malformed.")
     except OAuth2Error as error:
         if getattr(error, "redirect_uri", None):  # the redirect URI was validated: tell the client
             return None, _see_other(_server().handle_error_response(request, error))

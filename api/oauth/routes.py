@@ -1,6 +1,7 @@
 """OAuth 2.0 endpoints and the published metadata. Errors here follow RFC 6749 (`error`,
 `error_description`), the format OAuth clients expect, not problem+json."""
 
+from collections.abc import Callable
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
@@ -18,6 +19,18 @@ oauth = Blueprint("oauth", __name__)
 def _server() -> AuthorizationServer:
     server: AuthorizationServer = current_app.extensions["townhall.oauth"]
     return server
+
+
+def _answer(make: Callable[[], Response]) -> Response:
+    """An OAuth endpoint's answer, never cached; unprintable input (which Authlib refuses to echo in
+    an error description) is an `invalid_request`, not a crash."""
+    try:
+        response = make()
+    except ValueError:
+        response = jsonify(error="invalid_request", error_description="The request is malformed.")
+        response.status_code = 400
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def metadata(base_url: str) -> dict[str, Any]:
@@ -44,25 +57,19 @@ def metadata(base_url: str) -> dict[str, Any]:
 @oauth.post("/oauth/token")
 @public  # clients authenticate with their own credentials, checked by the grant
 def token() -> Response:
-    response: Response = _server().create_token_response()
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _answer(lambda: _server().create_token_response())
 
 
 @oauth.post("/oauth/revoke")
 @public  # clients authenticate with their own credentials
 def revoke() -> Response:
-    response: Response = _server().create_endpoint_response("revocation")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _answer(lambda: _server().create_endpoint_response("revocation"))
 
 
 @oauth.post("/oauth/introspect")
 @public  # confidential clients authenticate with their own credentials
 def introspect() -> Response:
-    response: Response = _server().create_endpoint_response("introspection")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _answer(lambda: _server().create_endpoint_response("introspection"))
 
 
 @oauth.get("/.well-known/oauth-authorization-server")

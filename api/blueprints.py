@@ -1,6 +1,7 @@
 """Every blueprint of the API, with its route modules imported so that their views are attached."""
 
 import api.branding.routes
+import api.cases.routes
 import api.clients.routes
 import api.me.routes
 import api.members.routes
@@ -12,6 +13,13 @@ from api.platform.routes import platform_api
 from api.tenant_api import tenant_api
 
 # Importing these modules attaches their views to the blueprints below.
-ROUTE_MODULES = (api.branding.routes, api.clients.routes, api.me.routes, api.members.routes, api.oauth.authorize,
-                 api.services.routes)
+ROUTE_MODULES = (
+    api.branding.routes,
+    api.cases.routes,
+    api.clients.routes,
+    api.me.routes,
+    api.members.routes,
+    api.oauth.authorize,
+    api.services.routes,
+)
 ALL = (operations, oauth, platform_api, tenant_api)

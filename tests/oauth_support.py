@@ -124,3 +124,15 @@ def code_from(response: Any) -> tuple[str, dict[str, list[str]]]:
     location = urlsplit(response.headers["Location"])
     query = parse_qs(location.query)
     return f"{location.scheme}://{location.netloc}{location.path}", query
+
+
+def user_token(app: Flask, client_id: str, email: str, password: str, scope: str, **extra: str) -> str:
+    """A person's access token through the real sign-in, consent and code exchange (PKCE)."""
+    verifier, challenge = pkce_pair()
+    browser = app.test_client()
+    _, query = code_from(sign_in_and_consent(browser, authorize_url(client_id, challenge, scope, **extra),
+                                             email, password))
+    form = {"grant_type": "authorization_code", "code": query["code"][0], "redirect_uri": REDIRECT,
+            "client_id": client_id, "code_verifier": verifier, **extra}
+    answer: str = data(browser.post("/oauth/token", data=form))["access_token"]
+    return answer

@@ -17,6 +17,7 @@ from oauth_support import (
     register,
     sign_in_and_consent,
     signing_key,
+    user_token,
 )
 from tenants.models import Tenant
 from townhall.auth.operations import add_team_member, create_team, create_user, delegate
@@ -59,9 +60,18 @@ def test_the_delegating_municipality_sees_the_worker_as_staff_for_its_services(
     app: Flask, consortium: dict[str, Tenant]
 ) -> None:
     claims = claims_for(app, consortium["aalst"])
-    assert claims["tenant"] == "aalst" and claims["services"] == ["eid-card"] and claims["roles"] == []
+    assert claims["tenant"] == "aalst" and claims["services"] == ["eid-card"] and "roles" not in claims
 
 
 def test_a_municipality_that_delegated_nothing_sees_only_a_citizen(app: Flask, consortium: dict[str, Tenant]) -> None:
     claims = claims_for(app, consortium["haaltert"])
-    assert claims["tenant"] == "haaltert" and "services" not in claims and claims["roles"] == []
+    assert claims["tenant"] == "haaltert" and "services" not in claims and "roles" not in claims
+
+
+def test_a_citizens_token_opens_the_api(app: Flask, consortium: dict[str, Tenant]) -> None:
+    """A person without any role gets a token the APIs accept (no empty `roles` claim)."""
+    portal = register(app, consortium["haaltert"], ["cases:read"], kind="public",
+                      grant_types=["authorization_code"], redirect_uris=[REDIRECT])
+    access = user_token(app, portal.client_id, WORKER, PASSWORD, "cases:read")
+    me = data(app.test_client().get("/t/haaltert/v1/me", headers={"Authorization": f"Bearer {access}"}))
+    assert me["principal_type"] == "user" and me["roles"] == []

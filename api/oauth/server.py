@@ -65,7 +65,9 @@ class AccessTokens(JWTBearerTokenGenerator):  # type: ignore[misc]
         claims: dict[str, Any] = {"tenant": client.tenant.slug} if client.tenant else {}
         if user is None:
             return claims | {"principal_type": "client"}
-        claims |= {"principal_type": "user", "roles": sorted(user.roles), "grant_id": str(g.oauth_grant_id)}
+        claims |= {"principal_type": "user", "grant_id": str(g.oauth_grant_id)}
+        if user.roles:  # RFC 9068 validators refuse an empty `roles` claim
+            claims["roles"] = sorted(user.roles)
         if user.services:  # a shared back-office worker: the services this municipality delegated
             claims["services"] = sorted(user.services)
         return claims

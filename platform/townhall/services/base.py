@@ -67,8 +67,8 @@ class Workflow:
 class Applicant:
     """What eligibility needs to know of the person a case is for."""
 
-    birth_date: date | None
-    resident: bool
+    birth_date: date | None  # None: not known (the resident register arrives with tenant rules)
+    resident: bool | None
 
 
 Eligibility = Callable[[Applicant, Mapping[str, Any], date], str | None]

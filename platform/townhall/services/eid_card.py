@@ -50,9 +50,10 @@ ISSUING = Workflow(
 
 
 def eligible_from_twelve(applicant: Applicant, _form: Mapping[str, Any], today: date) -> str | None:
-    if not applicant.resident:
+    """Refuses only on what is known: unknown facts are checked at the counter."""
+    if applicant.resident is False:
         return "not_resident"
-    if applicant.birth_date is None or age_on(applicant.birth_date, today) < 12:
+    if applicant.birth_date is not None and age_on(applicant.birth_date, today) < 12:
         return "too_young"
     return None
 

@@ -18,7 +18,7 @@ class PassportRequest(Schema):
 
 
 def resident_only(applicant: Applicant, _form: Mapping[str, Any], _today: date) -> str | None:
-    return None if applicant.resident else "not_resident"
+    return "not_resident" if applicant.resident is False else None
 
 
 def passport_fee(form: Mapping[str, Any], base: int) -> int:

@@ -1,0 +1,1 @@
+"""Cases over HTTP: citizens apply, staff and partners act, everyone sees only what they may."""

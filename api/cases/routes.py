@@ -1,0 +1,146 @@
+"""/t/<tenant>/v1/cases: open a case, list and read the cases one may see, move a case along its
+workflow. Who may see what is one SQL predicate (`townhall.cases.queries.Viewer`)."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from authlib.integrations.flask_oauth2 import current_token
+from flask import Response, g, jsonify, request, url_for
+from marshmallow import Schema, fields, validate
+from werkzeug.exceptions import BadRequest
+
+from api.database import session
+from api.errors import http_error
+from api.http import json_body, page_params, paged, require_if_match
+from api.oauth.protect import requires
+from api.tenant_api import tenant_api
+from townhall.auth.operations import require_user
+from townhall.auth.scopes import CASE_WORKER
+from townhall.cases.models import Case
+from townhall.cases.operations import Municipality, move_case, open_case
+from townhall.cases.queries import Viewer, cases_page, timeline, visible_case
+from townhall.errors import Forbidden, InvalidInput, NotFound
+from townhall.services.base import CITIZEN
+from townhall.services.registry import SERVICE_TYPES, service_type
+
+
+class CaseInput(Schema):
+    service = fields.String(required=True, validate=validate.Length(min=1, max=63))
+    form = fields.Dict(required=True)
+    citizen = fields.Email(metadata={"description": "Only when acting on someone's behalf."})
+
+
+class TransitionInput(Schema):
+    to = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    note = fields.String(validate=validate.Length(max=2000))
+
+
+def _viewer() -> tuple[Viewer, str]:
+    """What the caller may see, and the role it acts in."""
+    if current_token.get("principal_type") == "client":
+        return Viewer(), CASE_WORKER  # a partner the municipality gave cases:* scopes
+    roles, services = current_token.get("roles") or [], current_token.get("services") or []
+    if CASE_WORKER in roles:
+        return Viewer(), CASE_WORKER
+    if services:
+        return Viewer(services=frozenset(services)), CASE_WORKER
+    return Viewer(citizen_id=uuid.UUID(current_token["sub"])), CITIZEN
+
+
+def _actor() -> str:
+    kind = "client" if current_token.get("principal_type") == "client" else "user"
+    return f"{kind}:{current_token['sub']}"
+
+
+def _view(case: Case, role: str, detail: bool = False) -> dict[str, Any]:
+    service = SERVICE_TYPES[case.service]
+    body: dict[str, Any] = {
+        "id": str(case.id), "reference": case.reference, "service": case.service, "status": case.status,
+        "due_date": case.due_on.isoformat(), "fee": {"amount_cents": case.fee_cents, "currency": "EUR"},
+        "citizen_id": str(case.citizen_id), "created_at": case.created_at.isoformat(),
+        "updated_at": case.updated_at.isoformat(),
+        "next_states": service.workflow.next_states(case.status, role),
+    }
+    if detail:
+        body["form"] = case.form
+        body["timeline"] = [
+            {"at": step.at.isoformat(), "actor": step.actor, "kind": step.kind, "from": step.from_status,
+             "to": step.to_status, "note": step.note, "visible_to_citizen": step.visible_to_citizen}
+            for step in timeline(session(), case.tenant_id, case.id, for_citizen=role == CITIZEN)
+        ]
+    return body
+
+
+def _one(case: Case, role: str, status: int = 200) -> Response:
+    response = jsonify(_view(case, role, detail=True))
+    response.status_code = status
+    response.headers["ETag"] = f'"v{case.version}"'
+    return response
+
+
+def _find(case_id: uuid.UUID, viewer: Viewer) -> Case:
+    case = visible_case(session(), g.tenant.id, viewer, case_id)
+    if case is None:
+        raise NotFound("No such case for you here.")  # never tells whether it exists elsewhere
+    return case
+
+
+@tenant_api.post("/cases")
+@requires("cases:write")
+def create_case() -> Response:
+    viewer, role = _viewer()
+    data = json_body(CaseInput())
+    if viewer.citizen_id is not None:
+        if "citizen" in data:
+            raise InvalidInput({"citizen": ["You apply for yourself; leave this out."]})
+        citizen_id = viewer.citizen_id
+    else:
+        if "citizen" not in data:
+            raise InvalidInput({"citizen": ["Whom is this case for? Their e-mail address."]})
+        if not viewer.may_handle(data["service"]):
+            raise Forbidden("This service is not delegated to your team here.")
+        citizen_id = require_user(session(), data["citizen"]).id
+    today = datetime.now(ZoneInfo(g.tenant.time_zone)).date()
+    case = open_case(session(), Municipality(g.tenant.id, g.tenant.slug), data["service"], data["form"],
+                     citizen_id, _actor(), today)
+    response = _one(case, role, 201)
+    response.headers["Location"] = url_for("tenant_api.get_case", case_id=case.id)
+    return response
+
+
+@tenant_api.get("/cases")
+@requires("cases:read")
+def list_cases() -> Response:
+    viewer, role = _viewer()
+    limit, after = page_params()
+    status, service = request.args.get("status"), request.args.get("service")
+    if service is not None and service_type(service) is None:
+        raise http_error(BadRequest, f"Unknown service '{service[:63]}'.", "invalid_parameter")
+    if status is not None and (len(status) > 40 or not status.replace("_", "").isalpha()):
+        raise http_error(BadRequest, "status is a workflow state such as submitted.", "invalid_parameter")
+    try:
+        position = uuid.UUID(after) if after else None
+    except ValueError as error:
+        raise http_error(BadRequest, "cursor is not one this API gave out.", "invalid_parameter") from error
+    found = cases_page(session(), g.tenant.id, viewer, after=position, limit=limit + 1, status=status, service=service)
+    return paged([_view(case, role) for case in found], limit, key="id")
+
+
+@tenant_api.get("/cases/<uuid:case_id>")
+@requires("cases:read")
+def get_case(case_id: uuid.UUID) -> Response:
+    viewer, role = _viewer()
+    return _one(_find(case_id, viewer), role)
+
+
+@tenant_api.post("/cases/<uuid:case_id>/transitions")
+@requires("cases:write")
+def transition_case(case_id: uuid.UUID) -> Response:
+    viewer, role = _viewer()
+    case = _find(case_id, viewer)
+    require_if_match(f'"v{case.version}"')
+    data = json_body(TransitionInput())
+    move_case(session(), case, data["to"], role, _actor(), data.get("note"))
+    return _one(case, role)

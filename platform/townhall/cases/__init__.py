@@ -1,0 +1,1 @@
+"""Cases: a citizen's request for a service, from application to result."""

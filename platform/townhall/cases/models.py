@@ -1,0 +1,81 @@
+"""Cases, their timeline, per-year reference counters and the outbox of events."""
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from townhall.clock import utcnow
+from townhall.db import Base, TenantOwned
+from townhall.ids import new_id
+
+
+class Case(TenantOwned, Base):
+    __tablename__ = "cases"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    reference: Mapped[str] = mapped_column(String(40))
+    service: Mapped[str] = mapped_column(String(63))
+    status: Mapped[str] = mapped_column(String(40))
+    form: Mapped[dict[str, Any]]
+    citizen_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    due_on: Mapped[date]
+    fee_cents: Mapped[int]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "reference"),
+        Index(None, "tenant_id", "citizen_id", "id"),  # a citizen's own cases
+        Index(None, "tenant_id", "service", "status", "id"),  # work queues per service
+    )
+
+
+class CaseStep(TenantOwned, Base):
+    """One entry of a case's timeline: who did what when, and whether the citizen sees it."""
+
+    __tablename__ = "case_steps"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    case_id: Mapped[uuid.UUID]
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    from_status: Mapped[str | None] = mapped_column(String(40))
+    to_status: Mapped[str | None] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(Text)
+    visible_to_citizen: Mapped[bool]
+
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "case_id"], ["cases.tenant_id", "cases.id"], ondelete="CASCADE"),
+        Index(None, "tenant_id", "case_id", "at"),
+    )
+
+
+class ReferenceCounter(TenantOwned, Base):
+    """The last case number handed out in a year (references are per municipality and year)."""
+
+    __tablename__ = "case_reference_counters"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last: Mapped[int]
+
+
+class OutboxEvent(TenantOwned, Base):
+    """An event written in the same transaction as the change it tells of; a worker delivers it."""
+
+    __tablename__ = "outbox_events"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    type: Mapped[str] = mapped_column(String(80))
+    subject: Mapped[str] = mapped_column(String(80))
+    time: Mapped[datetime] = mapped_column(default=utcnow)
+    data: Mapped[dict[str, Any]]
+    delivered_at: Mapped[datetime | None]
+
+    __table_args__ = (Index(None, "delivered_at", "time"),)

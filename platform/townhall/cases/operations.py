@@ -1,0 +1,117 @@
+"""Write use-cases for cases. They validate, change and flush; the caller commits once."""
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from townhall.calendar import add_working_days
+from townhall.cases.models import Case, CaseStep, OutboxEvent, ReferenceCounter
+from townhall.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion, TownhallError
+from townhall.services.base import SYSTEM, Applicant
+from townhall.services.queries import catalogue_entry
+from townhall.services.registry import service_type
+from townhall.validation import flatten
+
+
+class NotEligible(TownhallError):
+    title = "Not eligible"
+    code = "not_eligible"
+
+
+@dataclass(frozen=True)
+class Municipality:
+    """What the case operations need to know of the tenant (the kernel does not import tenants)."""
+
+    id: uuid.UUID
+    slug: str
+
+
+def _next_number(session: Session, tenant_id: uuid.UUID, year: int) -> int:
+    """One atomic upsert: concurrent creations each get their own number, on SQLite and PostgreSQL."""
+    dialect = session.get_bind().dialect.name
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        builder(ReferenceCounter)
+        .values(tenant_id=tenant_id, year=year, last=1)
+        .on_conflict_do_update(index_elements=["tenant_id", "year"], set_={"last": ReferenceCounter.last + 1})
+        .returning(ReferenceCounter.last)
+    )
+    number: int = session.execute(statement).scalar_one()
+    return number
+
+
+def _event(session: Session, tenant_id: uuid.UUID, kind: str, case: Case, data: dict[str, Any]) -> None:
+    session.add(OutboxEvent(tenant_id=tenant_id, type=f"case.{kind}", subject=str(case.id),
+                            data={"case": str(case.id), "reference": case.reference, "service": case.service,
+                                  "status": case.status, **data}))
+
+
+def _step(session: Session, case: Case, actor: str, kind: str, *, from_status: str | None = None,
+          to_status: str | None = None, note: str | None = None, visible: bool = True) -> None:
+    session.add(CaseStep(tenant_id=case.tenant_id, case_id=case.id, actor=actor, kind=kind, from_status=from_status,
+                         to_status=to_status, note=note, visible_to_citizen=visible))
+
+
+def open_case(session: Session, municipality: Municipality, code: str, form: Mapping[str, Any],
+              citizen_id: uuid.UUID, actor: str, today: date) -> Case:
+    """Open a case for a citizen: the form checked by the service, eligibility and fee from the
+    service and the municipality's catalogue, a reference, a due date in working days."""
+    service = service_type(code)
+    entry = catalogue_entry(session, municipality.id, code) if service else None
+    if service is None or entry is None or not entry.enabled:
+        raise NotFound(f"This municipality does not offer '{code}'.")
+    try:
+        values = service.form().load(form)
+    except ValidationError as error:
+        raise InvalidInput(flatten(error.messages, "form")) from error
+    refusal = service.eligibility(Applicant(birth_date=None, resident=None), values, today)
+    if refusal:
+        raise NotEligible(f"Not eligible for this service: {refusal}.")
+    number = _next_number(session, municipality.id, today.year)
+    case = Case(tenant_id=municipality.id, reference=f"{municipality.slug.upper()}-{today.year}-{number:06d}",
+                service=code, status=service.workflow.initial, form=_jsonable(values), citizen_id=citizen_id,
+                created_by=actor, due_on=add_working_days(today, entry.processing_days),
+                fee_cents=service.fee(values, entry.fee_cents))
+    session.add(case)
+    session.flush()
+    _step(session, case, actor, "created", to_status=case.status)
+    _event(session, municipality.id, "created", case, {})
+    # Services that need no human (certificates) finish at once: the platform takes the step itself.
+    for target in service.workflow.next_states(case.status, SYSTEM):
+        if target in service.workflow.terminal:
+            move_case(session, case, target, SYSTEM, "system")
+            break
+    session.flush()
+    return case
+
+
+def move_case(session: Session, case: Case, target: str, role: str, actor: str, note: str | None = None,
+              expected_version: int | None = None) -> Case:
+    """Take one step of the case's workflow, if this role may take it from here."""
+    if expected_version is not None and expected_version != case.version:
+        raise StaleVersion("The case changed since you read it.")
+    service = service_type(case.service)
+    step = service.workflow.transition(case.status, target) if service else None
+    if step is None:
+        raise Conflict(f"A case in '{case.status}' cannot go to '{target}'.")
+    if role not in step.roles:
+        raise Forbidden(f"You may not move a case from '{case.status}' to '{target}'.")
+    source, case.status = case.status, target
+    session.flush()
+    _step(session, case, actor, "transition", from_status=source, to_status=target, note=note,
+          visible=step.informs_citizen)
+    _event(session, case.tenant_id, "status-changed", case, {"from": source, "to": target})
+    return case
+
+
+def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Dates and other loaded values as JSON text (the form is kept as the citizen sent it)."""
+    loaded: dict[str, Any] = json.loads(json.dumps(values, default=str))
+    return loaded

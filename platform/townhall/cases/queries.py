@@ -1,0 +1,60 @@
+"""Read-side lookups for cases, always through what the viewer may see (one SQL predicate)."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from townhall.auth.scopes import ALL_SERVICES
+from townhall.cases.models import Case, CaseStep
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who looks: a citizen (`citizen_id`: their own cases), staff of a delegated team (`services`:
+    those services only), or staff of the municipality and partner clients (neither: every case)."""
+
+    citizen_id: uuid.UUID | None = None
+    services: frozenset[str] | None = None
+
+    @property
+    def is_citizen(self) -> bool:
+        return self.citizen_id is not None
+
+    def may_handle(self, service: str) -> bool:
+        return self.services is None or ALL_SERVICES in self.services or service in self.services
+
+
+def _visible(query: Select[Case], viewer: Viewer) -> Select[Case]:
+    if viewer.citizen_id is not None:
+        query = query.where(Case.citizen_id == viewer.citizen_id)
+    if viewer.services is not None and ALL_SERVICES not in viewer.services:
+        query = query.where(Case.service.in_(sorted(viewer.services)))
+    return query
+
+
+def visible_case(session: Session, tenant_id: uuid.UUID, viewer: Viewer, case_id: uuid.UUID) -> Case | None:
+    query = select(Case).where(Case.tenant_id == tenant_id, Case.id == case_id)
+    return session.scalars(_visible(query, viewer)).one_or_none()
+
+
+def cases_page(session: Session, tenant_id: uuid.UUID, viewer: Viewer, *, after: uuid.UUID | None, limit: int,
+               status: str | None = None, service: str | None = None) -> Sequence[Case]:
+    """Oldest first by id (UUIDv7: time-ordered); one query whatever the page size."""
+    query = select(Case).where(Case.tenant_id == tenant_id)
+    if status is not None:
+        query = query.where(Case.status == status)
+    if service is not None:
+        query = query.where(Case.service == service)
+    if after is not None:
+        query = query.where(Case.id > after)
+    return session.scalars(_visible(query, viewer).order_by(Case.id).limit(limit)).all()
+
+
+def timeline(session: Session, tenant_id: uuid.UUID, case_id: uuid.UUID, for_citizen: bool) -> Sequence[CaseStep]:
+    query = select(CaseStep).where(CaseStep.tenant_id == tenant_id, CaseStep.case_id == case_id)
+    if for_citizen:
+        query = query.where(CaseStep.visible_to_citizen.is_(True))  # internal notes never reach the citizen
+    return session.scalars(query.order_by(CaseStep.at, CaseStep.id)).all()

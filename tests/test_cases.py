@@ -1,0 +1,177 @@
+"""Cases: open, see and move them as the citizen, the municipality's staff, a delegated back office
+or a partner, and never across municipalities."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from api.database import database
+from contract import assert_problem
+from oauth_support import REDIRECT, bearer, data, register, signing_key, token, user_token
+from tenants.models import Tenant
+from townhall.auth.operations import add_membership, add_team_member, create_team, create_user, delegate
+from townhall.auth.scopes import CASE_WORKER
+from townhall.calendar import add_working_days
+from townhall.cases.models import OutboxEvent
+from townhall.services.operations import configure_service
+from townhall.tenancy import tenant_scope
+
+__all__ = ["signing_key"]
+PASSWORD = "correct horse battery"
+SCOPES = "cases:read cases:write"
+EID = {"service": "eid-card", "form": {"reason": "renewal"}}
+PERMIT = {"service": "parking-permit", "form": {"plate": "1-ABC-234", "zone": "A1", "starts_on": "2026-12-01"}}
+
+
+@dataclass(frozen=True)
+class Town:
+    tenant: Tenant
+    portal: str
+    headers: dict[str, dict[str, str]]
+
+
+@pytest.fixture
+def town(app: Flask, client: FlaskClient, make_tenant: Callable[..., Tenant], signing_key: None) -> Town:
+    tenant = make_tenant("aalst", "41002")
+    with app.app_context(), database().unit_of_work() as session:
+        people = {name: create_user(session, {"email": f"{name}@example.org", "display_name": name,
+                                              "password": PASSWORD})
+                  for name in ("jan", "an", "worker", "backoffice")}
+        team = create_team(session, "dender", "Dender back office")
+        add_team_member(session, team, people["backoffice"])
+        with tenant_scope(session, tenant.id):
+            add_membership(session, tenant.id, people["worker"], CASE_WORKER)
+            delegate(session, tenant.id, team, "eid-card", "test")
+            for code, fee in (("eid-card", 2500), ("parking-permit", 5000), ("certificate", 0)):
+                configure_service(session, tenant.id, code, {"fee_cents": fee, "processing_days": 10})
+    portal = register(app, tenant, SCOPES.split(), kind="public", grant_types=["authorization_code"],
+                      redirect_uris=[REDIRECT]).client_id
+    headers = {name: bearer(user_token(app, portal, f"{name}@example.org", PASSWORD, SCOPES))
+               for name in ("jan", "an", "worker", "backoffice")}
+    headers["partner"] = bearer(token(client, register(app, tenant, SCOPES.split())))
+    return Town(tenant, portal, headers)
+
+
+def test_a_citizen_applies_and_follows_the_case(app: Flask, client: FlaskClient, town: Town) -> None:
+    created = client.post("/t/aalst/v1/cases", json=EID, headers=town.headers["jan"])
+    assert created.status_code == 201
+    case = data(created)
+    assert case["reference"].startswith(f"AALST-{date.today().year}-") and case["status"] == "submitted"
+    assert case["fee"] == {"amount_cents": 2500, "currency": "EUR"}
+    assert case["due_date"] == add_working_days(date.today(), 10).isoformat()
+    assert case["next_states"] == ["cancelled"] and [s["kind"] for s in case["timeline"]] == ["created"]
+    assert client.get(created.headers["Location"], headers=town.headers["jan"]).status_code == 200
+    with app.app_context(), database().sessions() as session, tenant_scope(session, town.tenant.id):
+        events = session.scalars(select(OutboxEvent).where(OutboxEvent.subject == case["id"])).all()
+        assert [e.type for e in events] == ["case.created"]
+
+
+def test_references_count_up_per_municipality(client: FlaskClient, town: Town) -> None:
+    numbers = [data(client.post("/t/aalst/v1/cases", json=EID, headers=town.headers["jan"]))["reference"]
+               for _ in range(3)]
+    assert len(set(numbers)) == 3
+    assert [int(n.rsplit("-", 1)[1]) for n in numbers] == sorted(int(n.rsplit("-", 1)[1]) for n in numbers)
+
+
+def test_forms_are_checked_by_the_service(client: FlaskClient, town: Town) -> None:
+    bad = client.post("/t/aalst/v1/cases", json={"service": "parking-permit", "form": {"plate": "nope"}},
+                      headers=town.headers["jan"])
+    assert {"form.plate", "form.zone", "form.starts_on"} <= set(assert_problem(bad, 422)["errors"])
+    not_offered = client.post("/t/aalst/v1/cases", json={"service": "bulky-waste", "form": {}},
+                              headers=town.headers["jan"])
+    assert_problem(not_offered, 404)
+    on_behalf = client.post("/t/aalst/v1/cases", json=EID | {"citizen": "an@example.org"}, headers=town.headers["jan"])
+    assert "citizen" in assert_problem(on_behalf, 422)["errors"]
+
+
+def test_a_certificate_is_issued_at_once(client: FlaskClient, town: Town) -> None:
+    case = data(client.post("/t/aalst/v1/cases", json={"service": "certificate", "form": {"kind": "residence"}},
+                            headers=town.headers["jan"]))
+    assert case["status"] == "issued" and case["timeline"][-1]["actor"] == "system"
+
+
+def test_staff_and_partners_act_on_a_citizens_behalf(client: FlaskClient, town: Town) -> None:
+    by_partner = client.post("/t/aalst/v1/cases", json=PERMIT | {"citizen": "jan@example.org"},
+                             headers=town.headers["partner"])
+    assert by_partner.status_code == 201
+    missing = client.post("/t/aalst/v1/cases", json=PERMIT, headers=town.headers["worker"])
+    assert "citizen" in assert_problem(missing, 422)["errors"]
+    jan_sees = data(client.get("/t/aalst/v1/cases", headers=town.headers["jan"]))["items"]
+    assert [c["id"] for c in jan_sees] == [data(by_partner)["id"]]
+
+
+def test_each_sees_only_what_they_may(client: FlaskClient, town: Town) -> None:
+    eid = data(client.post("/t/aalst/v1/cases", json=EID, headers=town.headers["jan"]))
+    permit = data(client.post("/t/aalst/v1/cases", json=PERMIT, headers=town.headers["jan"]))
+    ids = {"eid": eid["id"], "permit": permit["id"]}
+
+    def seen(who: str) -> set[str]:
+        return {c["id"] for c in data(client.get("/t/aalst/v1/cases", headers=town.headers[who]))["items"]}
+
+    assert seen("jan") == set(ids.values()) and seen("an") == set()
+    assert seen("worker") == set(ids.values()) and seen("partner") == set(ids.values())
+    assert seen("backoffice") == {ids["eid"]}  # only what aalst delegated to the team
+    assert_problem(client.get(f"/t/aalst/v1/cases/{ids['permit']}", headers=town.headers["backoffice"]), 404)
+    assert_problem(client.get(f"/t/aalst/v1/cases/{ids['eid']}", headers=town.headers["an"]), 404)
+
+
+def test_the_workflow_decides_who_moves_a_case(client: FlaskClient, town: Town) -> None:
+    created = client.post("/t/aalst/v1/cases", json=EID, headers=town.headers["jan"])
+    url = created.headers["Location"] + "/transitions"
+    etag = created.headers["ETag"]
+    assert_problem(client.post(url, json={"to": "fee_due"}, headers=town.headers["worker"]), 428)
+    forbidden = client.post(url, json={"to": "fee_due"}, headers=town.headers["jan"] | {"If-Match": etag})
+    assert_problem(forbidden, 403)
+    moved = client.post(url, json={"to": "fee_due", "note": "photo checked"},
+                        headers=town.headers["backoffice"] | {"If-Match": etag})
+    assert data(moved)["status"] == "fee_due"
+    assert_problem(client.post(url, json={"to": "handed_over"}, headers=town.headers["worker"] | {"If-Match": etag}),
+                   412)
+    impossible = client.post(url, json={"to": "handed_over"},
+                             headers=town.headers["worker"] | {"If-Match": moved.headers["ETag"]})
+    assert_problem(impossible, 409)
+    cancel = {"to": "cancelled"}
+    cancelled = client.post(url, json=cancel, headers=town.headers["jan"] | {"If-Match": moved.headers["ETag"]})
+    assert data(cancelled)["status"] == "cancelled" and data(cancelled)["next_states"] == []
+
+
+def test_citizens_never_see_internal_steps(app: Flask, client: FlaskClient, make_tenant: Callable[..., Tenant],
+                                           town: Town) -> None:
+    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, town.tenant.id):
+        configure_service(session, town.tenant.id, "address-change", {})
+    created = client.post("/t/aalst/v1/cases", json={"service": "address-change", "form": {
+        "new_address": {"street": "Grote Markt", "number": "3", "postal_code": "9300", "municipality": "Aalst"},
+        "moved_on": date.today().isoformat()}}, headers=town.headers["jan"])
+    client.post(created.headers["Location"] + "/transitions", json={"to": "neighbourhood_check", "note": "visit Tue"},
+                headers=town.headers["worker"] | {"If-Match": created.headers["ETag"]})
+    staff_view = data(client.get(created.headers["Location"], headers=town.headers["worker"]))["timeline"]
+    citizen_view = data(client.get(created.headers["Location"], headers=town.headers["jan"]))["timeline"]
+    assert [s["kind"] for s in staff_view] == ["created", "transition"]
+    assert [s["kind"] for s in citizen_view] == ["created"]
+
+
+def test_another_municipality_never_sees_or_moves_a_case(
+    app: Flask, client: FlaskClient, make_tenant: Callable[..., Tenant], town: Town
+) -> None:
+    created = client.post("/t/aalst/v1/cases", json=EID, headers=town.headers["jan"])
+    case_id = data(created)["id"]
+    ninove = make_tenant("ninove", "41048")
+    ninove_partner = bearer(token(client, register(app, ninove, SCOPES.split())))
+    assert_problem(client.get(f"/t/aalst/v1/cases/{case_id}", headers=ninove_partner), 401)
+    assert_problem(client.get(f"/t/ninove/v1/cases/{case_id}", headers=ninove_partner), 404)
+    assert_problem(client.post(f"/t/ninove/v1/cases/{case_id}/transitions", json={"to": "cancelled"},
+                               headers=ninove_partner | {"If-Match": created.headers["ETag"]}), 404)
+    assert data(client.get("/t/ninove/v1/cases", headers=ninove_partner))["items"] == []
+
+
+def test_list_filters_are_checked(client: FlaskClient, town: Town) -> None:
+    for bad in ("service=teleport", "status=x%20y", "cursor=bm90LWEtdXVpZA"):
+        assert_problem(client.get(f"/t/aalst/v1/cases?{bad}", headers=town.headers["worker"]), 400)
+    client.post("/t/aalst/v1/cases", json=EID, headers=town.headers["jan"])
+    assert len(data(client.get("/t/aalst/v1/cases?service=eid-card&status=submitted",
+                               headers=town.headers["worker"]))["items"]) == 1

@@ -8,6 +8,7 @@ from http import HTTPStatus
 from flask import Flask, Response, g
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from townhall.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion, TownhallError
@@ -94,10 +95,16 @@ def _unexpected(error: BaseException) -> Response:
                    code="internal_error")
 
 
+def _lost_race(_error: StaleDataError) -> Response:
+    """Two changes of the same version raced; the other one committed first."""
+    return problem(412, "The resource changed while you changed it; read it again.", code="precondition_failed")
+
+
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(TownhallError, _domain_error)
     app.register_error_handler(OperationalError, _unavailable)
     app.register_error_handler(InterfaceError, _unavailable)
     app.register_error_handler(PoolTimeout, _unavailable)
+    app.register_error_handler(StaleDataError, _lost_race)
     app.register_error_handler(Exception, _unexpected)

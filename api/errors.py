@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 
 from flask import Flask, Response, g
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -95,6 +95,11 @@ def _unexpected(error: BaseException) -> Response:
                    code="internal_error")
 
 
+def _integrity(_error: IntegrityError) -> Response:
+    """A uniqueness or reference rule of the database said no: a conflict, never a crash."""
+    return problem(409, "This conflicts with data that exists already.", code="conflict")
+
+
 def _lost_race(_error: StaleDataError) -> Response:
     """Two changes of the same version raced; the other one committed first."""
     return problem(412, "The resource changed while you changed it; read it again.", code="precondition_failed")
@@ -107,4 +112,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(InterfaceError, _unavailable)
     app.register_error_handler(PoolTimeout, _unavailable)
     app.register_error_handler(StaleDataError, _lost_race)
+    app.register_error_handler(IntegrityError, _integrity)
     app.register_error_handler(Exception, _unexpected)

@@ -175,3 +175,29 @@ def test_list_filters_are_checked(client: FlaskClient, town: Town) -> None:
     client.post("/t/aalst/v1/cases", json=EID, headers=town.headers["jan"])
     assert len(data(client.get("/t/aalst/v1/cases?service=eid-card&status=submitted",
                                headers=town.headers["worker"]))["items"]) == 1
+
+
+def test_an_idempotency_key_replays_the_first_answer(client: FlaskClient, town: Town) -> None:
+    headers = town.headers["jan"] | {"Idempotency-Key": '"8e03978e-40d5-43e8-bc93-6894a57f9324"'}
+    first = client.post("/t/aalst/v1/cases", json=EID, headers=headers)
+    again = client.post("/t/aalst/v1/cases", json=EID, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert data(again)["id"] == data(first)["id"] and again.headers["Idempotent-Replayed"] == "true"
+    assert again.headers["Location"] == first.headers["Location"]
+    assert len(data(client.get("/t/aalst/v1/cases", headers=town.headers["jan"]))["items"]) == 1
+    other_body = client.post("/t/aalst/v1/cases", json=PERMIT, headers=headers)
+    assert assert_problem(other_body, 422)["code"] == "idempotency_key_reused"
+
+
+def test_idempotency_keys_belong_to_one_client_and_failures_are_not_kept(client: FlaskClient, town: Town) -> None:
+    key = {"Idempotency-Key": "k-1"}
+    bad = client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": {}},
+                      headers=town.headers["partner"] | key)
+    assert_problem(bad, 422)
+    good = client.post("/t/aalst/v1/cases", json=EID | {"citizen": "jan@example.org"},
+                       headers=town.headers["partner"] | key)
+    assert good.status_code == 201  # the failed attempt kept nothing
+    mine = client.post("/t/aalst/v1/cases", json=EID, headers=town.headers["jan"] | key)
+    assert mine.status_code == 201 and data(mine)["id"] != data(good)["id"]  # another client's key
+    too_long = town.headers["jan"] | {"Idempotency-Key": "x" * 300}
+    assert_problem(client.post("/t/aalst/v1/cases", json=EID, headers=too_long), 400)

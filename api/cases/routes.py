@@ -14,6 +14,7 @@ from werkzeug.exceptions import BadRequest
 from api.database import session
 from api.errors import http_error
 from api.http import json_body, page_params, paged, require_if_match
+from api.idempotency import idempotent
 from api.oauth.protect import requires
 from api.tenant_api import tenant_api
 from townhall.auth.operations import require_user
@@ -90,6 +91,10 @@ def _find(case_id: uuid.UUID, viewer: Viewer) -> Case:
 @tenant_api.post("/cases")
 @requires("cases:write")
 def create_case() -> Response:
+    return idempotent(_create_case)
+
+
+def _create_case() -> Response:
     viewer, role = _viewer()
     data = json_body(CaseInput())
     if viewer.citizen_id is not None:

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from api.database import database
 from contract import assert_problem
@@ -201,3 +201,27 @@ def test_idempotency_keys_belong_to_one_client_and_failures_are_not_kept(client:
     assert mine.status_code == 201 and data(mine)["id"] != data(good)["id"]  # another client's key
     too_long = town.headers["jan"] | {"Idempotency-Key": "x" * 300}
     assert_problem(client.post("/t/aalst/v1/cases", json=EID, headers=too_long), 400)
+
+
+def test_a_page_costs_the_same_number_of_statements_whatever_its_size(
+    app: Flask, client: FlaskClient, town: Town
+) -> None:
+    for _ in range(12):
+        client.post("/t/aalst/v1/cases", json=EID, headers=town.headers["jan"])
+    engine = app.extensions["townhall.database"].engine
+    counted: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        counted.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        costs = {}
+        for size in (1, 5, 12):
+            counted.clear()
+            page = data(client.get(f"/t/aalst/v1/cases?limit={size}", headers=town.headers["worker"]))
+            assert len(page["items"]) == size
+            costs[size] = len(counted)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(set(costs.values())) == 1, costs

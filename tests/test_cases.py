@@ -225,3 +225,20 @@ def test_a_page_costs_the_same_number_of_statements_whatever_its_size(
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert len(set(costs.values())) == 1, costs
+
+
+def test_a_certificate_can_be_verified_by_anyone_and_a_forged_code_cannot(
+    client: FlaskClient, town: Town, make_tenant: Callable[..., Tenant]
+) -> None:
+    case = data(client.post("/t/aalst/v1/cases", json={"service": "certificate", "form": {"kind": "life"}},
+                            headers=town.headers["jan"]))
+    code = case["certificate"]["verification_code"]
+    assert case["certificate"]["verify_url"] == f"https://townhall.test/t/aalst/v1/certificates/{code}"
+    checked = data(client.get(f"/t/aalst/v1/certificates/{code}"))
+    assert checked == {"valid": True, "municipality": "aalst", "kind": "life", "reference": case["reference"],
+                       "issued_at": checked["issued_at"]}
+    assert "jan" not in str(checked)
+    forged = code[:-1] + ("A" if code[-1] != "A" else "B")
+    assert_problem(client.get(f"/t/aalst/v1/certificates/{forged}"), 404)
+    make_tenant("ninove", "41048")
+    assert_problem(client.get(f"/t/ninove/v1/certificates/{code}"), 404)  # another municipality's code

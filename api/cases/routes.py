@@ -7,10 +7,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from authlib.integrations.flask_oauth2 import current_token
-from flask import Response, g, jsonify, request, url_for
+from flask import Response, current_app, g, jsonify, request, url_for
 from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import BadRequest
 
+from api.access import public
 from api.database import session
 from api.errors import http_error
 from api.http import json_body, page_params, paged, require_if_match
@@ -21,7 +22,14 @@ from townhall.auth.operations import require_user
 from townhall.auth.scopes import CASE_WORKER
 from townhall.cases.models import Case
 from townhall.cases.operations import Municipality, move_case, open_case
-from townhall.cases.queries import Viewer, cases_page, timeline, visible_case
+from townhall.cases.queries import (
+    Viewer,
+    cases_page,
+    certificate_by_code,
+    certificate_of_case,
+    timeline,
+    visible_case,
+)
 from townhall.errors import Forbidden, InvalidInput, NotFound
 from townhall.services.base import CITIZEN
 from townhall.services.registry import SERVICE_TYPES, service_type
@@ -66,6 +74,11 @@ def _view(case: Case, role: str, detail: bool = False) -> dict[str, Any]:
     }
     if detail:
         body["form"] = case.form
+        certificate = certificate_of_case(session(), case.tenant_id, case.id) if case.service == "certificate" else None
+        if certificate is not None:
+            body["certificate"] = {"kind": certificate.kind, "verification_code": certificate.verification_code,
+                                   "verify_url": current_app.config["TOWNHALL_SETTINGS"].base_url
+                                   + url_for("tenant_api.verify_certificate", code=certificate.verification_code)}
         body["timeline"] = [
             {"at": step.at.isoformat(), "actor": step.actor, "kind": step.kind, "from": step.from_status,
              "to": step.to_status, "note": step.note, "visible_to_citizen": step.visible_to_citizen}
@@ -149,3 +162,15 @@ def transition_case(case_id: uuid.UUID) -> Response:
     data = json_body(TransitionInput())
     move_case(session(), case, data["to"], role, _actor(), data.get("note"))
     return _one(case, role)
+
+
+@tenant_api.get("/certificates/<string(maxlength=40):code>")
+@public
+def verify_certificate(code: str) -> Response:
+    """Anyone holding a certificate can check that it is genuine; nothing personal is shown."""
+    found = certificate_by_code(session(), g.tenant.id, code.strip().upper())
+    if found is None:
+        raise NotFound("No certificate of this municipality has this verification code.")
+    certificate, case = found
+    return jsonify(valid=True, municipality=g.tenant.slug, kind=certificate.kind, reference=case.reference,
+                   issued_at=certificate.issued_at.isoformat())

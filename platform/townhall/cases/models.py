@@ -79,3 +79,22 @@ class OutboxEvent(TenantOwned, Base):
     delivered_at: Mapped[datetime | None]
 
     __table_args__ = (Index(None, "delivered_at", "time"),)
+
+
+class Certificate(TenantOwned, Base):
+    """An issued certificate. Its verification code is printed on the document; anyone can check
+    it. It is a lookup code (120 random bits), not a credential: it tells only that the certificate is
+    genuine, never who it is about."""
+
+    __tablename__ = "certificates"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    case_id: Mapped[uuid.UUID]
+    kind: Mapped[str] = mapped_column(String(40))
+    verification_code: Mapped[str] = mapped_column(String(32))
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "case_id"], ["cases.tenant_id", "cases.id"], ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "verification_code"),
+    )

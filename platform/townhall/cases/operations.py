@@ -1,6 +1,8 @@
 """Write use-cases for cases. They validate, change and flush; the caller commits once."""
 
+import base64
 import json
+import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from townhall.calendar import add_working_days
-from townhall.cases.models import Case, CaseStep, OutboxEvent, ReferenceCounter
+from townhall.cases.models import Case, CaseStep, Certificate, OutboxEvent, ReferenceCounter
 from townhall.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion, TownhallError
 from townhall.services.base import SYSTEM, Applicant
 from townhall.services.queries import catalogue_entry
@@ -88,8 +90,17 @@ def open_case(session: Session, municipality: Municipality, code: str, form: Map
         if target in service.workflow.terminal:
             move_case(session, case, target, SYSTEM, "system")
             break
+    if code == "certificate" and case.status == "issued":
+        session.add(Certificate(tenant_id=municipality.id, case_id=case.id, kind=str(values["kind"]),
+                                verification_code=_verification_code()))
     session.flush()
     return case
+
+
+def _verification_code() -> str:
+    """15 random bytes as 24 base32 characters in groups of four: easy to read aloud and type."""
+    raw = base64.b32encode(secrets.token_bytes(15)).decode()
+    return "-".join(raw[i:i + 4] for i in range(0, len(raw), 4))
 
 
 def move_case(session: Session, case: Case, target: str, role: str, actor: str, note: str | None = None,

@@ -8,7 +8,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from townhall.auth.scopes import ALL_SERVICES
-from townhall.cases.models import Case, CaseStep
+from townhall.cases.models import Case, CaseStep, Certificate
 
 
 @dataclass(frozen=True)
@@ -58,3 +58,18 @@ def timeline(session: Session, tenant_id: uuid.UUID, case_id: uuid.UUID, for_cit
     if for_citizen:
         query = query.where(CaseStep.visible_to_citizen.is_(True))  # internal notes never reach the citizen
     return session.scalars(query.order_by(CaseStep.at, CaseStep.id)).all()
+
+
+def certificate_by_code(session: Session, tenant_id: uuid.UUID, code: str) -> tuple[Certificate, Case] | None:
+    row = session.execute(
+        select(Certificate, Case)
+        .join(Case, (Case.tenant_id == Certificate.tenant_id) & (Case.id == Certificate.case_id))
+        .where(Certificate.tenant_id == tenant_id, Certificate.verification_code == code)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def certificate_of_case(session: Session, tenant_id: uuid.UUID, case_id: uuid.UUID) -> Certificate | None:
+    return session.scalars(
+        select(Certificate).where(Certificate.tenant_id == tenant_id, Certificate.case_id == case_id)
+    ).first()

@@ -242,3 +242,41 @@ def test_a_certificate_can_be_verified_by_anyone_and_a_forged_code_cannot(
     assert_problem(client.get(f"/t/aalst/v1/certificates/{forged}"), 404)
     make_tenant("ninove", "41048")
     assert_problem(client.get(f"/t/ninove/v1/certificates/{code}"), 404)  # another municipality's code
+
+
+def test_citizen_and_staff_exchange_messages_on_a_case(app: Flask, client: FlaskClient, town: Town) -> None:
+    created = client.post("/t/aalst/v1/cases", json=EID, headers=town.headers["jan"])
+    url = created.headers["Location"] + "/messages"
+    asked = client.post(url, json={"body": "Can I pick it up on Saturday?"}, headers=town.headers["jan"])
+    answered = client.post(url, json={"body": "Yes, 9 to 12."}, headers=town.headers["worker"])
+    assert asked.status_code == answered.status_code == 201
+    thread = data(client.get(url, headers=town.headers["jan"]))["items"]
+    assert [(m["from_citizen"], m["body"]) for m in thread] == [(True, "Can I pick it up on Saturday?"),
+                                                                (False, "Yes, 9 to 12.")]
+    assert_problem(client.get(url, headers=town.headers["an"]), 404)  # not her case
+    assert_problem(client.post(url, json={"body": "  "}, headers=town.headers["jan"]), 422)
+    with app.app_context(), database().sessions() as session, tenant_scope(session, town.tenant.id):
+        kinds = session.scalars(select(OutboxEvent.type).where(OutboxEvent.subject == data(created)["id"])).all()
+    assert kinds.count("case.message-added") == 2
+
+
+def test_a_report_near_an_open_one_of_the_same_kind_is_flagged(
+    app: Flask, client: FlaskClient, town: Town
+) -> None:
+    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, town.tenant.id):
+        configure_service(session, town.tenant.id, "public-space-report", {})
+
+    def report(category: str, lat: float, long: float) -> dict[str, object]:
+        form = {"category": category, "description": "Seen this morning", "lat": lat, "long": long}
+        answer: dict[str, object] = data(client.post("/t/aalst/v1/cases", json={"service": "public-space-report",
+                                                                                 "form": form},
+                                                     headers=town.headers["jan"]))
+        return answer
+
+    first = report("pothole", 50.93780, 4.04090)
+    near = report("pothole", 50.93800, 4.04100)  # about 23 m away
+    far = report("pothole", 50.94500, 4.04090)  # about 800 m away
+    other_kind = report("litter", 50.93781, 4.04091)
+    assert first["possible_duplicate_of"] is None
+    assert near["possible_duplicate_of"] == first["reference"]
+    assert far["possible_duplicate_of"] is None and other_kind["possible_duplicate_of"] is None

@@ -20,13 +20,14 @@ from api.oauth.protect import requires
 from api.tenant_api import tenant_api
 from townhall.auth.operations import require_user
 from townhall.auth.scopes import CASE_WORKER
-from townhall.cases.models import Case
-from townhall.cases.operations import Municipality, move_case, open_case
+from townhall.cases.models import Case, CaseMessage
+from townhall.cases.operations import Municipality, add_message, move_case, open_case
 from townhall.cases.queries import (
     Viewer,
     cases_page,
     certificate_by_code,
     certificate_of_case,
+    messages,
     timeline,
     visible_case,
 )
@@ -71,6 +72,7 @@ def _view(case: Case, role: str, detail: bool = False) -> dict[str, Any]:
         "citizen_id": str(case.citizen_id), "created_at": case.created_at.isoformat(),
         "updated_at": case.updated_at.isoformat(),
         "next_states": service.workflow.next_states(case.status, role),
+        "possible_duplicate_of": case.possible_duplicate_of,
     }
     if detail:
         body["form"] = case.form
@@ -174,3 +176,31 @@ def verify_certificate(code: str) -> Response:
     certificate, case = found
     return jsonify(valid=True, municipality=g.tenant.slug, kind=certificate.kind, reference=case.reference,
                    issued_at=certificate.issued_at.isoformat())
+
+
+class MessageInput(Schema):
+    body = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
+def _message_view(message: CaseMessage) -> dict[str, Any]:
+    return {"id": str(message.id), "at": message.at.isoformat(), "author": message.author,
+            "from_citizen": message.from_citizen, "body": message.body}
+
+
+@tenant_api.get("/cases/<uuid:case_id>/messages")
+@requires("cases:read")
+def list_messages(case_id: uuid.UUID) -> Response:
+    viewer, _ = _viewer()
+    case = _find(case_id, viewer)
+    return jsonify(items=[_message_view(m) for m in messages(session(), g.tenant.id, case.id)], next=None)
+
+
+@tenant_api.post("/cases/<uuid:case_id>/messages")
+@requires("cases:write")
+def send_message(case_id: uuid.UUID) -> Response:
+    viewer, role = _viewer()
+    case = _find(case_id, viewer)
+    message = add_message(session(), case, _actor(), role == CITIZEN, json_body(MessageInput())["body"])
+    response = jsonify(_message_view(message))
+    response.status_code = 201
+    return response

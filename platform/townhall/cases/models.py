@@ -26,6 +26,7 @@ class Case(TenantOwned, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     due_on: Mapped[date]
     fee_cents: Mapped[int]
+    possible_duplicate_of: Mapped[str | None] = mapped_column(String(40))  # a reference
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -97,4 +98,22 @@ class Certificate(TenantOwned, Base):
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "case_id"], ["cases.tenant_id", "cases.id"], ondelete="CASCADE"),
         UniqueConstraint("tenant_id", "verification_code"),
+    )
+
+
+class CaseMessage(TenantOwned, Base):
+    """A message between the citizen and the staff handling the case."""
+
+    __tablename__ = "case_messages"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    case_id: Mapped[uuid.UUID]
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    author: Mapped[str] = mapped_column(String(200))
+    from_citizen: Mapped[bool]
+    body: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "case_id"], ["cases.tenant_id", "cases.id"], ondelete="CASCADE"),
+        Index(None, "tenant_id", "case_id", "at"),
     )

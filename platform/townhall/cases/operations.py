@@ -2,6 +2,7 @@
 
 import base64
 import json
+import math
 import secrets
 import uuid
 from collections.abc import Mapping
@@ -10,11 +11,12 @@ from datetime import date
 from typing import Any
 
 from marshmallow import ValidationError
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from townhall.calendar import add_working_days
-from townhall.cases.models import Case, CaseStep, Certificate, OutboxEvent, ReferenceCounter
+from townhall.cases.models import Case, CaseMessage, CaseStep, Certificate, OutboxEvent, ReferenceCounter
 from townhall.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion, TownhallError
 from townhall.services.base import SYSTEM, Applicant
 from townhall.services.queries import catalogue_entry
@@ -83,6 +85,8 @@ def open_case(session: Session, municipality: Municipality, code: str, form: Map
                 fee_cents=service.fee(values, entry.fee_cents))
     session.add(case)
     session.flush()
+    if code == "public-space-report":
+        case.possible_duplicate_of = _possible_duplicate(session, case, service.workflow.terminal)
     _step(session, case, actor, "created", to_status=case.status)
     _event(session, municipality.id, "created", case, {})
     # Services that need no human (certificates) finish at once: the platform takes the step itself.
@@ -101,6 +105,49 @@ def _verification_code() -> str:
     """15 random bytes as 24 base32 characters in groups of four: easy to read aloud and type."""
     raw = base64.b32encode(secrets.token_bytes(15)).decode()
     return "-".join(raw[i:i + 4] for i in range(0, len(raw), 4))
+
+
+def add_message(session: Session, case: Case, author: str, from_citizen: bool, body: str) -> CaseMessage:
+    text = body.strip()
+    if not text or len(text) > 4000:
+        raise InvalidInput({"body": ["Between 1 and 4000 characters."]})
+    message = CaseMessage(tenant_id=case.tenant_id, case_id=case.id, author=author, from_citizen=from_citizen,
+                          body=text)
+    session.add(message)
+    session.flush()
+    _event(session, case.tenant_id, "message-added", case, {"message": str(message.id), "from_citizen": from_citizen})
+    return message
+
+
+DUPLICATE_RADIUS_METRES = 50.0
+
+
+def _distance_metres(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance (haversine): plenty precise over a few hundred metres."""
+    lat1, long1, lat2, long2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((long2 - long1) / 2) ** 2
+    return 2 * 6_371_000 * math.asin(math.sqrt(h))
+
+
+def _possible_duplicate(session: Session, case: Case, terminal: frozenset[str]) -> str | None:
+    """An open report of the same category within DUPLICATE_RADIUS_METRES, the most recent first."""
+    if "lat" not in case.form or "long" not in case.form:
+        return None
+    here = (float(case.form["lat"]), float(case.form["long"]))
+    candidates = session.scalars(
+        select(Case)
+        .where(Case.tenant_id == case.tenant_id, Case.service == case.service, Case.id != case.id,
+               Case.status.not_in(sorted(terminal)))
+        .order_by(Case.id.desc())
+        .limit(500)  # recent open reports; enough for a municipality's streets, bounded for the database
+    )
+    for other in candidates:
+        lat, long = other.form.get("lat"), other.form.get("long")
+        if other.form.get("category") != case.form.get("category") or lat is None or long is None:
+            continue
+        if _distance_metres(here, (float(lat), float(long))) <= DUPLICATE_RADIUS_METRES:
+            return other.reference
+    return None
 
 
 def move_case(session: Session, case: Case, target: str, role: str, actor: str, note: str | None = None,

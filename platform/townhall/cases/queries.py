@@ -8,7 +8,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from townhall.auth.scopes import ALL_SERVICES
-from townhall.cases.models import Case, CaseStep, Certificate
+from townhall.cases.models import Case, CaseMessage, CaseStep, Certificate
 
 
 @dataclass(frozen=True)
@@ -73,3 +73,10 @@ def certificate_of_case(session: Session, tenant_id: uuid.UUID, case_id: uuid.UU
     return session.scalars(
         select(Certificate).where(Certificate.tenant_id == tenant_id, Certificate.case_id == case_id)
     ).first()
+
+
+def messages(session: Session, tenant_id: uuid.UUID, case_id: uuid.UUID) -> Sequence[CaseMessage]:
+    return session.scalars(
+        select(CaseMessage).where(CaseMessage.tenant_id == tenant_id, CaseMessage.case_id == case_id)
+        .order_by(CaseMessage.at, CaseMessage.id)
+    ).all()

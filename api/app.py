@@ -17,6 +17,7 @@ from api.oauth.server import create_authorization_server
 from api.settings import Settings
 from api.tenant_api import SlugConverter, leave_request_tenant
 from tenants.registry import TenantCache
+from townhall.storage import LocalDiskStorage
 
 
 class Townhall(Flask):
@@ -44,7 +45,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Townhall("api", instance_path=str(settings.instance_path), static_folder=None)
     app.config.update(
         TOWNHALL_SETTINGS=settings,
-        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        # The largest body at all is a document upload; JSON bodies are held to max_body_bytes.
+        MAX_CONTENT_LENGTH=max(settings.max_body_bytes, settings.max_document_bytes + 65_536),
         TOWNHALL_OPENAPI=(settings.home / "openapi.yaml").read_bytes(),
         TOWNHALL_MIGRATION_HEADS=script_heads(settings),
     )
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.extensions["townhall.database"] = open_database(settings)
     app.extensions["townhall.tenant_cache"] = TenantCache(settings.tenant_cache_seconds)
+    app.extensions["townhall.storage"] = LocalDiskStorage(settings.instance_path / "storage")
     keyring = Keyring(settings.access_token_lifetime)
     app.extensions["townhall.keyring"] = keyring
     app.extensions["townhall.revocations"] = RevocationList(settings.tenant_cache_seconds)

@@ -6,9 +6,15 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Response, request
+from flask import Response, current_app, request
 from marshmallow import Schema
-from werkzeug.exceptions import BadRequest, PreconditionFailed, PreconditionRequired, UnsupportedMediaType
+from werkzeug.exceptions import (
+    BadRequest,
+    PreconditionFailed,
+    PreconditionRequired,
+    RequestEntityTooLarge,
+    UnsupportedMediaType,
+)
 
 from api.errors import http_error
 from townhall.validation import load
@@ -24,6 +30,8 @@ def json_object() -> dict[str, Any]:
     mimetype = request.mimetype
     if mimetype != "application/json" and not mimetype.endswith("+json"):
         raise http_error(UnsupportedMediaType, "Send the body as application/json.", "unsupported_media_type")
+    if (request.content_length or 0) > current_app.config["TOWNHALL_SETTINGS"].max_body_bytes:
+        raise RequestEntityTooLarge()
     raw = request.get_data(cache=True)  # over the size limit: 413 from werkzeug
     try:
         data = json.loads(raw)

@@ -42,6 +42,7 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     home: Path = PROJECT_HOME
     max_body_bytes: int = 1_048_576
+    max_document_bytes: int = 5_242_880
     public_cache_seconds: int = 300
     tenant_cache_seconds: int = 5
     access_token_seconds: int = 600
@@ -87,6 +88,8 @@ class Settings:
         found = []
         if not 1024 <= self.max_body_bytes <= 1_073_741_824:
             found.append("TOWNHALL_MAX_BODY_BYTES: between 1024 and 1073741824")
+        if not 1024 <= self.max_document_bytes <= 1_073_741_824:
+            found.append("TOWNHALL_MAX_DOCUMENT_BYTES: between 1024 and 1073741824")
         if not 0 <= self.public_cache_seconds <= 86_400:
             found.append("TOWNHALL_PUBLIC_CACHE_SECONDS: between 0 and 86400")
         for name in ("token_rate_limit_per_client", "token_rate_limit_per_address", "login_rate_limit"):
@@ -152,6 +155,7 @@ class Settings:
             "redis_url": env.get("TOWNHALL_REDIS_URL") or None,
             "base_url": env.get("TOWNHALL_BASE_URL", cls.base_url),
             "max_body_bytes": integer("TOWNHALL_MAX_BODY_BYTES", cls.max_body_bytes),
+            "max_document_bytes": integer("TOWNHALL_MAX_DOCUMENT_BYTES", cls.max_document_bytes),
             "public_cache_seconds": integer("TOWNHALL_PUBLIC_CACHE_SECONDS", cls.public_cache_seconds),
             "tenant_cache_seconds": integer("TOWNHALL_TENANT_CACHE_SECONDS", cls.tenant_cache_seconds),
             "access_token_seconds": integer("TOWNHALL_ACCESS_TOKEN_SECONDS", cls.access_token_seconds),

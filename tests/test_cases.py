@@ -1,8 +1,11 @@
 """Cases: open, see and move them as the citizen, the municipality's staff, a delegated back office
 or a partner, and never across municipalities."""
 
+import base64
+import hashlib
+import io
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import pytest
@@ -280,3 +283,39 @@ def test_a_report_near_an_open_one_of_the_same_kind_is_flagged(
     assert first["possible_duplicate_of"] is None
     assert near["possible_duplicate_of"] == first["reference"]
     assert far["possible_duplicate_of"] is None and other_kind["possible_duplicate_of"] is None
+
+
+PDF = b"%PDF-1.7\n% a tiny test document\n%%EOF\n"
+
+
+def test_documents_are_checked_hashed_stored_and_served_back(client: FlaskClient, town: Town) -> None:
+    created = client.post("/t/aalst/v1/cases", json=EID, headers=town.headers["jan"])
+    url = created.headers["Location"] + "/documents"
+    uploaded = client.post(url, data={"file": (io.BytesIO(PDF), "../../etc/passwd.pdf")},
+                           content_type="multipart/form-data", headers=town.headers["jan"])
+    assert uploaded.status_code == 201
+    meta = data(uploaded)
+    assert meta["sha256"] == hashlib.sha256(PDF).hexdigest() and meta["content_type"] == "application/pdf"
+    assert "/" not in meta["filename"] and meta["from_citizen"] is True
+    fetched = client.get(uploaded.headers["Location"], headers=town.headers["worker"])
+    assert fetched.data == PDF and fetched.mimetype == "application/pdf"
+    assert fetched.headers["Repr-Digest"] == "sha-256=:" + base64.b64encode(hashlib.sha256(PDF).digest()).decode() + ":"
+    assert [d["id"] for d in data(client.get(url, headers=town.headers["jan"]))["items"]] == [meta["id"]]
+    assert_problem(client.get(uploaded.headers["Location"], headers=town.headers["an"]), 404)
+
+    script = client.post(url, data={"file": (io.BytesIO(b"<script>alert(1)</script>"), "x.pdf")},
+                         content_type="multipart/form-data", headers=town.headers["jan"])
+    assert "file" in assert_problem(script, 422)["errors"]
+    as_json = client.post(url, json={"file": "x"}, headers=town.headers["jan"])
+    assert_problem(as_json, 415)
+
+def test_documents_over_the_limit_are_refused(
+    app: Flask, client: FlaskClient, town: Town, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "TOWNHALL_SETTINGS", replace(app.config["TOWNHALL_SETTINGS"],
+                                                                 max_document_bytes=2048))
+    created = client.post("/t/aalst/v1/cases", json=EID, headers=town.headers["jan"])
+    too_big = client.post(created.headers["Location"] + "/documents",
+                          data={"file": (io.BytesIO(PDF + b"0" * 3000), "big.pdf")},
+                          content_type="multipart/form-data", headers=town.headers["jan"])
+    assert "file" in assert_problem(too_big, 422)["errors"]

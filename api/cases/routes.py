@@ -1,6 +1,7 @@
 """/t/<tenant>/v1/cases: open a case, list and read the cases one may see, move a case along its
 workflow. Who may see what is one SQL predicate (`townhall.cases.queries.Viewer`)."""
 
+import base64
 import uuid
 from datetime import datetime
 from typing import Any
@@ -9,7 +10,7 @@ from zoneinfo import ZoneInfo
 from authlib.integrations.flask_oauth2 import current_token
 from flask import Response, current_app, g, jsonify, request, url_for
 from marshmallow import Schema, fields, validate
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from api.access import public
 from api.database import session
@@ -20,13 +21,15 @@ from api.oauth.protect import requires
 from api.tenant_api import tenant_api
 from townhall.auth.operations import require_user
 from townhall.auth.scopes import CASE_WORKER
-from townhall.cases.models import Case, CaseMessage
-from townhall.cases.operations import Municipality, add_message, move_case, open_case
+from townhall.cases.models import Case, CaseDocument, CaseMessage
+from townhall.cases.operations import Municipality, add_message, attach_document, move_case, open_case
 from townhall.cases.queries import (
     Viewer,
     cases_page,
     certificate_by_code,
     certificate_of_case,
+    document,
+    documents,
     messages,
     timeline,
     visible_case,
@@ -203,4 +206,54 @@ def send_message(case_id: uuid.UUID) -> Response:
     message = add_message(session(), case, _actor(), role == CITIZEN, json_body(MessageInput())["body"])
     response = jsonify(_message_view(message))
     response.status_code = 201
+    return response
+
+
+def _document_view(document: CaseDocument) -> dict[str, Any]:
+    return {"id": str(document.id), "filename": document.filename, "content_type": document.content_type,
+            "size": document.size, "sha256": document.sha256, "uploaded_by": document.uploaded_by,
+            "from_citizen": document.from_citizen, "at": document.at.isoformat()}
+
+
+@tenant_api.post("/cases/<uuid:case_id>/documents")
+@requires("cases:write")
+def upload_document(case_id: uuid.UUID) -> Response:
+    viewer, role = _viewer()
+    case = _find(case_id, viewer)
+    if request.mimetype != "multipart/form-data":
+        raise http_error(UnsupportedMediaType, "Upload the file as multipart/form-data (field `file`).",
+                         "unsupported_media_type")
+    upload = request.files.get("file")
+    if upload is None:
+        raise InvalidInput({"file": ["Missing."]})
+    settings = current_app.config["TOWNHALL_SETTINGS"]
+    document = attach_document(session(), current_app.extensions["townhall.storage"], case, upload.filename or "",
+                               upload.read(settings.max_document_bytes + 1), _actor(), role == CITIZEN,
+                               settings.max_document_bytes)
+    response = jsonify(_document_view(document))
+    response.status_code = 201
+    response.headers["Location"] = url_for("tenant_api.download_document", case_id=case.id, document_id=document.id)
+    return response
+
+
+@tenant_api.get("/cases/<uuid:case_id>/documents")
+@requires("cases:read")
+def list_documents(case_id: uuid.UUID) -> Response:
+    viewer, _ = _viewer()
+    case = _find(case_id, viewer)
+    return jsonify(items=[_document_view(d) for d in documents(session(), g.tenant.id, case.id)], next=None)
+
+
+@tenant_api.get("/cases/<uuid:case_id>/documents/<uuid:document_id>")
+@requires("cases:read")
+def download_document(case_id: uuid.UUID, document_id: uuid.UUID) -> Response:
+    viewer, _ = _viewer()
+    case = _find(case_id, viewer)
+    found = document(session(), g.tenant.id, case.id, document_id)
+    if found is None:
+        raise NotFound("No such document on this case.")
+    content = current_app.extensions["townhall.storage"].get(found.storage_key)
+    response = Response(content, mimetype=found.content_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{found.filename}"'
+    response.headers["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(found.sha256)).decode()}:"  # RFC 9530
     return response

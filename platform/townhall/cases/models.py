@@ -117,3 +117,25 @@ class CaseMessage(TenantOwned, Base):
         ForeignKeyConstraint(["tenant_id", "case_id"], ["cases.tenant_id", "cases.id"], ondelete="CASCADE"),
         Index(None, "tenant_id", "case_id", "at"),
     )
+
+
+class CaseDocument(TenantOwned, Base):
+    """A file attached to a case; its bytes are in storage under `storage_key`."""
+
+    __tablename__ = "case_documents"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    case_id: Mapped[uuid.UUID]
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(255))
+    uploaded_by: Mapped[str] = mapped_column(String(200))
+    from_citizen: Mapped[bool]
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "case_id"], ["cases.tenant_id", "cases.id"], ondelete="CASCADE"),
+        Index(None, "tenant_id", "case_id", "at"),
+    )

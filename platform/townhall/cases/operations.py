@@ -1,8 +1,10 @@
 """Write use-cases for cases. They validate, change and flush; the caller commits once."""
 
 import base64
+import hashlib
 import json
 import math
+import re
 import secrets
 import uuid
 from collections.abc import Mapping
@@ -16,11 +18,21 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from townhall.calendar import add_working_days
-from townhall.cases.models import Case, CaseMessage, CaseStep, Certificate, OutboxEvent, ReferenceCounter
+from townhall.cases.models import (
+    Case,
+    CaseDocument,
+    CaseMessage,
+    CaseStep,
+    Certificate,
+    OutboxEvent,
+    ReferenceCounter,
+)
 from townhall.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion, TownhallError
+from townhall.ids import new_id
 from townhall.services.base import SYSTEM, Applicant
 from townhall.services.queries import catalogue_entry
 from townhall.services.registry import service_type
+from townhall.storage import Storage
 from townhall.validation import flatten
 
 
@@ -117,6 +129,30 @@ def add_message(session: Session, case: Case, author: str, from_citizen: bool, b
     session.flush()
     _event(session, case.tenant_id, "message-added", case, {"message": str(message.id), "from_citizen": from_citizen})
     return message
+
+
+# What citizens and staff may attach, recognised by the file's first bytes, not by its name.
+SIGNATURES = {"application/pdf": b"%PDF-", "image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
+
+
+def attach_document(session: Session, storage: Storage, case: Case, filename: str, content: bytes,
+                    author: str, from_citizen: bool, max_bytes: int) -> CaseDocument:
+    kind = next((name for name, magic in SIGNATURES.items() if content.startswith(magic)), None)
+    if kind is None:
+        raise InvalidInput({"file": ["A PDF, PNG or JPEG file."]})
+    if not content or len(content) > max_bytes:
+        raise InvalidInput({"file": [f"At most {max_bytes} bytes."]})
+    safe_name = re.sub(r"[^A-Za-z0-9._ -]", "_", filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1])[:200] or "document"
+    document = CaseDocument(tenant_id=case.tenant_id, case_id=case.id, filename=safe_name, content_type=kind,
+                            size=len(content), sha256=hashlib.sha256(content).hexdigest(), storage_key="",
+                            uploaded_by=author, from_citizen=from_citizen)
+    document.id = new_id()
+    document.storage_key = f"documents/{case.tenant_id}/{case.id}/{document.id}"
+    storage.put(document.storage_key, content)  # before the row: a row never points at missing bytes
+    session.add(document)
+    session.flush()
+    _event(session, case.tenant_id, "document-added", case, {"document": str(document.id), "sha256": document.sha256})
+    return document
 
 
 DUPLICATE_RADIUS_METRES = 50.0

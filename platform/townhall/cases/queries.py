@@ -8,7 +8,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from townhall.auth.scopes import ALL_SERVICES
-from townhall.cases.models import Case, CaseMessage, CaseStep, Certificate
+from townhall.cases.models import Case, CaseDocument, CaseMessage, CaseStep, Certificate
 
 
 @dataclass(frozen=True)
@@ -80,3 +80,15 @@ def messages(session: Session, tenant_id: uuid.UUID, case_id: uuid.UUID) -> Sequ
         select(CaseMessage).where(CaseMessage.tenant_id == tenant_id, CaseMessage.case_id == case_id)
         .order_by(CaseMessage.at, CaseMessage.id)
     ).all()
+
+
+def documents(session: Session, tenant_id: uuid.UUID, case_id: uuid.UUID) -> Sequence[CaseDocument]:
+    return session.scalars(
+        select(CaseDocument).where(CaseDocument.tenant_id == tenant_id, CaseDocument.case_id == case_id)
+        .order_by(CaseDocument.at, CaseDocument.id)
+    ).all()
+
+
+def document(session: Session, tenant_id: uuid.UUID, case_id: uuid.UUID, document_id: uuid.UUID) -> CaseDocument | None:
+    found = session.get(CaseDocument, (tenant_id, document_id))
+    return found if found is not None and found.case_id == case_id else None

@@ -1,0 +1,37 @@
+"""Where documents' bytes live, behind a small interface (local disk now; object storage later)."""
+
+import os
+import re
+from pathlib import Path
+from typing import Protocol
+
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,254}$")
+
+
+class Storage(Protocol):
+    def put(self, key: str, content: bytes) -> None: ...
+
+    def get(self, key: str) -> bytes: ...
+
+
+class LocalDiskStorage:
+    """Files under one folder (the instance folder in the embedded setup). Keys are ours, never a
+    user's file name, and may not climb out of the folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def _path(self, key: str) -> Path:
+        if not _KEY.match(key) or ".." in key:
+            raise ValueError(f"not a storage key: {key!r}")
+        return self.root / key
+
+    def put(self, key: str, content: bytes) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(path.suffix + ".part")
+        temporary.write_bytes(content)
+        os.replace(temporary, path)  # whole or nothing
+
+    def get(self, key: str) -> bytes:
+        return self._path(key).read_bytes()

@@ -47,7 +47,9 @@ RUNS = 3
 BASELINE_ROWS = 1000
 GOAL_RATIO = 0.75
 JWT_GOAL_RATIO = 0.7
-TOTAL_SECONDS = 420  # the whole run must end within 7 minutes, cleanup included
+CASE_GET_GOAL_RATIO = 0.75
+CASE_POST_GOAL_RATIO = 0.5
+TOTAL_SECONDS = 600  # the whole run must end within 10 minutes, cleanup included
 START_SECONDS = 20
 BUSY_LOAD = 0.5
 
@@ -60,8 +62,10 @@ class BenchError(Exception):
 class Endpoint:
     label: str
     path: str
-    method: str = "GET"  # POST sends bench/post.lua's body
+    method: str = "GET"
     headers: tuple[tuple[str, str], ...] = ()
+    script: str | None = None  # a wrk script in bench/ that sets the method and body
+    body: bytes | None = None  # the same body, for the one request before the load
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,11 @@ class Result:
 
 
 BASELINE_GET = Endpoint("baseline GET `/rows/1` (Core SELECT by PK)", "/rows/1")
-BASELINE_POST = Endpoint("baseline POST `/rows` (INSERT + COMMIT)", "/rows", "POST")
+BASELINE_POST = Endpoint("baseline POST `/rows` (INSERT + COMMIT)", "/rows", "POST", script="post.lua",
+                         body=b'{"name": "bench"}')
+CASE_BODY = b'{"service": "eid-card", "form": {"reason": "renewal"}, "citizen": "citizen@demo.example"}'
+CASE_GET_LABEL = "Townhall GET `/t/aalst/v1/cases/{id}` (JWT, one case + its timeline under RLS)"
+CASE_POST_LABEL = "Townhall POST `/t/aalst/v1/cases` (open a case: reference, timeline, outbox)"
 BRANDING = Endpoint("Townhall GET `/t/aalst/v1/branding` (public)", "/t/aalst/v1/branding")
 LIVEZ = Endpoint("Townhall GET `/livez` (no database)", "/livez")
 JWT_GET_LABEL = "Townhall GET `/t/aalst/v1/me` (JWT: signature, audience, tenant, revocation list)"
@@ -168,7 +176,7 @@ def parse_wrk(output: str) -> WrkRun:
 
 
 def wrk(wrk_path: str, base_url: str, endpoint: Endpoint, args: list[str]) -> str:
-    script = ["-s", str(ROOT / "bench" / "post.lua")] if endpoint.method == "POST" else []
+    script = ["-s", str(ROOT / "bench" / endpoint.script)] if endpoint.script else []
     headers = [item for name, value in endpoint.headers for item in ("-H", f"{name}: {value}")]
     return run([wrk_path, *args, *script, *headers, base_url + endpoint.path], timeout=30)
 
@@ -199,6 +207,22 @@ def http_status(base_url: str, method: str, path: str, body: bytes | None = None
         connection.close()
 
 
+def created_case(base_url: str, headers: tuple[tuple[str, str], ...]) -> str:
+    """Open one case to read during the load; returns its path."""
+    parts = urlsplit(base_url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
+    try:
+        connection.request("POST", "/t/aalst/v1/cases", body=CASE_BODY,
+                           headers={"Content-Type": "application/json", **dict(headers)})
+        response = connection.getresponse()
+        answer = json.loads(response.read())
+    finally:
+        connection.close()
+    if response.status != 201:
+        raise BenchError(f"could not open a case: {answer}")
+    return f"/t/aalst/v1/cases/{answer['id']}"
+
+
 def access_token(base_url: str, demo: Path, client_id: str, scope: str) -> str:
     """A token from the demo's admin client, taken the way a partner would take it."""
     secret = next(c["client_secret"] for c in json.loads(demo.read_text())["clients"] if c["client_id"] == client_id)
@@ -221,7 +245,7 @@ def access_token(base_url: str, demo: Path, client_id: str, scope: str) -> str:
 
 def probe(base_url: str, endpoint: Endpoint) -> None:
     """One request before the load: a 404 or 500 at full speed would look like a great result."""
-    body = b'{"name": "probe"}' if endpoint.method == "POST" else None
+    body = endpoint.body
     try:
         status = http_status(base_url, endpoint.method, endpoint.path, body, headers=endpoint.headers)
     except OSError as error:
@@ -369,7 +393,7 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-def goal_line(baseline: Result, measured: Result, what: str, goal: float) -> str:
+def goal_line(baseline: Result, measured: Result, what: str, goal: float, against: str = "baseline GET") -> str:
     ratio = measured.rps / baseline.rps
     if measured.errors:
         verdict = "**MISS** (the run had errors, the ratio is not valid)"
@@ -377,7 +401,7 @@ def goal_line(baseline: Result, measured: Result, what: str, goal: float) -> str
         verdict = "**PASS**"
     else:
         verdict = f"**MISS** (by {goal - ratio:.2f}; needs {goal / ratio - 1:.0%} more req/s)"
-    return f"- {what} ≥ {goal:.2f} x baseline GET: measured {ratio:.2f} x → {verdict}"
+    return f"- {what} ≥ {goal:.2f} x {against}: measured {ratio:.2f} x → {verdict}"
 
 
 def goal_lines(results: list[Result]) -> str:
@@ -386,6 +410,9 @@ def goal_lines(results: list[Result]) -> str:
     return "\n".join([
         goal_line(baseline, by_label[BRANDING.label], "Public branding GET", GOAL_RATIO),
         goal_line(baseline, by_label[JWT_GET_LABEL], "JWT-authenticated GET of a tenant resource", JWT_GOAL_RATIO),
+        goal_line(baseline, by_label[CASE_GET_LABEL], "GET one case (issue #4)", CASE_GET_GOAL_RATIO),
+        goal_line(by_label[BASELINE_POST.label], by_label[CASE_POST_LABEL], "Create a case (issue #4)",
+                  CASE_POST_GOAL_RATIO, against="baseline POST"),
     ])
 
 
@@ -428,6 +455,10 @@ numbers: run-to-run variance is ±20-40 %. **Benchmarks never gate tests.**
   signature is checked against the in-process key set, then audience, tenant, scope and the revocation
   list (cached like the tenant). `/me` answers from the token; `/clients/{id}` then reads one row in a
   transaction under row-level security (BEGIN, `set_config`, SELECT, COMMIT).
+- The case rows use a token of the demo's partner client: GET reads one case and its timeline; POST
+  opens an `eid-card` case per request (form check, reference from the per-year counter — one row
+  every creation updates —, due date, timeline step, outbox event) and is compared with the baseline
+  POST. Issue #4's goals are reported while that issue is open.
 - wrk's p99 suffers from coordinated omission: treat it as optimistic.
 
 ## Results
@@ -487,6 +518,13 @@ def measure_all(wrk_path: str, admin: URL, work: Path) -> tuple[list[Result], li
             for label, path in ((JWT_GET_LABEL, "/t/aalst/v1/me"),
                                 (JWT_ROW_LABEL, "/t/aalst/v1/clients/aalst.demo-partner")):
                 results.append(measure(wrk_path, base_url, Endpoint(label, path, headers=authorization)))
+            partner = access_token(base_url, work / "instance" / "demo.json", "aalst.demo-partner",
+                                   "cases:read cases:write")
+            as_partner = (("Authorization", f"Bearer {partner}"),)
+            case_path = created_case(base_url, as_partner)
+            results.append(measure(wrk_path, base_url, Endpoint(CASE_GET_LABEL, case_path, headers=as_partner)))
+            results.append(measure(wrk_path, base_url, Endpoint(CASE_POST_LABEL, "/t/aalst/v1/cases", "POST",
+                                                                as_partner, "case.lua", CASE_BODY)))
         notes.append(worker_restarts("Townhall", work / "townhall.log"))
 
         # The same endpoint when every request reads the tenant and its branding from PostgreSQL.

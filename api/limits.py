@@ -26,6 +26,11 @@ def client_key() -> str:
     return "client:" + str(request.form.get("client_id", ""))[:120]
 
 
+def sign_in_client_key() -> str:
+    """Sign-in attempts through one front-end are counted together, from whatever address."""
+    return "sign-in-client:" + str(request.args.get("client_id", ""))[:120]
+
+
 def address_key() -> str:
     return "address:" + (request.remote_addr or "unknown")
 
@@ -48,5 +53,7 @@ def install_limits(app: Flask, settings: Settings) -> Limiter:
     app.view_functions["oauth.token"] = per_address(per_client(token_view))  # type: ignore[assignment]
     authorize_view = app.view_functions["oauth.authorize"]
     per_address_sign_in = limiter.limit(settings.login_rate_limit, key_func=address_key, methods=["POST"])
-    app.view_functions["oauth.authorize"] = per_address_sign_in(authorize_view)  # type: ignore[assignment]
+    per_client_sign_in = limiter.limit(settings.login_rate_limit_per_client, key_func=sign_in_client_key,
+                                       methods=["POST"])
+    app.view_functions["oauth.authorize"] = per_address_sign_in(per_client_sign_in(authorize_view))  # type: ignore[assignment]
     return limiter

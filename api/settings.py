@@ -49,6 +49,7 @@ class Settings:
     token_rate_limit_per_client: str = "60 per minute"  # noqa: S105  (a rate, not a secret)
     token_rate_limit_per_address: str = "120 per minute"  # noqa: S105
     login_rate_limit: str = "10 per minute"
+    login_rate_limit_per_client: str = "120 per minute"
     log_level: str = "INFO"
     secret_key: str = ""
 
@@ -92,7 +93,8 @@ class Settings:
             found.append("TOWNHALL_MAX_DOCUMENT_BYTES: between 1024 and 1073741824")
         if not 0 <= self.public_cache_seconds <= 86_400:
             found.append("TOWNHALL_PUBLIC_CACHE_SECONDS: between 0 and 86400")
-        for name in ("token_rate_limit_per_client", "token_rate_limit_per_address", "login_rate_limit"):
+        for name in ("token_rate_limit_per_client", "token_rate_limit_per_address", "login_rate_limit",
+                     "login_rate_limit_per_client"):
             if not valid_limit(getattr(self, name)):
                 found.append(f"TOWNHALL_{name.upper()}: a rate such as '60 per minute'")
         if not 60 <= self.access_token_seconds <= 3600:
@@ -164,6 +166,8 @@ class Settings:
             "token_rate_limit_per_address": env.get("TOWNHALL_TOKEN_RATE_LIMIT_PER_ADDRESS",
                                                     cls.token_rate_limit_per_address),
             "login_rate_limit": env.get("TOWNHALL_LOGIN_RATE_LIMIT", cls.login_rate_limit),
+            "login_rate_limit_per_client": env.get("TOWNHALL_LOGIN_RATE_LIMIT_PER_CLIENT",
+                                                   cls.login_rate_limit_per_client),
             "log_level": env.get("TOWNHALL_LOG_LEVEL", cls.log_level).upper(),
             "secret_key": env.get("TOWNHALL_SECRET_KEY", ""),
         }

@@ -66,6 +66,7 @@ TEST_SETTINGS: dict[str, Any] = {
     "token_rate_limit_per_client": "10000 per minute",
     "token_rate_limit_per_address": "10000 per minute",
     "login_rate_limit": "10000 per minute",
+    "login_rate_limit_per_client": "10000 per minute",
 }
 
 

@@ -319,3 +319,24 @@ def test_documents_over_the_limit_are_refused(
                           data={"file": (io.BytesIO(PDF + b"0" * 3000), "big.pdf")},
                           content_type="multipart/form-data", headers=town.headers["jan"])
     assert "file" in assert_problem(too_big, 422)["errors"]
+
+
+def test_a_back_office_worker_is_refused_where_nothing_was_delegated(
+    app: Flask, client: FlaskClient, make_tenant: Callable[..., Tenant], town: Town
+) -> None:
+    haaltert = make_tenant("haaltert", "41024")
+    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, haaltert.id):
+        configure_service(session, haaltert.id, "eid-card", {})
+    partner = bearer(token(client, register(app, haaltert, SCOPES.split())))
+    case = client.post("/t/haaltert/v1/cases", json=EID | {"citizen": "jan@example.org"}, headers=partner)
+    portal = register(app, haaltert, SCOPES.split(), kind="public", grant_types=["authorization_code"],
+                      redirect_uris=[REDIRECT]).client_id
+    worker = bearer(user_token(app, portal, "backoffice@example.org", PASSWORD, SCOPES))
+
+    assert data(client.get("/t/haaltert/v1/cases", headers=worker))["items"] == []
+    assert_problem(client.get(case.headers["Location"], headers=worker), 404)
+    step = client.post(case.headers["Location"] + "/transitions", json={"to": "fee_due"},
+                       headers=worker | {"If-Match": case.headers["ETag"]})
+    assert_problem(step, 404)
+    on_behalf = client.post("/t/haaltert/v1/cases", json=EID | {"citizen": "jan@example.org"}, headers=worker)
+    assert "citizen" in assert_problem(on_behalf, 422)["errors"]  # here, only a citizen like any other

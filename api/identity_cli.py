@@ -53,17 +53,21 @@ def members() -> None:
     """Staff memberships of a municipality."""
 
 
+def _change_membership(tenant: str, email: str, role: str, grant: bool) -> None:
+    with command_transaction() as session:
+        found = require_tenant(session, tenant)
+        user = require_user(session, email)
+        with tenant_scope(session, found.id):
+            (add_membership if grant else remove_membership)(session, found.id, user, role)
+
+
 @members.command("add")
 @click.argument("tenant")
 @click.argument("email")
 @click.argument("role", type=click.Choice(TENANT_ROLES))
 def members_add(tenant: str, email: str, role: str) -> None:
     """Give EMAIL the ROLE in TENANT."""
-    with command_transaction() as session:
-        found = require_tenant(session, tenant)
-        user = require_user(session, email)
-        with tenant_scope(session, found.id):
-            add_membership(session, found.id, user, role)
+    _change_membership(tenant, email, role, grant=True)
     click.echo(f"{email} is {role} of {tenant}")
 
 
@@ -73,11 +77,7 @@ def members_add(tenant: str, email: str, role: str) -> None:
 @click.argument("role", type=click.Choice(TENANT_ROLES))
 def members_remove(tenant: str, email: str, role: str) -> None:
     """Take the ROLE in TENANT away from EMAIL."""
-    with command_transaction() as session:
-        found = require_tenant(session, tenant)
-        user = require_user(session, email)
-        with tenant_scope(session, found.id):
-            remove_membership(session, found.id, user, role)
+    _change_membership(tenant, email, role, grant=False)
     click.echo(f"{email} is no longer {role} of {tenant}")
 
 

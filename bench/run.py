@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -195,59 +195,44 @@ def measure(wrk_path: str, base_url: str, endpoint: Endpoint) -> Result:
     return Result(endpoint, runs)
 
 
-def http_status(base_url: str, method: str, path: str, body: bytes | None = None, timeout: float = 5,
-                headers: tuple[tuple[str, str], ...] = ()) -> int:
-    """The status of one request (http.client: no redirects, no proxies from the environment)."""
+def http_request(base_url: str, method: str, path: str, body: bytes | None = None,
+                 headers: Mapping[str, str] | None = None, timeout: float = 10) -> tuple[int, bytes]:
+    """One request (http.client: no redirects, no proxies from the environment): status and body."""
     parts = urlsplit(base_url)
     connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
     try:
-        connection.request(method, path, body=body, headers={"Content-Type": "application/json", **dict(headers)})
-        return connection.getresponse().status
+        connection.request(method, path, body=body, headers={"Content-Type": "application/json", **(headers or {})})
+        response = connection.getresponse()
+        return response.status, response.read()
     finally:
         connection.close()
 
 
 def created_case(base_url: str, headers: tuple[tuple[str, str], ...]) -> str:
     """Open one case to read during the load; returns its path."""
-    parts = urlsplit(base_url)
-    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
-    try:
-        connection.request("POST", "/t/aalst/v1/cases", body=CASE_BODY,
-                           headers={"Content-Type": "application/json", **dict(headers)})
-        response = connection.getresponse()
-        answer = json.loads(response.read())
-    finally:
-        connection.close()
-    if response.status != 201:
-        raise BenchError(f"could not open a case: {answer}")
-    return f"/t/aalst/v1/cases/{answer['id']}"
+    status, body = http_request(base_url, "POST", "/t/aalst/v1/cases", CASE_BODY, dict(headers))
+    if status != 201:
+        raise BenchError(f"could not open a case: {body[:300]!r}")
+    return f"/t/aalst/v1/cases/{json.loads(body)['id']}"
 
 
 def access_token(base_url: str, demo: Path, client_id: str, scope: str) -> str:
-    """A token from the demo's admin client, taken the way a partner would take it."""
+    """A token for one of the demo's clients, taken the way a partner would take it."""
     secret = next(c["client_secret"] for c in json.loads(demo.read_text())["clients"] if c["client_id"] == client_id)
-    parts = urlsplit(base_url)
-    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
     credentials = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
-    try:
-        connection.request("POST", "/oauth/token", body=urlencode({"grant_type": "client_credentials",
-                                                                     "scope": scope}).encode(),
-                           headers={"Authorization": f"Basic {credentials}",
-                                    "Content-Type": "application/x-www-form-urlencoded"})
-        response = connection.getresponse()
-        answer = json.loads(response.read())
-    finally:
-        connection.close()
-    if response.status != 200:
-        raise BenchError(f"no token for {client_id}: {answer}")
-    return str(answer["access_token"])
+    form = urlencode({"grant_type": "client_credentials", "scope": scope}).encode()
+    status, body = http_request(base_url, "POST", "/oauth/token", form, {
+        "Authorization": f"Basic {credentials}", "Content-Type": "application/x-www-form-urlencoded"})
+    if status != 200:
+        raise BenchError(f"no token for {client_id}: {body[:300]!r}")
+    return str(json.loads(body)["access_token"])
 
 
 def probe(base_url: str, endpoint: Endpoint) -> None:
     """One request before the load: a 404 or 500 at full speed would look like a great result."""
     body = endpoint.body
     try:
-        status = http_status(base_url, endpoint.method, endpoint.path, body, headers=endpoint.headers)
+        status, _ = http_request(base_url, endpoint.method, endpoint.path, body, dict(endpoint.headers), timeout=5)
     except OSError as error:
         raise BenchError(f"{endpoint.method} {endpoint.path}: {error}") from error
     if not 200 <= status < 400:
@@ -331,7 +316,7 @@ def serve(name: str, command: list[str], *, cwd: Path, env: dict[str, str], base
             if server.poll() is not None:
                 raise BenchError(f"{name} exited {server.returncode} at start:\n{_log_tail(log)}")
             try:
-                http_status(base_url, "GET", ready_path, timeout=2)
+                http_request(base_url, "GET", ready_path, timeout=2)
                 break  # it answers; probe() checks the status of each endpoint
             except OSError:
                 if time.monotonic() > deadline:

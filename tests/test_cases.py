@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from pypdf import PdfReader
 from sqlalchemy import event, select
 
 from api.database import database
@@ -245,6 +246,24 @@ def test_a_certificate_can_be_verified_by_anyone_and_a_forged_code_cannot(
     assert_problem(client.get(f"/t/aalst/v1/certificates/{forged}"), 404)
     make_tenant("ninove", "41048")
     assert_problem(client.get(f"/t/ninove/v1/certificates/{code}"), 404)  # another municipality's code
+
+
+def test_a_certificate_is_a_pdf_in_the_language_asked_for(client: FlaskClient, town: Town) -> None:
+    form = {"kind": "household_composition", "language": "fr", "purpose": "allocations (familiales)"}
+    case = data(client.post("/t/aalst/v1/cases", json={"service": "certificate", "form": form},
+                            headers=town.headers["jan"]))
+    download = client.get(case["certificate"]["document"], headers=town.headers["jan"])
+    assert download.status_code == 200 and download.mimetype == "application/pdf"
+    pdf = PdfReader(io.BytesIO(download.data), strict=True)  # strict: the cross-reference table must be exact
+    text = pdf.pages[0].extract_text()
+    code = case["certificate"]["verification_code"]
+    for expected in ("Certificat de composition de ménage", "Délivré à", case["reference"], code,
+                     case["certificate"]["verify_url"], "allocations (familiales)"):
+        assert expected in text
+    listed = data(client.get(f"/t/aalst/v1/cases/{case['id']}/documents", headers=town.headers["jan"]))["items"]
+    assert [d["filename"] for d in listed] == [f"{case['reference']}.pdf"]
+    assert hashlib.sha256(download.data).hexdigest() == listed[0]["sha256"]
+    assert_problem(client.get(case["certificate"]["document"], headers=town.headers["an"]), 404)  # not hers
 
 
 def test_citizen_and_staff_exchange_messages_on_a_case(app: Flask, client: FlaskClient, town: Town) -> None:

@@ -18,7 +18,7 @@ from api.errors import http_error
 from api.http import json_body, page_params, paged, require_if_match
 from api.idempotency import idempotent
 from api.oauth.protect import requires
-from api.tenant_api import tenant_api
+from api.tenant_api import tenant_api, tenant_api_url
 from townhall.auth.operations import require_user
 from townhall.auth.scopes import CASE_WORKER
 from townhall.cases.models import Case, CaseDocument, CaseMessage
@@ -35,6 +35,7 @@ from townhall.cases.queries import (
     visible_case,
 )
 from townhall.errors import Forbidden, InvalidInput, NotFound
+from townhall.localisation import pick
 from townhall.services.base import CITIZEN
 from townhall.services.registry import SERVICE_TYPES, service_type
 
@@ -82,8 +83,9 @@ def _view(case: Case, role: str, detail: bool = False) -> dict[str, Any]:
         certificate = certificate_of_case(session(), case.tenant_id, case.id) if case.service == "certificate" else None
         if certificate is not None:
             body["certificate"] = {"kind": certificate.kind, "verification_code": certificate.verification_code,
-                                   "verify_url": current_app.config["TOWNHALL_SETTINGS"].base_url
-                                   + url_for("tenant_api.verify_certificate", code=certificate.verification_code)}
+                                   "verify_url": f"{tenant_api_url()}/certificates/{certificate.verification_code}",
+                                   "document": url_for("tenant_api.download_document", case_id=case.id,
+                                                       document_id=certificate.document_id)}
         body["timeline"] = [
             {"at": step.at.isoformat(), "actor": step.actor, "kind": step.kind, "from": step.from_status,
              "to": step.to_status, "note": step.note, "visible_to_citizen": step.visible_to_citizen}
@@ -126,8 +128,10 @@ def _create_case() -> Response:
             raise Forbidden("This service is not delegated to your team here.")
         citizen_id = require_user(session(), data["citizen"]).id
     today = datetime.now(ZoneInfo(g.tenant.time_zone)).date()
-    case = open_case(session(), Municipality(g.tenant.id, g.tenant.slug), data["service"], data["form"],
-                     citizen_id, _actor(), today)
+    municipality = Municipality(g.tenant.id, g.tenant.slug, pick(g.tenant.names, [g.tenant.default_language])[1],
+                                tenant_api_url())
+    case = open_case(session(), current_app.extensions["townhall.storage"], municipality, data["service"],
+                     data["form"], citizen_id, _actor(), today)
     response = _one(case, role, 201)
     response.headers["Location"] = url_for("tenant_api.get_case", case_id=case.id)
     return response

@@ -94,6 +94,7 @@ class Certificate(TenantOwned, Base):
     kind: Mapped[str] = mapped_column(String(40))
     verification_code: Mapped[str] = mapped_column(String(32))
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    document_id: Mapped[uuid.UUID | None]  # the PDF among the case's documents
 
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "case_id"], ["cases.tenant_id", "cases.id"], ondelete="CASCADE"),

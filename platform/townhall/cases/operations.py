@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from townhall.auth.models import User
 from townhall.calendar import add_working_days
 from townhall.cases.models import (
     Case,
@@ -29,6 +30,7 @@ from townhall.cases.models import (
 )
 from townhall.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion, TownhallError
 from townhall.ids import new_id
+from townhall.services import certificate as certificate_texts
 from townhall.services.base import SYSTEM, Applicant
 from townhall.services.queries import catalogue_entry
 from townhall.services.registry import service_type
@@ -47,6 +49,8 @@ class Municipality:
 
     id: uuid.UUID
     slug: str
+    name: str  # in the tenant's default language, as printed on documents
+    api_url: str  # absolute URL of the tenant's API, e.g. https://townhall.example/t/aalst/v1
 
 
 def _next_number(session: Session, tenant_id: uuid.UUID, year: int) -> int:
@@ -75,7 +79,7 @@ def _step(session: Session, case: Case, actor: str, kind: str, *, from_status: s
                          to_status=to_status, note=note, visible_to_citizen=visible))
 
 
-def open_case(session: Session, municipality: Municipality, code: str, form: Mapping[str, Any],
+def open_case(session: Session, storage: Storage, municipality: Municipality, code: str, form: Mapping[str, Any],
               citizen_id: uuid.UUID, actor: str, today: date) -> Case:
     """Open a case for a citizen: the form checked by the service, eligibility and fee from the
     service and the municipality's catalogue, a reference, a due date in working days."""
@@ -107,10 +111,25 @@ def open_case(session: Session, municipality: Municipality, code: str, form: Map
             move_case(session, case, target, SYSTEM, "system")
             break
     if code == "certificate" and case.status == "issued":
-        session.add(Certificate(tenant_id=municipality.id, case_id=case.id, kind=str(values["kind"]),
-                                verification_code=_verification_code()))
+        _issue_certificate(session, storage, municipality, case, today)
     session.flush()
     return case
+
+
+def _issue_certificate(session: Session, storage: Storage, municipality: Municipality, case: Case,
+                       today: date) -> None:
+    """The certificate row and its PDF, which the citizen downloads among the case's documents."""
+    certificate = Certificate(tenant_id=municipality.id, case_id=case.id, kind=str(case.form["kind"]),
+                              verification_code=_verification_code())
+    session.add(certificate)
+    holder = session.get(User, case.citizen_id)
+    filename, content = certificate_texts.document(certificate_texts.Issued(
+        kind=certificate.kind, language=str(case.form.get("language", "nl")), municipality=municipality.name,
+        holder=holder.display_name if holder else "", reference=case.reference, issued_on=today,
+        purpose=case.form.get("purpose"), verification_code=certificate.verification_code,
+        verify_url=f"{municipality.api_url}/certificates/{certificate.verification_code}"))
+    pdf = _store_document(session, storage, case, filename, "application/pdf", content, SYSTEM, from_citizen=False)
+    certificate.document_id = pdf.id
 
 
 def _verification_code() -> str:
@@ -143,7 +162,12 @@ def attach_document(session: Session, storage: Storage, case: Case, filename: st
     if not content or len(content) > max_bytes:
         raise InvalidInput({"file": [f"At most {max_bytes} bytes."]})
     safe_name = re.sub(r"[^A-Za-z0-9._ -]", "_", filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1])[:200] or "document"
-    document = CaseDocument(tenant_id=case.tenant_id, case_id=case.id, filename=safe_name, content_type=kind,
+    return _store_document(session, storage, case, safe_name, kind, content, author, from_citizen)
+
+
+def _store_document(session: Session, storage: Storage, case: Case, filename: str, kind: str, content: bytes,
+                    author: str, from_citizen: bool) -> CaseDocument:
+    document = CaseDocument(tenant_id=case.tenant_id, case_id=case.id, filename=filename, content_type=kind,
                             size=len(content), sha256=hashlib.sha256(content).hexdigest(), storage_key="",
                             uploaded_by=author, from_citizen=from_citizen)
     document.id = new_id()

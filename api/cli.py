@@ -4,6 +4,7 @@ import getpass
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,9 +17,11 @@ from sqlalchemy.orm import Session
 
 from api import database
 from api.app import create_app
+from api.progress import Progress
 from api.settings import Settings, SettingsError
 from tenants.demo import seed_demo
 from tenants.demo_identity import DemoIdentity
+from tenants.large_demo import LargeDemo, seed_large_demo
 from tenants.models import Tenant, TenantStatus
 from tenants.operations import create_tenant, set_status, update_branding
 from tenants.queries import all_tenants, branding_of, config_history, require_tenant
@@ -93,8 +96,14 @@ def demo() -> None:
 @demo.command("seed")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the demo description (default: instance/demo.json).")
-def demo_seed(output: Path | None) -> None:
-    """Create the demo consortium (idempotent) and describe it, credentials included, in demo.json."""
+@click.option("--large", is_flag=True, help="Also the large demo: many municipalities with a year of cases.")
+@click.option("--tenants", "tenant_count", type=click.IntRange(1, 9_999), default=LargeDemo.tenants, show_default=True,
+              help="Municipalities of the large demo.")
+@click.option("--cases", "case_count", type=click.IntRange(0, 100_000_000), default=LargeDemo.cases,
+              show_default=True, help="Cases of the large demo, spread evenly over its municipalities.")
+def demo_seed(output: Path | None, large: bool, tenant_count: int, case_count: int) -> None:
+    """Create the demo consortium (idempotent) and describe it, credentials included, in demo.json.
+    With --large, then add the large demo (resumes where an earlier run stopped)."""
     target = output or settings().instance_path / "demo.json"
     known = json.loads(target.read_text()) if target.is_file() else {}
     with command_transaction() as session:
@@ -113,6 +122,18 @@ def demo_seed(output: Path | None) -> None:
     with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
         file.write(json.dumps(description, indent=2, ensure_ascii=False) + "\n")
     click.echo(f"demo consortium: {', '.join(t['slug'] for t in description['tenants'])} ({target})")
+    if large:
+        _seed_large(LargeDemo(tenant_count, case_count))
+
+
+def _seed_large(plan: LargeDemo) -> None:
+    started = time.monotonic()
+    progress = Progress("cases", plan.cases)
+    made_tenants, made_cases = seed_large_demo(database.database(), plan, progress.update)
+    elapsed = time.monotonic() - started
+    click.echo(f"large demo: {plan.tenants} municipalities ({plan.slug(1)} to {plan.slug(plan.tenants)}), "
+               f"{plan.cases} cases; this run made {made_tenants} municipalities and {made_cases} cases "
+               f"in {elapsed:.0f} s")
 
 
 @cli.group()

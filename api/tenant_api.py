@@ -73,5 +73,5 @@ def leave_request_tenant(_error: BaseException | None = None) -> None:
 
 def tenant_api_url() -> str:
     """The absolute URL of the current tenant's API: printed on documents, the source of its events."""
-    base_url: str = current_app.config["TOWNHALL_SETTINGS"].base_url
-    return f"{base_url}{tenant_api.url_prefix}".replace("<slug:tenant>", g.tenant.slug)
+    url: str = current_app.config["TOWNHALL_SETTINGS"].tenant_api_url(g.tenant.slug)
+    return f"{url}/v1"

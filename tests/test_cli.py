@@ -1,14 +1,18 @@
 """The `townhall` command: tenants, demo seed and migrations, each command one commit."""
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import Result
 from flask import Flask
+from sqlalchemy import select
 
 from api.cli import cli
 from api.database import database, script_heads
 from tenants.queries import config_history, require_tenant
+from townhall.cases.models import Case, CaseStep, ReferenceCounter
+from townhall.services.registry import SERVICE_TYPES
 from townhall.tenancy import tenant_scope
 
 
@@ -118,3 +122,35 @@ def test_db_current_reports_the_head(app: Flask) -> None:
     (head,) = script_heads(app.config["TOWNHALL_SETTINGS"])
     result = run(app, "db", "current")
     assert result.exit_code == 0 and f"applied: {head}; expected: {head}" in result.output
+
+
+def test_the_large_demo_writes_numbered_cases_under_each_municipality(app: Flask, tmp_path: Path) -> None:
+    seeded = run(app, "demo", "seed", "--output", str(tmp_path / "demo.json"), "--large", "--tenants", "3",
+                 "--cases", "50")
+    assert seeded.exit_code == 0, seeded.output
+    assert "this run made 3 municipalities and 50 cases" in seeded.output
+    assert "100 % 50/50 cases" in seeded.output  # progress, one line per tenth without a terminal
+    counts = []
+    with app.app_context(), database().unit_of_work() as session:
+        for slug in ("demo-0001", "demo-0002", "demo-0003"):
+            tenant = require_tenant(session, slug)
+            with tenant_scope(session, tenant.id):
+                cases = session.scalars(select(Case).order_by(Case.id)).all()
+                counters = {c.year: c.last for c in session.scalars(select(ReferenceCounter))}
+                steps = session.scalars(select(CaseStep)).all()
+            counts.append(len(cases))
+            numbers: dict[int, list[int]] = {}
+            for case in cases:  # numbered per year in the order they were opened (ids are time-ordered)
+                prefix, year, number = case.reference.rsplit("-", 2)
+                assert prefix == slug.upper()
+                numbers.setdefault(int(year), []).append(int(number))
+                assert case.service in SERVICE_TYPES and case.status in SERVICE_TYPES[case.service].workflow.states
+                assert case.created_at <= datetime.now(UTC)
+            assert {year: list(range(1, len(n) + 1)) for year, n in numbers.items()} == numbers
+            assert counters == {year: len(n) for year, n in numbers.items()}  # the next case continues
+            assert {s.case_id for s in steps} == {c.id for c in cases}
+    assert counts == [17, 17, 16]
+
+    again = run(app, "demo", "seed", "--output", str(tmp_path / "demo.json"), "--large", "--tenants", "3",
+                "--cases", "50")
+    assert again.exit_code == 0 and "this run made 0 municipalities and 0 cases" in again.output

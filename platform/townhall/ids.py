@@ -6,11 +6,13 @@ Time order keeps B-tree inserts local and gives lists a stable, meaningful defau
 import os
 import time
 import uuid
+from datetime import datetime
 
 
-def new_id() -> uuid.UUID:
-    """A random UUIDv7: 48 bits of Unix milliseconds, then 74 random bits."""
-    millis = time.time_ns() // 1_000_000
+def new_id(*, at: datetime | None = None) -> uuid.UUID:
+    """A random UUIDv7: 48 bits of Unix milliseconds (now, or `at` for rows that record the past),
+    then 74 random bits."""
+    millis = time.time_ns() // 1_000_000 if at is None else int(at.timestamp() * 1000)
     rand = int.from_bytes(os.urandom(10), "big")
     value = (millis & ((1 << 48) - 1)) << 80
     value |= 0x7 << 76  # version

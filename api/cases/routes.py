@@ -3,6 +3,7 @@ workflow. Who may see what is one SQL predicate (`townhall.cases.queries.Viewer`
 
 import base64
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,10 +22,11 @@ from api.oauth.protect import requires
 from api.tenant_api import tenant_api, tenant_api_url
 from townhall.auth.operations import require_user
 from townhall.auth.scopes import CASE_WORKER
-from townhall.cases.models import Case, CaseDocument, CaseMessage
+from townhall.cases.models import Case, CaseDocument, CaseMessage, CaseStep
 from townhall.cases.operations import Municipality, add_message, attach_document, move_case, open_case
 from townhall.cases.queries import (
     Viewer,
+    case_with_timeline,
     cases_page,
     certificate_by_code,
     certificate_of_case,
@@ -68,7 +70,7 @@ def _actor() -> str:
     return f"{kind}:{current_token['sub']}"
 
 
-def _view(case: Case, role: str, detail: bool = False) -> dict[str, Any]:
+def _view(case: Case, role: str, detail: bool = False, steps: Sequence[CaseStep] | None = None) -> dict[str, Any]:
     service = SERVICE_TYPES[case.service]
     body: dict[str, Any] = {
         "id": str(case.id), "reference": case.reference, "service": case.service, "status": case.status,
@@ -89,13 +91,14 @@ def _view(case: Case, role: str, detail: bool = False) -> dict[str, Any]:
         body["timeline"] = [
             {"at": step.at.isoformat(), "actor": step.actor, "kind": step.kind, "from": step.from_status,
              "to": step.to_status, "note": step.note, "visible_to_citizen": step.visible_to_citizen}
-            for step in timeline(session(), case.tenant_id, case.id, for_citizen=role == CITIZEN)
+            for step in (timeline(session(), case.tenant_id, case.id, for_citizen=role == CITIZEN)
+                         if steps is None else steps)
         ]
     return body
 
 
-def _one(case: Case, role: str, status: int = 200) -> Response:
-    response = jsonify(_view(case, role, detail=True))
+def _one(case: Case, role: str, status: int = 200, steps: Sequence[CaseStep] | None = None) -> Response:
+    response = jsonify(_view(case, role, detail=True, steps=steps))
     response.status_code = status
     response.headers["ETag"] = f'"v{case.version}"'
     return response
@@ -130,9 +133,9 @@ def _create_case() -> Response:
     today = datetime.now(ZoneInfo(g.tenant.time_zone)).date()
     municipality = Municipality(g.tenant.id, g.tenant.slug, pick(g.tenant.names, [g.tenant.default_language])[1],
                                 tenant_api_url())
-    case = open_case(session(), current_app.extensions["townhall.storage"], municipality, data["service"],
-                     data["form"], citizen_id, _actor(), today)
-    response = _one(case, role, 201)
+    case, steps = open_case(session(), current_app.extensions["townhall.storage"], municipality, data["service"],
+                            data["form"], citizen_id, _actor(), today)
+    response = _one(case, role, 201, steps=[s for s in steps if s.visible_to_citizen or role != CITIZEN])
     response.headers["Location"] = url_for("tenant_api.get_case", case_id=case.id)
     return response
 
@@ -159,7 +162,11 @@ def list_cases() -> Response:
 @requires("cases:read")
 def get_case(case_id: uuid.UUID) -> Response:
     viewer, role = _viewer()
-    return _one(_find(case_id, viewer), role)
+    found = case_with_timeline(session(), g.tenant.id, viewer, case_id)
+    if found is None:
+        raise NotFound("No such case for you here.")  # never tells whether it exists elsewhere
+    case, steps = found
+    return _one(case, role, steps=steps)
 
 
 @tenant_api.post("/cases/<uuid:case_id>/transitions")

@@ -74,15 +74,18 @@ def _event(session: Session, tenant_id: uuid.UUID, kind: str, case: Case, data: 
 
 
 def _step(session: Session, case: Case, actor: str, kind: str, *, from_status: str | None = None,
-          to_status: str | None = None, note: str | None = None, visible: bool = True) -> None:
-    session.add(CaseStep(tenant_id=case.tenant_id, case_id=case.id, actor=actor, kind=kind, from_status=from_status,
-                         to_status=to_status, note=note, visible_to_citizen=visible))
+          to_status: str | None = None, note: str | None = None, visible: bool = True) -> CaseStep:
+    step = CaseStep(tenant_id=case.tenant_id, case_id=case.id, actor=actor, kind=kind, from_status=from_status,
+                    to_status=to_status, note=note, visible_to_citizen=visible)
+    session.add(step)
+    return step
 
 
 def open_case(session: Session, storage: Storage, municipality: Municipality, code: str, form: Mapping[str, Any],
-              citizen_id: uuid.UUID, actor: str, today: date) -> Case:
+              citizen_id: uuid.UUID, actor: str, today: date) -> tuple[Case, list[CaseStep]]:
     """Open a case for a citizen: the form checked by the service, eligibility and fee from the
-    service and the municipality's catalogue, a reference, a due date in working days."""
+    service and the municipality's catalogue, a reference, a due date in working days. Returns the
+    case and its timeline (so the answer needs no second read)."""
     service = service_type(code)
     entry = catalogue_entry(session, municipality.id, code) if service else None
     if service is None or entry is None or not entry.enabled:
@@ -103,17 +106,17 @@ def open_case(session: Session, storage: Storage, municipality: Municipality, co
     session.flush()
     if code == "public-space-report":
         case.possible_duplicate_of = _possible_duplicate(session, case, service.workflow.terminal)
-    _step(session, case, actor, "created", to_status=case.status)
+    steps = [_step(session, case, actor, "created", to_status=case.status)]
     _event(session, municipality.id, "created", case, {})
     # Services that need no human (certificates) finish at once: the platform takes the step itself.
     for target in service.workflow.next_states(case.status, SYSTEM):
         if target in service.workflow.terminal:
-            move_case(session, case, target, SYSTEM, "system")
+            steps.append(_move(session, case, target, SYSTEM, "system"))
             break
     if code == "certificate" and case.status == "issued":
         _issue_certificate(session, storage, municipality, case, today)
     session.flush()
-    return case
+    return case, steps
 
 
 def _issue_certificate(session: Session, storage: Storage, municipality: Municipality, case: Case,
@@ -215,6 +218,11 @@ def move_case(session: Session, case: Case, target: str, role: str, actor: str, 
     """Take one step of the case's workflow, if this role may take it from here."""
     if expected_version is not None and expected_version != case.version:
         raise StaleVersion("The case changed since you read it.")
+    _move(session, case, target, role, actor, note)
+    return case
+
+
+def _move(session: Session, case: Case, target: str, role: str, actor: str, note: str | None = None) -> CaseStep:
     service = service_type(case.service)
     step = service.workflow.transition(case.status, target) if service else None
     if step is None:
@@ -223,10 +231,10 @@ def move_case(session: Session, case: Case, target: str, role: str, actor: str, 
         raise Forbidden(f"You may not move a case from '{case.status}' to '{target}'.")
     source, case.status = case.status, target
     session.flush()
-    _step(session, case, actor, "transition", from_status=source, to_status=target, note=note,
-          visible=step.informs_citizen)
+    taken = _step(session, case, actor, "transition", from_status=source, to_status=target, note=note,
+                  visible=step.informs_citizen)
     _event(session, case.tenant_id, "status-changed", case, {"from": source, "to": target})
-    return case
+    return taken
 
 
 def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:

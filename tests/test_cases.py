@@ -4,6 +4,7 @@ or a partner, and never across municipalities."""
 import base64
 import hashlib
 import io
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -12,7 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PdfReader
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
 from api.database import database
 from contract import assert_problem
@@ -21,7 +22,7 @@ from tenants.models import Tenant
 from townhall.auth.operations import add_membership, add_team_member, create_team, create_user, delegate
 from townhall.auth.scopes import CASE_WORKER
 from townhall.calendar import add_working_days
-from townhall.cases.models import OutboxEvent
+from townhall.cases.models import Case, OutboxEvent
 from townhall.services.operations import configure_service
 from townhall.tenancy import tenant_scope
 
@@ -359,3 +360,61 @@ def test_a_back_office_worker_is_refused_where_nothing_was_delegated(
     assert_problem(step, 404)
     on_behalf = client.post("/t/haaltert/v1/cases", json=EID | {"citizen": "jan@example.org"}, headers=worker)
     assert "citizen" in assert_problem(on_behalf, 422)["errors"]  # here, only a citizen like any other
+
+
+def test_staff_assign_cases_to_those_who_may_handle_them(app: Flask, client: FlaskClient, town: Town) -> None:
+    eid = client.post("/t/aalst/v1/cases", json=EID, headers=town.headers["jan"])
+    permit = client.post("/t/aalst/v1/cases", json=PERMIT, headers=town.headers["jan"])
+    url = eid.headers["Location"] + "/assignment"
+    body = {"assignee": "backoffice@example.org", "team": "dender"}
+    assert_problem(client.put(url, json=body, headers=town.headers["worker"]), 428)
+    assert_problem(client.put(url, json=body, headers=town.headers["jan"] | {"If-Match": eid.headers["ETag"]}), 403)
+    assigned = client.put(url, json=body, headers=town.headers["worker"] | {"If-Match": eid.headers["ETag"]})
+    assert (data(assigned)["assignee"], data(assigned)["team"]) == ("backoffice@example.org", "dender")
+    assert data(assigned)["timeline"][-1]["kind"] == "assignment"
+    assert_problem(client.put(url, json={}, headers=town.headers["worker"] | {"If-Match": eid.headers["ETag"]}), 412)
+    # The team handles eID cards only; an unknown person or team is named as such.
+    permit_url = permit.headers["Location"] + "/assignment"
+    refused = client.put(permit_url, json=body, headers=town.headers["worker"] | {"If-Match": permit.headers["ETag"]})
+    assert set(assert_problem(refused, 422)["errors"]) == {"assignee", "team"}
+    unknown = client.put(permit_url, json={"assignee": "ghost@example.org", "team": "nope"},
+                         headers=town.headers["worker"] | {"If-Match": permit.headers["ETag"]})
+    assert set(assert_problem(unknown, 422)["errors"]) == {"assignee", "team"}
+    to_worker = client.put(permit_url, json={"assignee": "worker@example.org"},
+                           headers=town.headers["worker"] | {"If-Match": permit.headers["ETag"]})
+    assert data(to_worker)["assignee"] == "worker@example.org" and data(to_worker)["team"] is None
+
+    citizen_view = data(client.get(eid.headers["Location"], headers=town.headers["jan"]))
+    assert "assignee" not in citizen_view and [s["kind"] for s in citizen_view["timeline"]] == ["created"]
+    with app.app_context(), database().sessions() as session, tenant_scope(session, town.tenant.id):
+        kinds = session.scalars(select(OutboxEvent.type).where(OutboxEvent.subject == data(eid)["id"])).all()
+    assert "case.assigned" in kinds
+
+    def queue(query: str, who: str = "worker") -> list[str]:
+        found = client.get(f"/t/aalst/v1/cases?{query}", headers=town.headers[who])
+        assert found.status_code == 200, found.json
+        return [c["reference"] for c in data(found)["items"]]
+
+    eid_ref, permit_ref = data(eid)["reference"], data(permit)["reference"]
+    assert queue("assignee=me") == [permit_ref]
+    assert queue("assignee=me", "backoffice") == [eid_ref]
+    assert queue("assignee=backoffice@example.org&team=dender") == [eid_ref]
+    assert queue("team=none") == [permit_ref] and queue("assignee=none") == []
+    assert queue("assignee=nobody@example.org") == []
+    assert_problem(client.get("/t/aalst/v1/cases?assignee=me", headers=town.headers["partner"]), 400)
+    assert_problem(client.get("/t/aalst/v1/cases?team=dender", headers=town.headers["jan"]), 400)
+    assert_problem(client.get("/t/aalst/v1/cases?overdue=yes", headers=town.headers["worker"]), 400)
+
+
+def test_the_overdue_filter_shows_open_cases_past_their_due_date(
+    app: Flask, client: FlaskClient, town: Town
+) -> None:
+    late, done, fresh = (data(client.post("/t/aalst/v1/cases", json=EID, headers=town.headers["jan"]))
+                         for _ in range(3))
+    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, town.tenant.id):
+        for case in (late, done):
+            session.execute(update(Case).where(Case.id == uuid.UUID(case["id"])).values(due_on=date(2020, 1, 6)))
+        session.execute(update(Case).where(Case.id == uuid.UUID(done["id"])).values(status="handed_over"))
+    overdue = data(client.get("/t/aalst/v1/cases?overdue=true", headers=town.headers["worker"]))["items"]
+    assert [c["reference"] for c in overdue] == [late["reference"]]
+    assert fresh["reference"] not in [c["reference"] for c in overdue]

@@ -21,10 +21,20 @@ from api.idempotency import idempotent
 from api.oauth.protect import requires
 from api.tenant_api import tenant_api, tenant_api_url
 from townhall.auth.operations import require_user
+from townhall.auth.queries import team_by_slug, user_by_email
 from townhall.auth.scopes import CASE_WORKER
 from townhall.cases.models import Case, CaseDocument, CaseMessage, CaseStep
-from townhall.cases.operations import Municipality, add_message, attach_document, move_case, open_case
+from townhall.cases.operations import (
+    Municipality,
+    add_message,
+    assign_case,
+    attach_document,
+    move_case,
+    open_case,
+)
 from townhall.cases.queries import (
+    NOBODY,
+    QueueFilter,
     Viewer,
     case_with_timeline,
     cases_page,
@@ -46,6 +56,11 @@ class CaseInput(Schema):
     service = fields.String(required=True, validate=validate.Length(min=1, max=63))
     form = fields.Dict(required=True)
     citizen = fields.Email(metadata={"description": "Only when acting on someone's behalf."})
+
+
+class AssignmentInput(Schema):
+    assignee = fields.Email(allow_none=True, load_default=None, metadata={"description": "A case worker's e-mail."})
+    team = fields.String(allow_none=True, load_default=None, validate=validate.Length(min=1, max=63))
 
 
 class TransitionInput(Schema):
@@ -80,6 +95,9 @@ def _view(case: Case, role: str, detail: bool = False, steps: Sequence[CaseStep]
         "next_states": service.workflow.next_states(case.status, role),
         "possible_duplicate_of": case.possible_duplicate_of,
     }
+    if role != CITIZEN:  # how the municipality organises its work is its own business
+        body["assignee"] = case.assignee.email if case.assignee else None
+        body["team"] = case.team.slug if case.team else None
     if detail:
         body["form"] = case.form
         certificate = certificate_of_case(session(), case.tenant_id, case.id) if case.service == "certificate" else None
@@ -145,17 +163,50 @@ def _create_case() -> Response:
 def list_cases() -> Response:
     viewer, role = _viewer()
     limit, after = page_params()
-    status, service = request.args.get("status"), request.args.get("service")
-    if service is not None and service_type(service) is None:
-        raise http_error(BadRequest, f"Unknown service '{service[:63]}'.", "invalid_parameter")
-    if status is not None and (len(status) > 40 or not status.replace("_", "").isalpha()):
-        raise http_error(BadRequest, "status is a workflow state such as submitted.", "invalid_parameter")
-    try:
-        position = uuid.UUID(after) if after else None
-    except ValueError as error:
-        raise http_error(BadRequest, "cursor is not one this API gave out.", "invalid_parameter") from error
-    found = cases_page(session(), g.tenant.id, viewer, after=position, limit=limit + 1, status=status, service=service)
+    found = cases_page(session(), g.tenant.id, viewer, after=_cursor(after), limit=limit + 1,
+                       wanted=_queue_filter(role))
     return paged([_view(case, role) for case in found], limit, key="id")
+
+
+def _bad(detail: str) -> Exception:
+    return http_error(BadRequest, detail, "invalid_parameter")
+
+
+def _cursor(after: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(after) if after else None
+    except ValueError as error:
+        raise _bad("cursor is not one this API gave out.") from error
+
+
+def _queue_filter(role: str) -> QueueFilter:
+    """status, service, assignee (an e-mail, `me` or `none`), team (a slug or `none`), overdue."""
+    args = request.args
+    status, service = args.get("status"), args.get("service")
+    if service is not None and service_type(service) is None:
+        raise _bad(f"Unknown service '{service[:63]}'.")
+    if status is not None and (len(status) > 40 or not status.replace("_", "").isalpha()):
+        raise _bad("status is a workflow state such as submitted.")
+    if role == CITIZEN and ({"assignee", "team"} & set(args)):
+        raise _bad("assignee and team are filters for staff.")
+    assignee_id: uuid.UUID | str | None = args.get("assignee")
+    if assignee_id == "me":
+        if current_token.get("principal_type") == "client":
+            raise _bad("assignee=me needs a person's token; name the person by e-mail.")
+        assignee_id = uuid.UUID(current_token["sub"])
+    elif assignee_id not in (None, NOBODY):
+        person = user_by_email(session(), str(assignee_id)[:320])
+        assignee_id = person.id if person else uuid.UUID(int=0)  # nobody by that address: an empty queue
+    team_id: uuid.UUID | str | None = args.get("team")
+    if team_id not in (None, NOBODY):
+        team = team_by_slug(session(), str(team_id)[:63])
+        team_id = team.id if team else uuid.UUID(int=0)
+    overdue = args.get("overdue")
+    if overdue not in (None, "true"):
+        raise _bad("overdue takes one value: true.")
+    today = datetime.now(ZoneInfo(g.tenant.time_zone)).date()
+    return QueueFilter(status=status, service=service, assignee_id=assignee_id, team_id=team_id,
+                       overdue_on=today if overdue == "true" else None)
 
 
 @tenant_api.get("/cases/<uuid:case_id>")
@@ -177,6 +228,25 @@ def transition_case(case_id: uuid.UUID) -> Response:
     require_if_match(f'"v{case.version}"')
     data = json_body(TransitionInput())
     move_case(session(), case, data["to"], role, _actor(), data.get("note"))
+    return _one(case, role)
+
+
+@tenant_api.put("/cases/<uuid:case_id>/assignment")
+@requires("cases:write")
+def assign(case_id: uuid.UUID) -> Response:
+    viewer, role = _viewer()
+    if role == CITIZEN:
+        raise Forbidden("Only the municipality's staff and partners assign cases.")
+    case = _find(case_id, viewer)
+    require_if_match(f'"v{case.version}"')
+    data = json_body(AssignmentInput())
+    assignee = user_by_email(session(), data["assignee"]) if data["assignee"] else None
+    team = team_by_slug(session(), data["team"]) if data["team"] else None
+    unknown = {**({"assignee": ["No person with this e-mail address."]} if data["assignee"] and not assignee else {}),
+               **({"team": ["No team with this name."]} if data["team"] and not team else {})}
+    if unknown:
+        raise InvalidInput(unknown)
+    assign_case(session(), case, assignee, team, _actor())
     return _one(case, role)
 
 

@@ -5,8 +5,9 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from townhall.auth.models import Team, User
 from townhall.clock import utcnow
 from townhall.db import Base, TenantOwned
 from townhall.ids import new_id
@@ -27,11 +28,18 @@ class Case(TenantOwned, Base):
     due_on: Mapped[date]
     fee_cents: Mapped[int]
     possible_duplicate_of: Mapped[str | None] = mapped_column(String(40))  # a reference
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    team_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("teams.id", ondelete="RESTRICT"))
     version: Mapped[int] = mapped_column(default=1)
+
+    # Loaded in the same query as the case (both are small platform-wide rows): lists stay one query.
+    assignee: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[assignee_id])
+    team: Mapped[Team | None] = relationship(lazy="joined")
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         UniqueConstraint("tenant_id", "reference"),
+        Index(None, "tenant_id", "assignee_id", "id"),  # a worker's own queue
         Index(None, "tenant_id", "citizen_id", "id"),  # a citizen's own cases
         Index(None, "tenant_id", "service", "status", "id"),  # work queues per service
     )

@@ -17,7 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from townhall.auth.models import User
+from townhall.auth.models import Delegation, Team, User
+from townhall.auth.queries import access_in_tenant
+from townhall.auth.scopes import ALL_SERVICES, CASE_WORKER
 from townhall.calendar import add_working_days
 from townhall.cases.models import (
     Case,
@@ -235,6 +237,33 @@ def _move(session: Session, case: Case, target: str, role: str, actor: str, note
                   visible=step.informs_citizen)
     _event(session, case.tenant_id, "status-changed", case, {"from": source, "to": target})
     return taken
+
+
+def assign_case(session: Session, case: Case, assignee: User | None, team: Team | None, actor: str,
+                expected_version: int | None = None) -> Case:
+    """Give the case to a person and/or a team who may handle its service here (None: nobody)."""
+    if expected_version is not None and expected_version != case.version:
+        raise StaleVersion("The case changed since you read it.")
+    problems: dict[str, list[str]] = {}
+    if assignee is not None:
+        access = access_in_tenant(session, assignee.id, case.tenant_id)
+        if CASE_WORKER not in access.roles and not ({case.service, ALL_SERVICES} & access.delegated_services):
+            problems["assignee"] = ["This person does not handle this service for this municipality."]
+    if team is not None and not session.scalars(select(Delegation.id).where(
+            Delegation.tenant_id == case.tenant_id, Delegation.team_id == team.id,
+            Delegation.service.in_([case.service, ALL_SERVICES]))).first():
+        problems["team"] = ["This municipality does not delegate this service to that team."]
+    if problems:
+        raise InvalidInput(problems)
+    if (case.assignee_id, case.team_id) == (assignee.id if assignee else None, team.id if team else None):
+        return case  # nothing changes: no step, no event
+    case.assignee, case.team = assignee, team
+    session.flush()
+    note = ", ".join(part for part in (assignee.email if assignee else "", f"team {team.slug}" if team else "") if part)
+    _step(session, case, actor, "assignment", note=f"Assigned to {note}." if note else "Unassigned.", visible=False)
+    _event(session, case.tenant_id, "assigned", case, {"assignee": str(assignee.id) if assignee else None,
+                                                       "team": team.slug if team else None})
+    return case
 
 
 def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:

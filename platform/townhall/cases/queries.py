@@ -3,13 +3,15 @@
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from townhall.auth.scopes import ALL_SERVICES
 from townhall.cases.models import Case, CaseDocument, CaseMessage, CaseStep, Certificate
+from townhall.services.registry import SERVICE_TYPES
 
 Q = TypeVar("Q", bound="Select[*tuple[Any, ...]]")
 
@@ -56,14 +58,42 @@ def case_with_timeline(session: Session, tenant_id: uuid.UUID, viewer: Viewer,
     return rows[0][0], [step for _, step in rows if step is not None]
 
 
+NOBODY = "none"
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """Work-queue filters. `assignee_id`/`team_id`: a UUID, NOBODY (unassigned) or None (any);
+    `overdue_on`: only cases still open whose due date lies before that day."""
+
+    status: str | None = None
+    service: str | None = None
+    assignee_id: uuid.UUID | str | None = None
+    team_id: uuid.UUID | str | None = None
+    overdue_on: date | None = None
+
+
+def _filtered(query: Q, wanted: QueueFilter) -> Q:
+    if wanted.status is not None:
+        query = query.where(Case.status == wanted.status)
+    if wanted.service is not None:
+        query = query.where(Case.service == wanted.service)
+    for column, value in ((Case.assignee_id, wanted.assignee_id), (Case.team_id, wanted.team_id)):
+        if value == NOBODY:
+            query = query.where(column.is_(None))
+        elif value is not None:
+            query = query.where(column == value)
+    if wanted.overdue_on is not None:
+        still_open = or_(*(and_(Case.service == code, Case.status.not_in(sorted(service.workflow.terminal)))
+                           for code, service in SERVICE_TYPES.items()))
+        query = query.where(Case.due_on < wanted.overdue_on, still_open)
+    return query
+
+
 def cases_page(session: Session, tenant_id: uuid.UUID, viewer: Viewer, *, after: uuid.UUID | None, limit: int,
-               status: str | None = None, service: str | None = None) -> Sequence[Case]:
+               wanted: QueueFilter = QueueFilter()) -> Sequence[Case]:
     """Oldest first by id (UUIDv7: time-ordered); one query whatever the page size."""
-    query = select(Case).where(Case.tenant_id == tenant_id)
-    if status is not None:
-        query = query.where(Case.status == status)
-    if service is not None:
-        query = query.where(Case.service == service)
+    query = _filtered(select(Case).where(Case.tenant_id == tenant_id), wanted)
     if after is not None:
         query = query.where(Case.id > after)
     return session.scalars(_visible(query, viewer).order_by(Case.id).limit(limit)).all()

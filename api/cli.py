@@ -21,7 +21,7 @@ from api.progress import Progress
 from api.settings import Settings, SettingsError
 from tenants.demo import seed_demo
 from tenants.demo_identity import DemoIdentity
-from tenants.large_demo import LargeDemo, seed_large_demo
+from tenants.large_demo import LargeDemo, refresh_statistics, seed_large_demo
 from tenants.models import Tenant, TenantStatus
 from tenants.operations import create_tenant, set_status, update_branding
 from tenants.queries import all_tenants, branding_of, config_history, require_tenant
@@ -130,6 +130,8 @@ def _seed_large(plan: LargeDemo) -> None:
     started = time.monotonic()
     progress = Progress("cases", plan.cases)
     made_tenants, made_cases = seed_large_demo(database.database(), plan, progress.update)
+    if made_cases:
+        refresh_statistics(settings().migration_database_url)
     elapsed = time.monotonic() - started
     click.echo(f"large demo: {plan.tenants} municipalities ({plan.slug(1)} to {plan.slug(plan.tenants)}), "
                f"{plan.cases} cases; this run made {made_tenants} municipalities and {made_cases} cases "

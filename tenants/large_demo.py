@@ -23,7 +23,7 @@ from tenants.operations import create_tenant
 from townhall.auth.models import User
 from townhall.calendar import add_working_days
 from townhall.cases.models import Case, CaseStep, ReferenceCounter
-from townhall.db import Database
+from townhall.db import Database, make_engine
 from townhall.ids import new_id
 from townhall.services.operations import configure_service
 from townhall.services.registry import SERVICE_TYPES
@@ -169,3 +169,19 @@ def _bulk(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
 def _copy_rows(rows: list[dict[str, Any]], columns: list[str]) -> Iterator[tuple[Any, ...]]:
     for row in rows:
         yield tuple(json.dumps(value) if isinstance(value, dict) else value for value in (row[c] for c in columns))
+
+
+BULK_TABLES = ("users", "cases", "case_steps")
+
+
+def refresh_statistics(owner_url: str) -> None:
+    """After a bulk load, PostgreSQL's planner statistics and visibility map are stale until autovacuum
+    catches up (and it would compete with whatever runs next): VACUUM ANALYZE now, as the owner."""
+    engine = make_engine(owner_url)
+    try:
+        if engine.dialect.name != "postgresql":
+            return
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(BULK_TABLES)}")
+    finally:
+        engine.dispose()

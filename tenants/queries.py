@@ -21,6 +21,14 @@ def require_tenant(session: Session, slug: str) -> Tenant:
     return tenant
 
 
+def slugs_by_id(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """One query for the municipalities a platform-wide list mentions."""
+    if not ids:
+        return {}
+    rows = session.execute(select(Tenant.id, Tenant.slug).where(Tenant.id.in_(set(ids)))).all()
+    return dict(rows)
+
+
 def all_tenants(session: Session, after: str | None = None, limit: int | None = None) -> Sequence[Tenant]:
     """Ordered by slug (keyset pagination: the page after `after`)."""
     query = select(Tenant).order_by(Tenant.slug)

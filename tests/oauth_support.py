@@ -36,9 +36,9 @@ def register(app: Flask, tenant: Tenant, scopes: list[str], **overrides: Any) ->
         return Registered(tenant.slug, client.client_id, secret)
 
 
-def register_platform_client(app: Flask) -> Registered:
+def register_platform_client(app: Flask, **overrides: Any) -> Registered:
     data = {"name": "Operator automation", "kind": "confidential", "grant_types": ["client_credentials"],
-            "scopes": ["platform:manage"]}
+            "scopes": ["platform:manage"]} | overrides
     with app.app_context(), database().unit_of_work() as session:
         client, secret = create_platform_client(session, data)
         return Registered("platform", client.client_id, secret)

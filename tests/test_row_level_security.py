@@ -5,6 +5,7 @@ owns nothing and cannot bypass row-level security; they empty the tables afterwa
 """
 
 import uuid
+from datetime import date
 
 import pytest
 from flask import Flask
@@ -16,8 +17,12 @@ from api.database import database
 from api.settings import Settings
 from tenants.models import Tenant
 from tenants.operations import create_tenant
+from townhall.auth.operations import create_user
+from townhall.cases.models import Case
 from townhall.db import Database, make_engine, tenant_owned_tables
-from townhall.tenancy import tenant_scope
+from townhall.rls import PERSON_POLICIES, POLICY
+from townhall.services.operations import configure_service
+from townhall.tenancy import person_scope, tenant_scope
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.committed]
 
@@ -45,12 +50,36 @@ def test_every_tenant_owned_table_has_row_level_security_enabled_and_forced(live
         flags = {row.relname: (row.relrowsecurity, row.relforcerowsecurity) for row in connection.execute(text(
             "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
             "WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'"))}
-        policies = {row.tablename: row.qual for row in connection.execute(text(
-            "SELECT tablename, qual FROM pg_policies WHERE schemaname = 'public'"))}
+        policies = {(row.tablename, row.policyname): (row.cmd, row.qual, row.with_check) for row in connection.execute(
+            text("SELECT tablename, policyname, cmd, qual, with_check FROM pg_policies WHERE schemaname = 'public'"))}
     assert with_tenant_column == set(tenant_owned_tables())
     for table in with_tenant_column:
         assert flags[table] == (True, True), table
-        assert "app.tenant_id" in policies[table], table
+        command, using, check = policies.pop((table, POLICY))
+        assert command == "ALL" and "app.tenant_id" in using and "app.tenant_id" in check, table
+    # Besides the tenant's: only the read-only policies of a person's own views, and nothing else.
+    assert set(policies) == {(table, name) for name, table, _ in PERSON_POLICIES}
+    assert all(command == "SELECT" and "app.person_id" in using for command, using, _ in policies.values())
+
+
+def test_a_person_in_context_reads_their_own_cases_and_writes_nothing(
+    live_app: Flask, committed: tuple[Tenant, Tenant]
+) -> None:
+    aalst, _ = committed
+    with live_app.app_context(), database().unit_of_work() as session:
+        jan, an = (create_user(session, {"email": f"{n}@example.org", "display_name": n}) for n in ("jan", "an"))
+        with tenant_scope(session, aalst.id):
+            configure_service(session, aalst.id, "eid-card", {})
+            for person in (jan, an):
+                session.add(Case(reference=f"AALST-2026-{person.email[:3]}", service="eid-card", status="submitted",
+                                 form={}, citizen_id=person.id, created_by="test", due_on=date(2026, 12, 1),
+                                 fee_cents=0))
+            session.flush()
+    with live_app.app_context(), db(live_app).sessions() as session, person_scope(session, jan.id):
+        seen = session.execute(text("SELECT citizen_id FROM cases")).scalars().all()
+        assert seen == [jan.id]  # raw SQL, no tenant in context: only jan's own case
+        changed = session.execute(text("UPDATE cases SET status = 'cancelled' RETURNING id")).all()
+        assert changed == []  # the person's policies only read
 
 
 def test_the_app_role_owns_nothing_and_cannot_bypass_rls(live_app: Flask) -> None:

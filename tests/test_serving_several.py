@@ -19,6 +19,7 @@ from oauth_support import (
     pkce_pair,
     sign_in_and_consent,
     signing_key,
+    user_token,
 )
 from tenants.models import Tenant
 from townhall.auth.operations import add_team_member, create_platform_client, create_team, create_user, delegate
@@ -89,10 +90,13 @@ def test_a_municipality_the_worker_does_not_serve_is_invalid_target(app: Flask, 
     assert response.status_code == 302 and "error=invalid_target" in response.headers["Location"]
 
 
-def test_without_resource_the_app_gets_no_code(app: Flask, app_id: str) -> None:
+def test_without_resource_the_app_gets_a_token_for_the_platform_api_to_read(app: Flask, app_id: str) -> None:
+    keys = KeySet.import_key_set(data(app.test_client().get("/.well-known/jwks.json")))
+    claims = jwt.decode(user_token(app, app_id, WORKER, PASSWORD, "cases:read"), keys).claims
+    assert claims["aud"] == f"{BASE}/v1" and "tenant" not in claims and claims["scope"] == "cases:read"
     _, challenge = pkce_pair()
-    response = app.test_client().get(authorize_url(app_id, challenge, "cases:write"))
-    assert response.status_code == 302 and "error=invalid_target" in response.headers["Location"]
+    response = sign_in_and_consent_until_redirect(app.test_client(), authorize_url(app_id, challenge, "cases:write"))
+    assert response.status_code == 302 and "error=invalid_scope" in response.headers["Location"]
 
 
 def sign_in_and_consent_until_redirect(browser: FlaskClient, url: str):  # type: ignore[no-untyped-def]

@@ -19,7 +19,9 @@ from api.errors import http_error
 from api.http import json_body, page_params, paged, require_if_match
 from api.idempotency import idempotent
 from api.oauth.protect import requires
+from api.platform.routes import platform_api
 from api.tenant_api import tenant_api, tenant_api_url
+from tenants.queries import slugs_by_id
 from townhall.auth.operations import require_user
 from townhall.auth.queries import team_by_slug, user_by_email
 from townhall.auth.scopes import CASE_WORKER
@@ -40,9 +42,11 @@ from townhall.cases.queries import (
     cases_page,
     certificate_by_code,
     certificate_of_case,
+    delegated_cases,
     document,
     documents,
     messages,
+    own_cases_everywhere,
     timeline,
     visible_case,
 )
@@ -50,6 +54,9 @@ from townhall.errors import Forbidden, InvalidInput, NotFound
 from townhall.localisation import pick
 from townhall.services.base import CITIZEN
 from townhall.services.registry import SERVICE_TYPES, service_type
+from townhall.tenancy import person_scope
+
+BACK_OFFICE_TIME_ZONE = "Europe/Brussels"  # "overdue" across municipalities: the consortium's day
 
 
 class CaseInput(Schema):
@@ -179,7 +186,7 @@ def _cursor(after: str | None) -> uuid.UUID | None:
         raise _bad("cursor is not one this API gave out.") from error
 
 
-def _queue_filter(role: str) -> QueueFilter:
+def _queue_filter(role: str, time_zone: str | None = None) -> QueueFilter:
     """status, service, assignee (an e-mail, `me` or `none`), team (a slug or `none`), overdue."""
     args = request.args
     status, service = args.get("status"), args.get("service")
@@ -204,9 +211,55 @@ def _queue_filter(role: str) -> QueueFilter:
     overdue = args.get("overdue")
     if overdue not in (None, "true"):
         raise _bad("overdue takes one value: true.")
-    today = datetime.now(ZoneInfo(g.tenant.time_zone)).date()
+    today = datetime.now(ZoneInfo(time_zone or g.tenant.time_zone)).date()
     return QueueFilter(status=status, service=service, assignee_id=assignee_id, team_id=team_id,
                        overdue_on=today if overdue == "true" else None)
+
+
+def _person() -> uuid.UUID:
+    if current_token.get("principal_type") != "user":
+        raise Forbidden("This list is a person's own: call it with the token of a signed-in person.")
+    return uuid.UUID(current_token["sub"])
+
+
+@tenant_api.get("/me/cases")
+@requires("cases:read")
+def my_cases() -> Response:
+    """The caller's own cases in this municipality, whatever roles they also hold here."""
+    person = _person()
+    limit, after = page_params()
+    found = cases_page(session(), g.tenant.id, Viewer(citizen_id=person), after=_cursor(after), limit=limit + 1,
+                       wanted=_queue_filter(CITIZEN))
+    return paged([_view(case, CITIZEN) for case in found], limit, key="id")
+
+
+def _everywhere(found: Sequence[Case], role: str, limit: int) -> Response:
+    slugs = slugs_by_id(session(), [case.tenant_id for case in found])
+    return paged([_view(case, role) | {"municipality": slugs[case.tenant_id]} for case in found], limit, key="id")
+
+
+@platform_api.get("/me/cases")
+@requires("cases:read")
+def my_cases_everywhere() -> Response:
+    """The caller's own cases in every municipality of the platform (a platform-API token)."""
+    person = _person()
+    limit, after = page_params()
+    with person_scope(session(), person):
+        found = own_cases_everywhere(session(), person, after=_cursor(after), limit=limit + 1)
+    return _everywhere(found, CITIZEN, limit)
+
+
+@platform_api.get("/backoffice/cases")
+@requires("cases:read")
+def backoffice_cases() -> Response:
+    """A shared back-office member's queue: exactly the services each municipality delegated to one of
+    their teams, across municipalities (a platform-API token)."""
+    person = _person()
+    limit, after = page_params()
+    wanted = _queue_filter(CASE_WORKER, BACK_OFFICE_TIME_ZONE)
+    with person_scope(session(), person):
+        found = delegated_cases(session(), person, after=_cursor(after), limit=limit + 1, wanted=wanted)
+    return _everywhere(found, CASE_WORKER, limit)
 
 
 @tenant_api.get("/cases/<uuid:case_id>")

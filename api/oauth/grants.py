@@ -19,9 +19,9 @@ from townhall.auth.grants import (
     mark_code_used,
     retire_refresh_token,
 )
-from townhall.auth.models import AuthorizationCode, RefreshToken, User, UserStatus
+from townhall.auth.models import AuthorizationCode, PlatformAuthorizationCode, RefreshToken, User, UserStatus
 from townhall.auth.queries import access_in_tenant
-from townhall.auth.scopes import CITIZEN_SCOPES, PLATFORM_OPERATOR, PLATFORM_SCOPES
+from townhall.auth.scopes import CITIZEN_SCOPES, PERSON_PLATFORM_SCOPES, PLATFORM_OPERATOR, PLATFORM_SCOPES
 from townhall.clock import utcnow
 
 
@@ -40,10 +40,10 @@ class Person:
 
 
 def person_in(user: User, client: Client) -> Person:
-    if client.tenant is None:  # the platform's own front-end: operators only
+    if client.tenant is None:  # the platform API: a person's own view; operators also manage the platform
         operator = user.is_platform_operator
         return Person(user, frozenset({PLATFORM_OPERATOR} if operator else ()),
-                      frozenset(PLATFORM_SCOPES) if operator else frozenset())
+                      PERSON_PLATFORM_SCOPES | (frozenset(PLATFORM_SCOPES) if operator else frozenset()))
     access = access_in_tenant(session(), user.id, client.tenant.id)
     return Person(user, access.roles, access.scopes | CITIZEN_SCOPES, access.delegated_services)
 
@@ -94,9 +94,7 @@ class ResourceIndicator:
 
     def _check_platform_target(self, client: Client) -> None:
         if client.tenant is None:
-            if isinstance(self, grants.AuthorizationCodeGrant):
-                raise InvalidTargetError(description="Name the municipality with resource={base}/t/{tenant}.")
-            return
+            return  # the platform API: operators' automation, or a person's view across municipalities
         if isinstance(self, grants.ClientCredentialsGrant):
             raise InvalidTargetError(description="Platform automation works on the platform API only.")
         # Staff who serve several municipalities: only where they hold a role or a delegation (checked
@@ -110,7 +108,7 @@ class ClientCredentials(ResourceIndicator, StrictScope, grants.ClientCredentials
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
 
-GrantRow = TypeVar("GrantRow", AuthorizationCode, RefreshToken)
+GrantRow = TypeVar("GrantRow", bound=AuthorizationCode | PlatformAuthorizationCode | RefreshToken)
 
 
 def _remember_grant(row: GrantRow) -> GrantRow:
@@ -123,7 +121,7 @@ def _remember_grant(row: GrantRow) -> GrantRow:
 class StoredCode:
     """Authlib's view of a stored authorization code."""
 
-    def __init__(self, row: AuthorizationCode) -> None:
+    def __init__(self, row: AuthorizationCode | PlatformAuthorizationCode) -> None:
         self.row = row
 
     def get_redirect_uri(self) -> str:
@@ -153,7 +151,8 @@ class AuthorizationCodeGrant(ResourceIndicator, StrictScope, grants.Authorizatio
     def save_authorization_code(self, code: str, request_: Any) -> None:
         person: Person = request_.user
         payload = request_.payload
-        issue_code(session(), self.request.client.tenant.id, CodeRequest(
+        tenant = self.request.client.tenant
+        issue_code(session(), tenant.id if tenant else None, CodeRequest(
             client_id=request_.client.get_client_id(), user_id=person.user.id,
             redirect_uri=payload.redirect_uri, scope=request_.scope or "",
             code_challenge=payload.data.get("code_challenge", ""),
@@ -162,10 +161,10 @@ class AuthorizationCodeGrant(ResourceIndicator, StrictScope, grants.Authorizatio
         ), code)
 
     def query_authorization_code(self, code: str, client: Client) -> StoredCode | None:
-        if client.tenant is None:  # a platform client that did not name the municipality again
-            return None
+        # A platform client names the municipality again at the token endpoint; without it, only a
+        # code for the platform API matches.
         found = find_code(session(), code, client.get_client_id(),
-                          current_app.config["TOWNHALL_SETTINGS"].access_token_lifetime)
+                          current_app.config["TOWNHALL_SETTINGS"].access_token_lifetime, platform=client.tenant is None)
         return StoredCode(_remember_grant(found)) if found else None
 
     def delete_authorization_code(self, authorization_code: StoredCode) -> None:

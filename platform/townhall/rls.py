@@ -26,6 +26,33 @@ def disable_statements(table: str) -> list[str]:
     ]
 
 
+PERSON = "NULLIF(current_setting('app.person_id', true), '')::uuid"
+PERSON_POLICIES: tuple[tuple[str, str, str], ...] = (
+    # (policy, table, rows it lets a person read across municipalities, when `app.person_id` is set)
+    ("person_own_cases", "cases", f"citizen_id = {PERSON}"),
+    ("person_team_delegations", "delegations",
+     f"team_id IN (SELECT team_id FROM team_members WHERE user_id = {PERSON})"),  # noqa: S608  (constants)
+    ("person_delegated_cases", "cases",
+     "EXISTS (SELECT 1 FROM delegations d JOIN team_members m ON m.team_id = d.team_id "  # noqa: S608
+     f"WHERE m.user_id = {PERSON} AND d.tenant_id = cases.tenant_id AND d.service IN (cases.service, '*'))"),
+)
+"""Read-only policies beside the tenant's, for the platform-wide lists of one person: their own cases
+and the cases delegated to their teams. Policies of a table are alternatives (PostgreSQL ORs
+permissive policies); with no person in context they match nothing."""
+
+
+def enable_person_policies(connection_dialect: str, execute: Callable[[str], object]) -> None:
+    if connection_dialect == "postgresql":
+        for name, table, predicate in PERSON_POLICIES:
+            execute(f"CREATE POLICY {name} ON {table} FOR SELECT USING ({predicate})")
+
+
+def disable_person_policies(connection_dialect: str, execute: Callable[[str], object]) -> None:
+    if connection_dialect == "postgresql":
+        for name, table, _ in reversed(PERSON_POLICIES):
+            execute(f"DROP POLICY IF EXISTS {name} ON {table}")
+
+
 def grant_statements(role: str) -> list[str]:
     """What the application role may do: data only, no DDL, owning nothing."""
     quoted = '"' + role.replace('"', '""') + '"'

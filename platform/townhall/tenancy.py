@@ -56,6 +56,23 @@ def tenant_scope(session: Session, tenant_id: uuid.UUID | None) -> Iterator[None
             _bind_connection(session.connection(), _current_tenant.get())
 
 
+@contextmanager
+def person_scope(session: Session, person_id: uuid.UUID) -> Iterator[None]:
+    """Platform-wide reads of one person's rows (their own cases, their teams' delegated cases): on
+    PostgreSQL the read-only policies of `townhall.rls.PERSON_POLICIES` let them through for this
+    block. The queries still name the person themselves (SQLite has no row-level security)."""
+    connection = session.connection()
+    postgresql = connection.dialect.name == "postgresql"
+    statement = text("SELECT set_config('app.person_id', :person, true)")
+    if postgresql:
+        connection.execute(statement, {"person": str(person_id)})
+    try:
+        yield
+    finally:
+        if postgresql and not _aborted(connection):
+            connection.execute(statement, {"person": ""})
+
+
 def enter_tenant(session: Session, tenant_id: uuid.UUID) -> object:
     """Make `tenant_id` current until `leave_tenant(token)`; for request scopes that span hooks."""
     token = _current_tenant.set(tenant_id)

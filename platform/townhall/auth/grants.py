@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from townhall.auth.models import AuthorizationCode, RefreshToken, RevokedToken
+from townhall.auth.models import AuthorizationCode, PlatformAuthorizationCode, RefreshToken, RevokedToken
 from townhall.clock import utcnow
 
 CODE_LIFETIME = timedelta(minutes=5)
@@ -36,32 +36,43 @@ class CodeRequest:
     auth_time: datetime
 
 
-def issue_code(session: Session, tenant_id: uuid.UUID, request: CodeRequest, code: str | None = None) -> str:
+Code = AuthorizationCode | PlatformAuthorizationCode
+
+
+def issue_code(session: Session, tenant_id: uuid.UUID | None, request: CodeRequest, code: str | None = None) -> str:
+    """A code for a municipality's API, or (no tenant) for the platform API."""
     code = code or secrets.token_urlsafe(32)
-    session.add(AuthorizationCode(
-        tenant_id=tenant_id, code_hash=token_hash(code), client_id=request.client_id, user_id=request.user_id,
-        redirect_uri=request.redirect_uri, scope=request.scope, code_challenge=request.code_challenge,
-        code_challenge_method=request.code_challenge_method, auth_time=request.auth_time,
-        expires_at=utcnow() + CODE_LIFETIME,
-    ))
+    fields = {"code_hash": token_hash(code), "client_id": request.client_id, "user_id": request.user_id,
+              "redirect_uri": request.redirect_uri, "scope": request.scope, "code_challenge": request.code_challenge,
+              "code_challenge_method": request.code_challenge_method, "auth_time": request.auth_time,
+              "expires_at": utcnow() + CODE_LIFETIME}
+    session.add(AuthorizationCode(tenant_id=tenant_id, **fields) if tenant_id else PlatformAuthorizationCode(**fields))
     session.flush()
     return code
 
 
-def find_code(session: Session, code: str, client_id: str, access_lifetime: timedelta) -> AuthorizationCode | None:
-    """The code, if it may be redeemed now. A code used before is a replay: its grant is revoked."""
-    found = session.scalars(select(AuthorizationCode).where(AuthorizationCode.code_hash == token_hash(code))).first()
+def find_code(session: Session, code: str, client_id: str, access_lifetime: timedelta,
+              platform: bool = False) -> Code | None:
+    """The code, if it may be redeemed now. A code used before is a replay: its grant is revoked
+    (platform-API tokens are not revocable: they simply expire within minutes)."""
+    found: Code | None
+    if platform:
+        found = session.get(PlatformAuthorizationCode, token_hash(code))
+    else:
+        hashed = token_hash(code)
+        found = session.scalars(select(AuthorizationCode).where(AuthorizationCode.code_hash == hashed)).first()
     if found is None or found.client_id != client_id:
         return None
     if found.used_at is not None:
-        revoke_grant(session, found.tenant_id, found.grant_id, access_lifetime)
+        if isinstance(found, AuthorizationCode):
+            revoke_grant(session, found.tenant_id, found.grant_id, access_lifetime)
         return None
     if found.expires_at <= utcnow():
         return None
     return found
 
 
-def mark_code_used(session: Session, code: AuthorizationCode) -> None:
+def mark_code_used(session: Session, code: Code) -> None:
     code.used_at = utcnow()
     session.flush()
 

@@ -196,6 +196,25 @@ class AuthorizationCode(TenantOwned, Base):
     used_at: Mapped[datetime | None]
 
 
+class PlatformAuthorizationCode(Base):
+    """A code of the authorization code grant for the platform API (`/v1`): a person's view across
+    municipalities. Same rules as `AuthorizationCode`; no municipality owns it."""
+
+    __tablename__ = "platform_authorization_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    grant_id: Mapped[uuid.UUID] = mapped_column(default=new_id)
+    client_id: Mapped[str] = mapped_column(String(120))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    redirect_uri: Mapped[str] = mapped_column(String(2048))
+    scope: Mapped[str] = mapped_column(String(1000))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    code_challenge_method: Mapped[str] = mapped_column(String(10))
+    auth_time: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
 class RefreshToken(TenantOwned, Base):
     """An opaque refresh token, stored as a hash. Each use replaces it (rotation); using a replaced
     one again revokes the whole family (the grant it came from)."""

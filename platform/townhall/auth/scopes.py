@@ -20,6 +20,10 @@ PLATFORM_SCOPES: dict[str, str] = {
 }
 """Scopes of the platform API (`/v1`); never in a municipality's token."""
 
+PERSON_PLATFORM_SCOPES: frozenset[str] = frozenset({"cases:read"})
+"""What anyone may grant a platform front-end on the platform API: their own cases in every
+municipality, and (shared back-office staff) the cases delegated to their teams."""
+
 PLATFORM_OPERATOR = "platform_operator"
 TENANT_ADMIN = "tenant_admin"
 CASE_WORKER = "case_worker"

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, exists, literal, or_, select
 from sqlalchemy.orm import Session
 
+from townhall.auth.models import Delegation, TeamMember
 from townhall.auth.scopes import ALL_SERVICES
 from townhall.cases.models import Case, CaseDocument, CaseMessage, CaseStep, Certificate
 from townhall.services.registry import SERVICE_TYPES
+from townhall.tenancy import ALL_TENANTS
 
 Q = TypeVar("Q", bound="Select[*tuple[Any, ...]]")
 
@@ -138,3 +140,27 @@ def documents(session: Session, tenant_id: uuid.UUID, case_id: uuid.UUID) -> Seq
 def document(session: Session, tenant_id: uuid.UUID, case_id: uuid.UUID, document_id: uuid.UUID) -> CaseDocument | None:
     found = session.get(CaseDocument, (tenant_id, document_id))
     return found if found is not None and found.case_id == case_id else None
+
+
+def _page(query: Select[Case], after: uuid.UUID | None, limit: int) -> Select[Case]:
+    if after is not None:
+        query = query.where(Case.id > after)
+    return query.order_by(Case.id).limit(limit)
+
+
+def own_cases_everywhere(session: Session, person_id: uuid.UUID, *, after: uuid.UUID | None,
+                         limit: int) -> Sequence[Case]:
+    """A person's own cases in every municipality (oldest first; ids are time-ordered platform-wide).
+    Call inside `person_scope`: on PostgreSQL row-level security lets exactly these rows through."""
+    query = select(Case).where(Case.citizen_id == person_id).execution_options(**{ALL_TENANTS: True})
+    return session.scalars(_page(query, after, limit)).all()
+
+
+def delegated_cases(session: Session, person_id: uuid.UUID, *, after: uuid.UUID | None, limit: int,
+                    wanted: QueueFilter = QueueFilter()) -> Sequence[Case]:
+    """The cases of every municipality that delegated their service to one of the person's teams."""
+    delegated = exists().where(
+        Delegation.tenant_id == Case.tenant_id, Delegation.service.in_([Case.service, literal(ALL_SERVICES)]),
+        TeamMember.team_id == Delegation.team_id, TeamMember.user_id == person_id)
+    query = _filtered(select(Case).where(delegated), wanted).execution_options(**{ALL_TENANTS: True})
+    return session.scalars(_page(query, after, limit)).all()

@@ -6,6 +6,8 @@ import api.clients.routes
 import api.me.routes
 import api.members.routes
 import api.oauth.authorize
+import api.proactive.routes
+import api.rules.routes
 import api.services.routes
 from api.oauth.routes import oauth
 from api.operations.routes import operations
@@ -20,6 +22,8 @@ ROUTE_MODULES = (
     api.me.routes,
     api.members.routes,
     api.oauth.authorize,
+    api.proactive.routes,
+    api.rules.routes,
     api.services.routes,
 )
 ALL = (operations, oauth, platform_api, tenant_api)

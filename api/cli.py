@@ -5,10 +5,13 @@ import json
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import click
 from flask import current_app
@@ -26,8 +29,10 @@ from tenants.models import Tenant, TenantStatus
 from tenants.operations import create_tenant, set_status, update_branding
 from tenants.queries import all_tenants, branding_of, config_history, require_tenant
 from townhall.auth.keys import ensure_signing_key
+from townhall.cases.operations import Municipality
 from townhall.errors import InvalidInput, TownhallError
 from townhall.localisation import LANGUAGES
+from townhall.rules.proactive import scan
 from townhall.tenancy import tenant_scope
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -136,6 +141,34 @@ def _seed_large(plan: LargeDemo) -> None:
     click.echo(f"large demo: {plan.tenants} municipalities ({plan.slug(1)} to {plan.slug(plan.tenants)}), "
                f"{plan.cases} cases; this run made {made_tenants} municipalities and {made_cases} cases "
                f"in {elapsed:.0f} s")
+
+
+@cli.group()
+def proactive() -> None:
+    """Proactive service: act on due life events."""
+
+
+@proactive.command("scan")
+@click.option("--days", type=click.IntRange(1, 366), default=60, show_default=True,
+              help="eID cards expiring within this many days; 18th birthdays within the last this many days.")
+@click.option("--tenant", "slug", default=None, help="Only this municipality (default: every active one).")
+def proactive_scan(days: int, slug: str | None) -> None:
+    """Find due triggers in every municipality's resident register and let its proactive rules act,
+    at most once per rule, person and trigger (running it again acts on nothing new)."""
+    with database.database().sessions() as session:
+        chosen = [require_tenant(session, slug)] if slug else [t for t in all_tenants(session)
+                                                               if t.status is TenantStatus.ACTIVE]
+        targets = [(t.id, t.slug, t.names.get(t.default_language, t.slug), t.time_zone) for t in chosen]
+    storage = current_app.extensions["townhall.storage"]
+    totals: Counter[str] = Counter()
+    progress = Progress("municipalities", len(targets))
+    for tenant_id, tenant_slug, name, time_zone in targets:
+        municipality = Municipality(tenant_id, tenant_slug, name, settings().tenant_api_url(tenant_slug) + "/v1")
+        with command_transaction() as session, tenant_scope(session, tenant_id):
+            totals += scan(session, municipality, storage, datetime.now(ZoneInfo(time_zone)).date(), days)
+        progress.update(1)
+    summary = ", ".join(f"{status} {count}" for status, count in sorted(totals.items())) or "nothing due"
+    click.echo(f"proactive scan of {len(targets)} municipalities: {summary}")
 
 
 @cli.group()

@@ -11,7 +11,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from townhall.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion, TownhallError
+from townhall.errors import Conflict, Forbidden, InvalidInput, NotFound, Refused, StaleVersion, TownhallError
 
 PROBLEM_TYPE = "application/problem+json"
 log = logging.getLogger("townhall.errors")
@@ -21,6 +21,7 @@ _DOMAIN_STATUS: dict[type[TownhallError], tuple[int, str]] = {
     Conflict: (409, "conflict"),
     Forbidden: (403, "forbidden"),
     InvalidInput: (422, "validation_failed"),
+    Refused: (422, "refused"),
     StaleVersion: (412, "precondition_failed"),
 }
 

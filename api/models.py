@@ -4,6 +4,7 @@ import tenants.models  # noqa: F401  (registers the tenant tables)
 import townhall.auth.models
 import townhall.cases.models
 import townhall.idempotency
+import townhall.rules.models
 import townhall.services.models  # noqa: F401  (registers the catalogue)
 from townhall.db import Base
 

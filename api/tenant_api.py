@@ -8,7 +8,9 @@ from werkzeug.routing import BaseConverter
 from api.database import session
 from tenants.registry import TenantCache, TenantSnapshot
 from tenants.schemas import SLUG_PATTERN
+from townhall.cases.operations import Municipality
 from townhall.errors import Forbidden, NotFound
+from townhall.localisation import pick
 from townhall.tenancy import enter_tenant, leave_tenant
 
 
@@ -75,3 +77,9 @@ def tenant_api_url() -> str:
     """The absolute URL of the current tenant's API: printed on documents, the source of its events."""
     url: str = current_app.config["TOWNHALL_SETTINGS"].tenant_api_url(g.tenant.slug)
     return f"{url}/v1"
+
+
+def current_municipality() -> Municipality:
+    """What case operations need of the current tenant: its name as printed, its API's address."""
+    return Municipality(g.tenant.id, g.tenant.slug, pick(g.tenant.names, [g.tenant.default_language])[1],
+                        tenant_api_url())

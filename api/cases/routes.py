@@ -20,14 +20,13 @@ from api.http import json_body, page_params, paged, require_if_match
 from api.idempotency import idempotent
 from api.oauth.protect import requires
 from api.platform.routes import platform_api
-from api.tenant_api import tenant_api, tenant_api_url
+from api.tenant_api import current_municipality, tenant_api, tenant_api_url
 from tenants.queries import slugs_by_id
 from townhall.auth.operations import require_user
 from townhall.auth.queries import team_by_slug, user_by_email
 from townhall.auth.scopes import CASE_WORKER
 from townhall.cases.models import Case, CaseDocument, CaseMessage, CaseStep
 from townhall.cases.operations import (
-    Municipality,
     add_message,
     assign_case,
     attach_document,
@@ -51,7 +50,7 @@ from townhall.cases.queries import (
     visible_case,
 )
 from townhall.errors import Forbidden, InvalidInput, NotFound
-from townhall.localisation import pick
+from townhall.rules.queries import decisions_of
 from townhall.services.base import CITIZEN
 from townhall.services.registry import SERVICE_TYPES, service_type
 from townhall.tenancy import person_scope
@@ -156,10 +155,9 @@ def _create_case() -> Response:
             raise Forbidden("This service is not delegated to your team here.")
         citizen_id = require_user(session(), data["citizen"]).id
     today = datetime.now(ZoneInfo(g.tenant.time_zone)).date()
-    municipality = Municipality(g.tenant.id, g.tenant.slug, pick(g.tenant.names, [g.tenant.default_language])[1],
-                                tenant_api_url())
-    case, steps = open_case(session(), current_app.extensions["townhall.storage"], municipality, data["service"],
-                            data["form"], citizen_id, _actor(), today)
+    languages = [*request.accept_languages.values(), g.tenant.default_language]
+    case, steps = open_case(session(), current_app.extensions["townhall.storage"], current_municipality(),
+                            data["service"], data["form"], citizen_id, _actor(), today, languages)
     response = _one(case, role, 201, steps=[s for s in steps if s.visible_to_citizen or role != CITIZEN])
     response.headers["Location"] = url_for("tenant_api.get_case", case_id=case.id)
     return response
@@ -282,6 +280,21 @@ def transition_case(case_id: uuid.UUID) -> Response:
     data = json_body(TransitionInput())
     move_case(session(), case, data["to"], role, _actor(), data.get("note"))
     return _one(case, role)
+
+
+@tenant_api.get("/cases/<uuid:case_id>/decisions")
+@requires("cases:read")
+def case_decisions(case_id: uuid.UUID) -> Response:
+    """Staff: what decided the case's eligibility, fee, deadline and routing — a rule version or the
+    service's default."""
+    viewer, role = _viewer()
+    if role == CITIZEN:
+        raise Forbidden("Decisions are for the municipality's staff.")
+    case = _find(case_id, viewer)
+    return jsonify(items=[{"kind": d.kind, "source": d.source, "value": d.result.get("value"),
+                           "rule": {"id": str(d.rule_id), "version": d.rule_version} if d.rule_id else None,
+                           "at": d.at.isoformat()}
+                          for d in decisions_of(session(), case.tenant_id, case.id)], next=None)
 
 
 @tenant_api.put("/cases/<uuid:case_id>/assignment")

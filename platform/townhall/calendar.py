@@ -23,3 +23,16 @@ def add_working_days(start: date, days: int) -> date:
         if is_working_day(current):
             left -= 1
     return current
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days after `start` up to and including `end`; negative when `end` comes first.
+    Bounded to ten years either way (rules call this with citizens' input)."""
+    if abs((end - start).days) > 3660:
+        raise ValueError("working_days spans at most ten years")
+    sign, low, high = (1, start, end) if end >= start else (-1, end, start)
+    count, current = 0, low
+    while current < high:
+        current += timedelta(days=1)
+        count += is_working_day(current)
+    return sign * count

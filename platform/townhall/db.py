@@ -57,6 +57,7 @@ class Base(DeclarativeBase):
         dict[str, Any]: JsonDocument,
         dict[str, str]: JsonDocument,
         list[str]: JsonDocument,
+        list[dict[str, Any]]: JsonDocument,
     }
 
 

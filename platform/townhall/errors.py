@@ -35,6 +35,14 @@ class InvalidInput(TownhallError):
         self.errors = {field: list(messages) for field, messages in errors.items()}
 
 
+class Refused(TownhallError):
+    """Well-formed input the domain says no to (not eligible, a rule that cannot decide): 422 with a
+    more precise `code` on the subclass."""
+
+    title = "Refused"
+    code = "refused"
+
+
 class StaleVersion(TownhallError):
     """The caller changed a version of the resource that is no longer current."""
 

@@ -7,9 +7,9 @@ import math
 import re
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from marshmallow import ValidationError
@@ -30,17 +30,29 @@ from townhall.cases.models import (
     OutboxEvent,
     ReferenceCounter,
 )
-from townhall.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion, TownhallError
+from townhall.errors import Conflict, Forbidden, InvalidInput, NotFound, Refused, StaleVersion
 from townhall.ids import new_id
+from townhall.rules.decisions import (
+    CaseFacts,
+    Decisions,
+    RuleFailed,
+    active_case_rules,
+    applicant_of,
+    applicant_variables,
+    decide,
+    resident_of,
+)
+from townhall.rules.decisions import record as record_decisions
 from townhall.services import certificate as certificate_texts
-from townhall.services.base import SYSTEM, Applicant
+from townhall.services.base import SYSTEM, ServiceType, always_eligible
+from townhall.services.models import CatalogEntry
 from townhall.services.queries import catalogue_entry
 from townhall.services.registry import service_type
 from townhall.storage import Storage
 from townhall.validation import flatten
 
 
-class NotEligible(TownhallError):
+class NotEligible(Refused):
     title = "Not eligible"
     code = "not_eligible"
 
@@ -84,7 +96,8 @@ def _step(session: Session, case: Case, actor: str, kind: str, *, from_status: s
 
 
 def open_case(session: Session, storage: Storage, municipality: Municipality, code: str, form: Mapping[str, Any],
-              citizen_id: uuid.UUID, actor: str, today: date) -> tuple[Case, list[CaseStep]]:
+              citizen_id: uuid.UUID, actor: str, today: date,
+              languages: Sequence[str] = ()) -> tuple[Case, list[CaseStep]]:
     """Open a case for a citizen: the form checked by the service, eligibility and fee from the
     service and the municipality's catalogue, a reference, a due date in working days. Returns the
     case and its timeline (so the answer needs no second read)."""
@@ -96,16 +109,17 @@ def open_case(session: Session, storage: Storage, municipality: Municipality, co
         values = service.form().load(form)
     except ValidationError as error:
         raise InvalidInput(flatten(error.messages, "form")) from error
-    refusal = service.eligibility(Applicant(birth_date=None, resident=None), values, today)
-    if refusal:
-        raise NotEligible(f"Not eligible for this service: {refusal}.")
+    decisions = _decisions(session, municipality, service, entry, values, citizen_id, today, languages)
+    if decisions.refusal:
+        raise NotEligible(decisions.refusal)
     number = _next_number(session, municipality.id, today.year)
     case = Case(tenant_id=municipality.id, reference=f"{municipality.slug.upper()}-{today.year}-{number:06d}",
                 service=code, status=service.workflow.initial, form=_jsonable(values), citizen_id=citizen_id,
-                created_by=actor, due_on=add_working_days(today, entry.processing_days),
-                fee_cents=service.fee(values, entry.fee_cents))
+                created_by=actor, due_on=add_working_days(today, decisions.deadline_days),
+                fee_cents=decisions.fee_cents, team=_routed_team(session, municipality.id, code, decisions.team))
     session.add(case)
     session.flush()
+    record_decisions(session, municipality.id, case.id, decisions)
     if code == "public-space-report":
         case.possible_duplicate_of = _possible_duplicate(session, case, service.workflow.terminal)
     steps = [_step(session, case, actor, "created", to_status=case.status)]
@@ -119,6 +133,35 @@ def open_case(session: Session, storage: Storage, municipality: Municipality, co
         _issue_certificate(session, storage, municipality, case, today)
     session.flush()
     return case, steps
+
+
+def _decisions(session: Session, municipality: Municipality, service: ServiceType, entry: CatalogEntry,
+               values: Mapping[str, Any], citizen_id: uuid.UUID, today: date, languages: Sequence[str]) -> Decisions:
+    """Eligibility, fee, deadline and routing: the municipality's active rules replace the service's
+    own checks and the catalogue's values (`townhall.rules.decisions`)."""
+    rules = active_case_rules(session, municipality.id, service.code)
+    needs_applicant = bool(rules) or service.eligibility is not always_eligible
+    resident = resident_of(session, municipality.id, citizen_id) if needs_applicant else None
+    refusal = service.eligibility(applicant_of(resident), values, today)
+    defaults = Decisions(refusal=f"Not eligible for this service: {refusal}." if refusal else None,
+                         fee_cents=service.fee(values, entry.fee_cents), deadline_days=entry.processing_days)
+    if not rules:
+        return decide([], CaseFacts({}, service.code, values, today, datetime.now(UTC), languages), {}, defaults)
+    facts = CaseFacts({"slug": municipality.slug, "name": municipality.name}, service.code, _jsonable(values), today,
+                      datetime.now(UTC), [*languages, "nl", "fr", "de", "en"])
+    return decide(rules, facts, applicant_variables(resident, today), defaults)
+
+
+def _routed_team(session: Session, tenant_id: uuid.UUID, service: str, slug: str) -> Team | None:
+    """The team a routing rule named, if this municipality delegates the service to it."""
+    if not slug:
+        return None
+    team = session.scalars(select(Team).where(Team.slug == slug)).first()
+    if team is None or not session.scalars(select(Delegation.id).where(
+            Delegation.tenant_id == tenant_id, Delegation.team_id == team.id,
+            Delegation.service.in_([service, ALL_SERVICES]))).first():
+        raise RuleFailed(f"The routing rule named team '{slug}', which does not handle {service} here.")
+    return team
 
 
 def _issue_certificate(session: Session, storage: Storage, municipality: Municipality, case: Case,

@@ -1,0 +1,1 @@
+"""Life events in, proactive actions out."""

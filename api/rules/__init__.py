@@ -1,0 +1,1 @@
+"""Tenant rules and the consortium's rule templates."""

@@ -1,0 +1,1 @@
+"""Tenant rules (CEL), resident register, life events and proactive service."""

@@ -1,0 +1,54 @@
+"""Read-side lookups for rules, templates, decisions and the proactive side."""
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from townhall.rules.models import CaseDecision, ProactiveAction, ProactivePreference, Rule, RuleTemplate, RuleVersion
+
+
+def latest_template(session: Session, slug: str) -> RuleTemplate | None:
+    return session.scalars(select(RuleTemplate).where(RuleTemplate.slug == slug)
+                           .order_by(RuleTemplate.number.desc()).limit(1)).first()
+
+
+def templates(session: Session) -> Sequence[RuleTemplate]:
+    return session.scalars(select(RuleTemplate).order_by(RuleTemplate.slug, RuleTemplate.number)).all()
+
+
+def rule_by_id(session: Session, tenant_id: uuid.UUID, rule_id: uuid.UUID) -> Rule | None:
+    return session.scalars(select(Rule).where(Rule.tenant_id == tenant_id, Rule.id == rule_id)).first()
+
+
+def rules_of(session: Session, tenant_id: uuid.UUID) -> Sequence[Rule]:
+    return session.scalars(select(Rule).where(Rule.tenant_id == tenant_id)
+                           .order_by(Rule.service, Rule.kind, Rule.trigger)).all()
+
+
+def rule_version(session: Session, rule: Rule, number: int) -> RuleVersion | None:
+    return session.get(RuleVersion, (rule.tenant_id, rule.id, number))
+
+
+def versions_of(session: Session, rule: Rule) -> Sequence[RuleVersion]:
+    return session.scalars(select(RuleVersion).where(RuleVersion.tenant_id == rule.tenant_id,
+                                                     RuleVersion.rule_id == rule.id)
+                           .order_by(RuleVersion.number)).all()
+
+
+def decisions_of(session: Session, tenant_id: uuid.UUID, case_id: uuid.UUID) -> Sequence[CaseDecision]:
+    return session.scalars(select(CaseDecision).where(CaseDecision.tenant_id == tenant_id,
+                                                      CaseDecision.case_id == case_id)
+                           .order_by(CaseDecision.at, CaseDecision.id)).all()
+
+
+def actions_for(session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID) -> Sequence[ProactiveAction]:
+    return session.scalars(select(ProactiveAction).where(ProactiveAction.tenant_id == tenant_id,
+                                                         ProactiveAction.user_id == user_id)
+                           .order_by(ProactiveAction.id)).all()
+
+
+def opted_out(session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID) -> list[str]:
+    found = session.get(ProactivePreference, (tenant_id, user_id))
+    return list(found.opted_out) if found else []

@@ -1,5 +1,6 @@
 """Every blueprint of the API, with its route modules imported so that their views are attached."""
 
+import api.appointments.routes
 import api.branding.routes
 import api.cases.routes
 import api.clients.routes
@@ -16,6 +17,7 @@ from api.tenant_api import tenant_api
 
 # Importing these modules attaches their views to the blueprints below.
 ROUTE_MODULES = (
+    api.appointments.routes,
     api.branding.routes,
     api.cases.routes,
     api.clients.routes,

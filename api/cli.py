@@ -8,7 +8,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -28,6 +28,7 @@ from tenants.large_demo import LargeDemo, refresh_statistics, seed_large_demo
 from tenants.models import Tenant, TenantStatus
 from tenants.operations import create_tenant, set_status, update_branding
 from tenants.queries import all_tenants, branding_of, config_history, require_tenant
+from townhall.appointments.operations import remind
 from townhall.auth.keys import ensure_signing_key
 from townhall.cases.operations import Municipality
 from townhall.errors import InvalidInput, TownhallError
@@ -169,6 +170,26 @@ def proactive_scan(days: int, slug: str | None) -> None:
         progress.update(1)
     summary = ", ".join(f"{status} {count}" for status, count in sorted(totals.items())) or "nothing due"
     click.echo(f"proactive scan of {len(targets)} municipalities: {summary}")
+
+
+@cli.group()
+def appointments() -> None:
+    """Appointments at the municipalities' counters."""
+
+
+@appointments.command("remind")
+@click.option("--hours", type=click.IntRange(1, 168), default=24, show_default=True,
+              help="Remind of visits starting within this many hours.")
+def appointments_remind(hours: int) -> None:
+    """Write an `appointment.reminder` event for each upcoming visit, once per appointment (run it
+    hourly; moving an appointment allows a new reminder)."""
+    with database.database().sessions() as session:
+        targets = [t.id for t in all_tenants(session) if t.status is TenantStatus.ACTIVE]
+    total = 0
+    for tenant_id in targets:
+        with command_transaction() as session, tenant_scope(session, tenant_id):
+            total += remind(session, tenant_id, datetime.now(UTC), timedelta(hours=hours))
+    click.echo(f"reminders written: {total}")
 
 
 @cli.group()

@@ -1,6 +1,7 @@
 """Every mapped model, imported once so that metadata (migrations, checks) knows all tables."""
 
 import tenants.models  # noqa: F401  (registers the tenant tables)
+import townhall.appointments.models
 import townhall.auth.models
 import townhall.cases.models
 import townhall.idempotency

@@ -43,6 +43,7 @@ class Settings:
     home: Path = PROJECT_HOME
     max_body_bytes: int = 1_048_576
     max_document_bytes: int = 5_242_880
+    appointments_per_citizen: int = 3
     public_cache_seconds: int = 300
     tenant_cache_seconds: int = 5
     access_token_seconds: int = 600
@@ -89,6 +90,8 @@ class Settings:
         found = []
         if not 1024 <= self.max_body_bytes <= 1_073_741_824:
             found.append("TOWNHALL_MAX_BODY_BYTES: between 1024 and 1073741824")
+        if not 1 <= self.appointments_per_citizen <= 100:
+            found.append("TOWNHALL_APPOINTMENTS_PER_CITIZEN: between 1 and 100")
         if not 1024 <= self.max_document_bytes <= 1_073_741_824:
             found.append("TOWNHALL_MAX_DOCUMENT_BYTES: between 1024 and 1073741824")
         if not 0 <= self.public_cache_seconds <= 86_400:
@@ -158,6 +161,7 @@ class Settings:
             "base_url": env.get("TOWNHALL_BASE_URL", cls.base_url),
             "max_body_bytes": integer("TOWNHALL_MAX_BODY_BYTES", cls.max_body_bytes),
             "max_document_bytes": integer("TOWNHALL_MAX_DOCUMENT_BYTES", cls.max_document_bytes),
+            "appointments_per_citizen": integer("TOWNHALL_APPOINTMENTS_PER_CITIZEN", cls.appointments_per_citizen),
             "public_cache_seconds": integer("TOWNHALL_PUBLIC_CACHE_SECONDS", cls.public_cache_seconds),
             "tenant_cache_seconds": integer("TOWNHALL_TENANT_CACHE_SECONDS", cls.tenant_cache_seconds),
             "access_token_seconds": integer("TOWNHALL_ACCESS_TOKEN_SECONDS", cls.access_token_seconds),

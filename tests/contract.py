@@ -44,7 +44,8 @@ def _path_patterns() -> list[tuple[re.Pattern[str], str]]:
     for template in document()["paths"]:
         regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
         patterns.append((re.compile(f"^{regex}$"), template))
-    return patterns
+    # The most literal template first: `/appointments/{id}.ics` before `/appointments/{id}`.
+    return sorted(patterns, key=lambda pair: -len(re.sub(r"\{[^}]+\}", "", pair[1])))
 
 
 def _absolute_refs(node: Any) -> Any:

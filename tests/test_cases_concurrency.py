@@ -59,10 +59,10 @@ def test_parallel_creations_get_distinct_references(live_app: Flask, partner: di
         response = live_app.test_client().post("/t/aalst/v1/cases", json=EID, headers=partner)
         return response.status_code, (response.json or {}).get("reference")
 
-    results = in_parallel(40, create)
-    assert [status for status, _ in results] == [201] * 40
+    results = in_parallel(100, create)
+    assert [status for status, _ in results] == [201] * 100
     references = [reference for _, reference in results]
-    assert len(set(references)) == 40
+    assert len(set(references)) == 100
 
 
 def test_of_many_racing_steps_with_one_etag_exactly_one_wins(live_app: Flask, partner: dict[str, str]) -> None:
@@ -73,6 +73,6 @@ def test_of_many_racing_steps_with_one_etag_exactly_one_wins(live_app: Flask, pa
         step = live_app.test_client().post(url, json={"to": "fee_due"}, headers=partner | {"If-Match": etag})
         return step.status_code
 
-    statuses = in_parallel(30, move)
+    statuses = in_parallel(50, move)
     assert statuses.count(200) == 1
-    assert statuses.count(412) == 29
+    assert statuses.count(412) == 49

@@ -57,9 +57,14 @@ def test_every_tenant_owned_table_has_row_level_security_enabled_and_forced(live
         assert flags[table] == (True, True), table
         command, using, check = policies.pop((table, POLICY))
         assert command == "ALL" and "app.tenant_id" in using and "app.tenant_id" in check, table
-    # Besides the tenant's: only the read-only policies of a person's own views, and nothing else.
-    assert set(policies) == {(table, name) for name, table, _ in PERSON_POLICIES}
-    assert all(command == "SELECT" and "app.person_id" in using for command, using, _ in policies.values())
+    # Besides the tenant's, only read-only policies: a person's own views (ADR 0006), public office
+    # data, and an office's municipality reading the visits booked at its counters (ADR 0007).
+    person = {(table, name) for name, table, _ in PERSON_POLICIES}
+    public = {(table, "public_read") for table in ("offices", "office_services", "regional_services")}
+    assert set(policies) == person | public | {("appointments", "office_reads_its_appointments")}
+    assert all(command == "SELECT" for command, _, _ in policies.values())
+    assert all("app.person_id" in policies[key][1] for key in person)
+    assert "office_tenant_id" in policies[("appointments", "office_reads_its_appointments")][1]
 
 
 def test_a_person_in_context_reads_their_own_cases_and_writes_nothing(

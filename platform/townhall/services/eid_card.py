@@ -34,13 +34,18 @@ class CardRequest(Schema):
 
 
 ISSUING = Workflow(
-    states=("submitted", "fee_due", "production_ordered", "ready_for_pickup", "handed_over", "cancelled"),
+    states=("submitted", "fee_due", "production_ordered", "ready_for_pickup", "pickup_booked", "handed_over",
+            "cancelled"),
     initial="submitted",
     transitions=(
         Transition("submitted", "fee_due", STAFF),
         Transition("fee_due", "production_ordered", STAFF | {SYSTEM}),
         Transition("production_ordered", "ready_for_pickup", STAFF | {SYSTEM}),
+        # Booking a pickup appointment moves the case on; cancelling the appointment moves it back.
+        Transition("ready_for_pickup", "pickup_booked", frozenset({SYSTEM})),
+        Transition("pickup_booked", "ready_for_pickup", frozenset({SYSTEM})),
         Transition("ready_for_pickup", "handed_over", frozenset({CASE_WORKER})),
+        Transition("pickup_booked", "handed_over", frozenset({CASE_WORKER})),
         Transition("submitted", "cancelled", ANYONE),
         Transition("fee_due", "cancelled", ANYONE),
         Transition("production_ordered", "cancelled", STAFF, informs_citizen=True),

@@ -1,0 +1,1 @@
+"""Offices, slots and appointments."""

@@ -1,0 +1,341 @@
+"""/t/<tenant>/v1/offices, /slots and /appointments; /v1/slots: free visits at any counter in the
+region that serves the citizen's municipality. Offices and slots are public; bookings need a token."""
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from authlib.integrations.flask_oauth2 import current_token
+from flask import Response, current_app, g, jsonify, request, url_for
+from werkzeug.exceptions import BadRequest
+
+from api.access import public
+from api.database import session
+from api.errors import http_error
+from api.http import json_body, json_object, page_params, paged, require_if_match
+from api.idempotency import idempotent
+from api.oauth.protect import requires
+from api.platform.routes import platform_api
+from api.tenant_api import tenant_api, tenant_cache
+from tenants.queries import slugs_by_id
+from townhall.appointments.ics import calendar
+from townhall.appointments.models import Appointment, Office, OfficeService
+from townhall.appointments.operations import Booking, book, cancel, reschedule, save_office
+from townhall.appointments.queries import (
+    Slot,
+    appointment_of,
+    appointments_of,
+    counters_serving,
+    day_at_office,
+    distance_km,
+    free_slots,
+    office_of,
+    offices_of,
+    served_slugs,
+)
+from townhall.appointments.schemas import BookingInput, OfficeInput, RescheduleInput
+from townhall.auth.operations import require_user
+from townhall.auth.scopes import CASE_WORKER
+from townhall.cases.queries import Viewer, visible_case
+from townhall.errors import Forbidden, InvalidInput, NotFound
+from townhall.localisation import pick
+from townhall.services.registry import service_type
+from townhall.validation import load
+
+MAX_SEARCH_DAYS = 31
+
+
+def _bad(detail: str) -> Exception:
+    return http_error(BadRequest, detail, "invalid_parameter")
+
+
+def _staff() -> bool:
+    return current_token.get("principal_type") == "client" or CASE_WORKER in (current_token.get("roles") or [])
+
+
+def _actor() -> str:
+    kind = "client" if current_token.get("principal_type") == "client" else "user"
+    return f"{kind}:{current_token['sub']}"
+
+
+# --- offices ----------------------------------------------------------------------------------------
+
+def _office_view(office: Office, offers: list[OfficeService], served: dict[str, list[uuid.UUID]]) -> dict[str, Any]:
+    slugs = slugs_by_id(session(), [t for tenants in served.values() for t in tenants])
+    return {"id": str(office.id), "name": office.name, "address": office.address, "lat": office.lat,
+            "long": office.long, "languages": office.languages, "accessibility": office.accessibility,
+            "hours": office.weekly_hours, "exceptions": office.exceptions,
+            "regional_holiday": office.regional_holiday, "time_zone": office.time_zone,
+            "services": [{"service": o.service, "duration_minutes": o.duration_minutes, "counters": o.counters,
+                          "lead_minutes": o.lead_minutes, "horizon_days": o.horizon_days,
+                          "serves": sorted(slugs[t] for t in served.get(o.service, []))} for o in offers]}
+
+
+def _served_ids(values: dict[str, Any]) -> dict[str, list[uuid.UUID]]:
+    served: dict[str, list[uuid.UUID]] = {}
+    for entry in values["services"]:
+        for slug in entry["serves"]:
+            tenant = tenant_cache().tenant(session(), slug)
+            if tenant is None:
+                raise InvalidInput({"services": [f"No municipality '{slug[:63]}' on this platform."]})
+            served.setdefault(entry["service"], []).append(tenant.id)
+    return served
+
+
+def _office_response(office: Office, status: int = 200) -> Response:
+    offers = next((o for found, o in offices_of(session(), g.tenant.id) if found.id == office.id), [])
+    response = jsonify(_office_view(office, offers, served_slugs(session(), office)))
+    response.status_code = status
+    response.headers["ETag"] = f'"v{office.version}"'
+    return response
+
+
+@tenant_api.get("/offices")
+@public
+def list_offices() -> Response:
+    items = [_office_view(office, offers, served_slugs(session(), office))
+             for office, offers in offices_of(session(), g.tenant.id)]
+    return jsonify(items=items, next=None)
+
+
+@tenant_api.post("/offices")
+@requires("config:write")
+def create_office() -> Response:
+    values = load(OfficeInput(), json_object())
+    office = save_office(session(), g.tenant.id, g.tenant.time_zone, values, _served_ids(values))
+    response = _office_response(office, 201)
+    response.headers["Location"] = url_for("tenant_api.get_office", office_id=office.id)
+    return response
+
+
+def _find_office(office_id: uuid.UUID) -> Office:
+    office = office_of(session(), g.tenant.id, office_id)
+    if office is None:
+        raise NotFound("No such office here.")
+    return office
+
+
+@tenant_api.get("/offices/<uuid:office_id>")
+@public
+def get_office(office_id: uuid.UUID) -> Response:
+    return _office_response(_find_office(office_id))
+
+
+@tenant_api.put("/offices/<uuid:office_id>")
+@requires("config:write")
+def put_office(office_id: uuid.UUID) -> Response:
+    office = _find_office(office_id)
+    require_if_match(f'"v{office.version}"')
+    values = load(OfficeInput(), json_object())
+    save_office(session(), g.tenant.id, g.tenant.time_zone, values, _served_ids(values), office)
+    return _office_response(office)
+
+
+@tenant_api.get("/offices/<uuid:office_id>/day")
+@requires("appointments:read")
+def office_day(office_id: uuid.UUID) -> Response:
+    """Staff: every visit at this office on `date`, whichever municipality the visitor lives in."""
+    if not _staff():
+        raise Forbidden("The day view is for the municipality's staff.")
+    office = _find_office(office_id)
+    try:
+        day = date.fromisoformat(request.args.get("date", ""))
+    except ValueError as error:
+        raise _bad("date is YYYY-MM-DD.") from error
+    visits = day_at_office(session(), office, day)
+    return jsonify(office=str(office.id), date=day.isoformat(), items=[_appointment_view(a) for a in visits])
+
+
+# --- slots ------------------------------------------------------------------------------------------
+
+def _range() -> tuple[date, date]:
+    today = datetime.now(UTC).date()
+    try:
+        first = date.fromisoformat(request.args["from"]) if "from" in request.args else today
+        last = date.fromisoformat(request.args["to"]) if "to" in request.args else first + timedelta(days=13)
+    except ValueError as error:
+        raise _bad("from and to are dates (YYYY-MM-DD).") from error
+    if last < first or (last - first).days >= MAX_SEARCH_DAYS:
+        raise _bad(f"to comes after from, at most {MAX_SEARCH_DAYS} days later.")
+    return first, last
+
+
+def _service() -> str:
+    code = request.args.get("service", "")
+    if service_type(code) is None:
+        raise _bad("service names one of /v1/service-types.")
+    return code
+
+
+def _slot_view(slot: Slot, slugs: dict[uuid.UUID, str], distance: float | None = None) -> dict[str, Any]:
+    office = slot.counter.office
+    body: dict[str, Any] = {"office": str(office.id), "office_name": office.name,
+                            "municipality": slugs[office.tenant_id], "start": slot.start.isoformat(),
+                            "duration_minutes": slot.counter.offer.duration_minutes, "free": slot.free}
+    if distance is not None:
+        body["distance_km"] = round(distance, 2)
+    return body
+
+
+@tenant_api.get("/slots")
+@public
+def tenant_slots() -> Response:
+    """Free visits for this municipality's citizens: its own counters and regional ones."""
+    service, (first, last) = _service(), _range()
+    office_id = None
+    if "office" in request.args:
+        try:
+            office_id = uuid.UUID(request.args["office"])
+        except ValueError as error:
+            raise _bad("office is an office id.") from error
+    counters = counters_serving(session(), g.tenant.id, service, office_id)
+    slots = free_slots(session(), counters, first, last, datetime.now(UTC))
+    slugs = slugs_by_id(session(), [c.office.tenant_id for c in counters])
+    slots.sort(key=lambda s: (s.start, s.counter.office.name))
+    return jsonify(items=[_slot_view(s, slugs) for s in slots[:500]], next=None)
+
+
+@platform_api.get("/slots")
+@public
+def region_slots() -> Response:
+    """Region-wide: every counter that serves the citizen's municipality (`tenant`) for the service,
+    sorted by time, or by distance from `near=lat,long`."""
+    service, (first, last) = _service(), _range()
+    tenant = tenant_cache().tenant(session(), request.args.get("tenant", "")[:63])
+    if tenant is None or not tenant.is_active:
+        raise _bad("tenant names the citizen's municipality (its slug).")
+    near = None
+    if "near" in request.args:
+        try:
+            lat, long = (float(part) for part in request.args["near"].split(","))
+        except ValueError as error:
+            raise _bad("near is lat,long.") from error
+        if not (-90 <= lat <= 90 and -180 <= long <= 180):
+            raise _bad("near is lat,long.")
+        near = (lat, long)
+    sort = request.args.get("sort", "distance" if near else "time")
+    if sort not in ("time", "distance") or (sort == "distance" and near is None):
+        raise _bad("sort is time, or distance with near.")
+    counters = counters_serving(session(), tenant.id, service)
+    slots = free_slots(session(), counters, first, last, datetime.now(UTC))
+    slugs = slugs_by_id(session(), [c.office.tenant_id for c in counters])
+
+    def away(slot: Slot) -> float | None:
+        return distance_km(*near, slot.counter.office.lat, slot.counter.office.long) if near else None
+
+    slots.sort(key=lambda s: ((away(s) or 0.0), s.start) if sort == "distance" else (s.start, away(s) or 0.0))
+    return jsonify(items=[_slot_view(s, slugs, away(s)) for s in slots[:500]], next=None)
+
+
+# --- appointments -----------------------------------------------------------------------------------
+
+def _appointment_view(appointment: Appointment) -> dict[str, Any]:
+    return {"id": str(appointment.id), "service": appointment.service, "office": str(appointment.office_id),
+            "start": appointment.starts_at.isoformat(), "end": appointment.ends_at.isoformat(),
+            "status": appointment.status, "citizen_id": str(appointment.citizen_id),
+            "case": str(appointment.case_id) if appointment.case_id else None,
+            "created_at": appointment.created_at.isoformat()}
+
+
+def _one(appointment: Appointment, status: int = 200) -> Response:
+    response = jsonify(_appointment_view(appointment) | {
+        "calendar": url_for("tenant_api.appointment_calendar", appointment_id=appointment.id)})
+    response.status_code = status
+    response.headers["ETag"] = f'"v{appointment.version}"'
+    return response
+
+
+def _mine() -> uuid.UUID | None:
+    """The citizen whose appointments the caller sees (None: staff see every appointment here)."""
+    return None if _staff() else uuid.UUID(current_token["sub"])
+
+
+@tenant_api.post("/appointments")
+@requires("appointments:write")
+def create_appointment() -> Response:
+    return idempotent(_create_appointment)
+
+
+def _create_appointment() -> Response:
+    data = json_body(BookingInput())
+    citizen = _mine()
+    if citizen is None:
+        if "citizen" not in data:
+            raise InvalidInput({"citizen": ["Whom is this visit for? Their e-mail address."]})
+        citizen = require_user(session(), data["citizen"]).id
+    elif "citizen" in data:
+        raise InvalidInput({"citizen": ["You book for yourself; leave this out."]})
+    case = None
+    if "case" in data:
+        case = visible_case(session(), g.tenant.id, Viewer(citizen_id=citizen), data["case"])
+        if case is None:
+            raise InvalidInput({"case": ["No such case of this person here."]})
+    settings = current_app.config["TOWNHALL_SETTINGS"]
+    appointment = book(session(), Booking(g.tenant.id, citizen, data["service"], data["office"], data["start"], case,
+                                          _actor()), datetime.now(UTC), settings.appointments_per_citizen)
+    response = _one(appointment, 201)
+    response.headers["Location"] = url_for("tenant_api.get_appointment", appointment_id=appointment.id)
+    return response
+
+
+@tenant_api.get("/appointments")
+@requires("appointments:read")
+def list_appointments() -> Response:
+    limit, after = page_params()
+    try:
+        position = uuid.UUID(after) if after else None
+    except ValueError as error:
+        raise _bad("cursor is not one this API gave out.") from error
+    found = appointments_of(session(), g.tenant.id, _mine(), position, limit + 1)
+    return paged([_appointment_view(a) for a in found], limit, key="id")
+
+
+def _find(appointment_id: uuid.UUID) -> Appointment:
+    appointment = appointment_of(session(), g.tenant.id, appointment_id, _mine())
+    if appointment is None:
+        raise NotFound("No such appointment for you here.")
+    return appointment
+
+
+@tenant_api.get("/appointments/<uuid:appointment_id>")
+@requires("appointments:read")
+def get_appointment(appointment_id: uuid.UUID) -> Response:
+    return _one(_find(appointment_id))
+
+
+@tenant_api.post("/appointments/<uuid:appointment_id>/reschedule")
+@requires("appointments:write")
+def reschedule_appointment(appointment_id: uuid.UUID) -> Response:
+    appointment = _find(appointment_id)
+    require_if_match(f'"v{appointment.version}"')
+    data = json_body(RescheduleInput())
+    reschedule(session(), appointment, data["start"], data.get("office"), datetime.now(UTC))
+    return _one(appointment)
+
+
+@tenant_api.post("/appointments/<uuid:appointment_id>/cancel")
+@requires("appointments:write")
+def cancel_appointment(appointment_id: uuid.UUID) -> Response:
+    appointment = _find(appointment_id)
+    require_if_match(f'"v{appointment.version}"')
+    case = visible_case(session(), g.tenant.id, Viewer(), appointment.case_id) if appointment.case_id else None
+    cancel(session(), appointment, case)
+    return _one(appointment)
+
+
+@tenant_api.get("/appointments/<uuid:appointment_id>.ics")
+@requires("appointments:read")
+def appointment_calendar(appointment_id: uuid.UUID) -> Response:
+    appointment = _find(appointment_id)
+    office = session().get(Office, (appointment.office_tenant_id, appointment.office_id))
+    if office is None:
+        raise NotFound("The office of this appointment is gone.")
+    service = service_type(appointment.service)
+    name = pick(service.names, [*request.accept_languages.values(), g.tenant.default_language])[1] if service else ""
+    host = urlsplit(current_app.config["TOWNHALL_SETTINGS"].base_url).hostname or "townhall"
+    body = calendar(appointment, office, f"{name} — {office.name}", host, datetime.now(UTC))
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="appointment-{appointment.id}.ics"'
+    return response
+

@@ -1,0 +1,1 @@
+"""Offices, opening hours, slots and appointments at any counter in the region."""

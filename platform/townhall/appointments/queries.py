@@ -1,0 +1,142 @@
+"""Read-side: offices that serve a municipality, free slots, appointments. Offices of every
+municipality are public reference data (ALL_TENANTS here; a read-only policy on PostgreSQL)."""
+
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from townhall.appointments.hours import Schedule
+from townhall.appointments.models import Appointment, Office, OfficeService, RegionalService, SlotSeat
+from townhall.tenancy import ALL_TENANTS
+
+PUBLIC = {ALL_TENANTS: True}
+
+
+@dataclass(frozen=True)
+class Counter:
+    """An office offering a service, as a slot search sees it."""
+
+    office: Office
+    offer: OfficeService
+
+    @property
+    def schedule(self) -> Schedule:
+        office = self.office
+        return Schedule(office.weekly_hours, office.exceptions, office.regional_holiday, office.time_zone)
+
+
+@dataclass(frozen=True)
+class Slot:
+    counter: Counter
+    start: datetime
+    free: int
+
+
+def counters_serving(session: Session, tenant_id: uuid.UUID, service: str,
+                     office_id: uuid.UUID | None = None) -> list[Counter]:
+    """The municipality's own offices offering the service, and regional ones that serve it."""
+    regional = select(RegionalService.office_id).where(RegionalService.served_tenant_id == tenant_id,
+                                                       RegionalService.service == service)
+    query = (select(Office, OfficeService)
+             .join(OfficeService, and_(OfficeService.tenant_id == Office.tenant_id,
+                                       OfficeService.office_id == Office.id))
+             .where(OfficeService.service == service,
+                    or_(Office.tenant_id == tenant_id, Office.id.in_(regional)))
+             .order_by(Office.name, Office.id).execution_options(**PUBLIC))
+    if office_id is not None:
+        query = query.where(Office.id == office_id)
+    return [Counter(office, offer) for office, offer in session.execute(query).all()]
+
+
+def offices_of(session: Session, tenant_id: uuid.UUID) -> list[tuple[Office, list[OfficeService]]]:
+    offices = session.scalars(select(Office).where(Office.tenant_id == tenant_id).order_by(Office.name)).all()
+    offers = session.scalars(select(OfficeService).where(OfficeService.tenant_id == tenant_id)
+                             .order_by(OfficeService.service)).all()
+    return [(office, [o for o in offers if o.office_id == office.id]) for office in offices]
+
+
+def office_of(session: Session, tenant_id: uuid.UUID, office_id: uuid.UUID) -> Office | None:
+    return session.scalars(select(Office).where(Office.tenant_id == tenant_id, Office.id == office_id)).first()
+
+
+def served_slugs(session: Session, office: Office) -> dict[str, list[uuid.UUID]]:
+    rows = session.execute(select(RegionalService.service, RegionalService.served_tenant_id)
+                           .where(RegionalService.tenant_id == office.tenant_id,
+                                  RegionalService.office_id == office.id)).all()
+    found: dict[str, list[uuid.UUID]] = {}
+    for service, tenant in rows:
+        found.setdefault(service, []).append(tenant)
+    return found
+
+
+def free_slots(session: Session, counters: Sequence[Counter], first: date, last: date, now: datetime) -> list[Slot]:
+    """Slots from `first` to `last` with a free counter, within each office's lead time and horizon.
+    One query for the taken seats of every office in the range."""
+    if not counters:
+        return []
+    earliest_day, latest_day = first - timedelta(days=1), last + timedelta(days=1)
+    taken_rows = session.execute(
+        select(SlotSeat.office_id, SlotSeat.starts_at, func.count())
+        .where(SlotSeat.office_id.in_([c.office.id for c in counters]),
+               SlotSeat.starts_at >= datetime.combine(earliest_day, datetime.min.time(), tzinfo=now.tzinfo),
+               SlotSeat.starts_at < datetime.combine(latest_day, datetime.min.time(), tzinfo=now.tzinfo))
+        .group_by(SlotSeat.office_id, SlotSeat.starts_at)).all()
+    taken = {(office_id, starts_at): count for office_id, starts_at, count in taken_rows}
+    slots = []
+    for counter in counters:
+        offer = counter.offer
+        earliest = now + timedelta(minutes=offer.lead_minutes)
+        latest = now + timedelta(days=offer.horizon_days)
+        local_today = now.astimezone(ZoneInfo(counter.office.time_zone)).date()
+        span_first = max(first, local_today)
+        span_last = min(last, latest.astimezone(ZoneInfo(counter.office.time_zone)).date())
+        for start in counter.schedule.starts(span_first, span_last, offer.duration_minutes):
+            if not earliest <= start <= latest:
+                continue
+            free = offer.counters - taken.get((counter.office.id, start), 0)
+            if free > 0:
+                slots.append(Slot(counter, start, free))
+    return slots
+
+
+def distance_km(lat1: float, long1: float, lat2: float, long2: float) -> float:
+    a, b, c, d = map(math.radians, (lat1, long1, lat2, long2))
+    h = math.sin((c - a) / 2) ** 2 + math.cos(a) * math.cos(c) * math.sin((d - b) / 2) ** 2
+    return 2 * 6371 * math.asin(math.sqrt(h))
+
+
+def appointment_of(session: Session, tenant_id: uuid.UUID, appointment_id: uuid.UUID,
+                   citizen_id: uuid.UUID | None) -> Appointment | None:
+    query = select(Appointment).where(Appointment.tenant_id == tenant_id, Appointment.id == appointment_id)
+    if citizen_id is not None:
+        query = query.where(Appointment.citizen_id == citizen_id)
+    return session.scalars(query).first()
+
+
+def appointments_of(session: Session, tenant_id: uuid.UUID, citizen_id: uuid.UUID | None,
+                    after: uuid.UUID | None, limit: int) -> Sequence[Appointment]:
+    query = select(Appointment).where(Appointment.tenant_id == tenant_id)
+    if citizen_id is not None:
+        query = query.where(Appointment.citizen_id == citizen_id)
+    if after is not None:
+        query = query.where(Appointment.id > after)
+    return session.scalars(query.order_by(Appointment.id).limit(limit)).all()
+
+
+def day_at_office(session: Session, office: Office, day: date) -> Sequence[Appointment]:
+    """Every booked visit at one office on one day, whichever municipality the citizen lives in (the
+    office's municipality reads them through a read-only policy on PostgreSQL)."""
+    zone = ZoneInfo(office.time_zone)
+    start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone)  # 23 or 25 h on DST days
+    return session.scalars(
+        select(Appointment).where(Appointment.office_tenant_id == office.tenant_id, Appointment.office_id == office.id,
+                                  Appointment.status == "booked", Appointment.starts_at >= start,
+                                  Appointment.starts_at < end)
+        .order_by(Appointment.starts_at, Appointment.id).execution_options(**PUBLIC)).all()

@@ -1,0 +1,227 @@
+"""Appointments at any counter in the region: opening hours across daylight-saving changes and
+holidays, region-wide slot search, booking with capacity, calendar files, and isolation."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import icalendar
+import pytest
+import vobject  # type: ignore[import-untyped]
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from api.cli import cli
+from api.database import database
+from contract import assert_problem
+from oauth_support import REDIRECT, bearer, data, register, signing_key, token, user_token
+from tenants.models import Tenant
+from townhall.appointments.hours import Schedule
+from townhall.auth.operations import add_membership, create_user
+from townhall.auth.scopes import CASE_WORKER, TENANT_ADMIN
+from townhall.cases.models import OutboxEvent
+from townhall.services.operations import configure_service
+from townhall.tenancy import tenant_scope
+
+__all__ = ["signing_key"]
+PASSWORD = "correct horse battery"
+SCOPES = "appointments:read appointments:write cases:read cases:write"
+WEEK = {day: [["09:00", "10:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat")}
+
+
+def office(name: str, lat: float, long: float, **service: Any) -> dict[str, Any]:
+    offer = {"service": "eid-card", "duration_minutes": 30, "counters": 1, "lead_minutes": 0, "horizon_days": 366}
+    return {"name": name, "address": f"Markt 1, {name}", "lat": lat, "long": long, "languages": ["nl", "fr"],
+            "accessibility": "Step-free entrance, hearing loop at counter 2.", "hours": WEEK,
+            "exceptions": {"2027-03-28": [["01:00", "04:00"]]}, "services": [offer | service]}
+
+
+@dataclass(frozen=True)
+class Region:
+    offices: dict[str, str]
+    headers: dict[str, dict[str, str]]
+
+
+@pytest.fixture
+def region(app: Flask, client: FlaskClient, make_tenant: Callable[..., Tenant], signing_key: None) -> Region:
+    tenants = {slug: make_tenant(slug, nis) for slug, nis in (("aalst", "41002"), ("ninove", "41048"),
+                                                              ("ronse", "45041"))}
+    with app.app_context(), database().unit_of_work() as session:
+        people = {name: create_user(session, {"email": f"{name}@example.org", "display_name": name,
+                                              "password": PASSWORD})
+                  for name in ("jan", "an", "els", "admin", "worker")}
+        with tenant_scope(session, tenants["aalst"].id):
+            add_membership(session, tenants["aalst"].id, people["admin"], TENANT_ADMIN)
+            add_membership(session, tenants["aalst"].id, people["worker"], CASE_WORKER)
+        with tenant_scope(session, tenants["ronse"].id):
+            add_membership(session, tenants["ronse"].id, people["admin"], TENANT_ADMIN)
+        for tenant in tenants.values():
+            with tenant_scope(session, tenant.id):
+                configure_service(session, tenant.id, "eid-card", {})
+    headers: dict[str, dict[str, str]] = {}
+    for slug, tenant in tenants.items():
+        portal = register(app, tenant, [*SCOPES.split(), "config:write"], kind="public",
+                          grant_types=["authorization_code"], redirect_uris=[REDIRECT]).client_id
+        citizen = {"aalst": "jan", "ninove": "an", "ronse": "els"}[slug]
+        headers[slug] = bearer(user_token(app, portal, f"{citizen}@example.org", PASSWORD, SCOPES))
+        if slug in ("aalst", "ronse"):
+            headers[f"{slug}-admin"] = bearer(user_token(app, portal, "admin@example.org", PASSWORD, "config:write"))
+        if slug == "aalst":
+            headers["worker"] = bearer(user_token(app, portal, "worker@example.org", PASSWORD, SCOPES))
+            headers["partner"] = bearer(token(client, register(app, tenant, SCOPES.split())))
+    aalst = client.post("/t/aalst/v1/offices", json=office("Aalst", 50.9378, 4.0403, serves=["ninove"]),
+                        headers=headers["aalst-admin"])
+    ronse = client.post("/t/ronse/v1/offices", json=office("Ronse", 50.7455, 3.6005), headers=headers["ronse-admin"])
+    assert aalst.status_code == ronse.status_code == 201, aalst.get_data(as_text=True)
+    return Region({"aalst": data(aalst)["id"], "ronse": data(ronse)["id"]}, headers)
+
+
+def starts(client: FlaskClient, url: str) -> list[str]:
+    answer = client.get(url)
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    return [slot["start"] for slot in data(answer)["items"]]
+
+
+def test_slots_keep_the_wall_clock_across_daylight_saving_and_skip_holidays(
+    client: FlaskClient, region: Region
+) -> None:
+    spring = starts(client, "/t/aalst/v1/slots?service=eid-card&from=2027-03-27&to=2027-03-30")
+    assert spring == ["2027-03-27T09:00:00+01:00", "2027-03-27T09:30:00+01:00",
+                      "2027-03-28T01:00:00+01:00", "2027-03-28T01:30:00+01:00",  # 02:00 does not exist that night
+                      "2027-03-28T03:00:00+02:00", "2027-03-28T03:30:00+02:00",
+                      "2027-03-30T09:00:00+02:00", "2027-03-30T09:30:00+02:00"]  # 29 March: Easter Monday
+    autumn = starts(client, "/t/aalst/v1/slots?service=eid-card&from=2027-10-30&to=2027-11-02")
+    assert autumn == ["2027-10-30T09:00:00+02:00", "2027-10-30T09:30:00+02:00",  # Sunday closed, 1 Nov a holiday
+                      "2027-11-02T09:00:00+01:00", "2027-11-02T09:30:00+01:00"]
+    assert_problem(client.get("/t/aalst/v1/slots?service=eid-card&from=2027-01-01&to=2027-03-01"), 400)
+    assert_problem(client.get("/t/aalst/v1/slots?service=dragons"), 400)
+
+
+def test_regional_and_community_holidays_close_an_office() -> None:
+    flemish = Schedule(WEEK, {}, "VLG", "Europe/Brussels")
+    assert flemish.intervals(date(2025, 7, 11)) == [] and Schedule(WEEK, {}, None, "Europe/Brussels").intervals(
+        date(2025, 7, 11))
+    assert flemish.intervals(date(2025, 12, 25)) == []  # Christmas
+    extra = Schedule(WEEK, {"2025-12-25": [["10:00", "11:00"]]}, None, "Europe/Brussels")
+    assert len(list(extra.starts(date(2025, 12, 25), date(2025, 12, 25), 30))) == 2  # an exception wins
+
+
+def test_region_wide_search_shows_the_counters_that_serve_a_municipality(client: FlaskClient, region: Region) -> None:
+    def offices(query: str) -> list[str]:
+        answer = client.get(f"/v1/slots?service=eid-card&from=2027-03-01&to=2027-03-02&{query}")
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        return [slot["municipality"] for slot in data(answer)["items"]]
+
+    assert set(offices("tenant=ninove")) == {"aalst"}  # Ninove has no counter; Aalst's serves it
+    assert set(offices("tenant=ronse")) == {"ronse"}  # never Aalst's: it does not serve Ronse
+    near_ronse = data(client.get("/v1/slots?service=eid-card&from=2027-03-01&to=2027-03-01&tenant=aalst"
+                                 "&near=50.75,3.60"))["items"]
+    assert {s["municipality"] for s in near_ronse} == {"aalst"} and near_ronse[0]["distance_km"] > 20
+    assert set(starts(client, "/t/ninove/v1/slots?service=eid-card&from=2027-03-01&to=2027-03-01")) == {
+        "2027-03-01T09:00:00+01:00", "2027-03-01T09:30:00+01:00"}
+    assert_problem(client.get("/v1/slots?service=eid-card&tenant=atlantis"), 400)
+    assert_problem(client.get("/v1/slots?service=eid-card&tenant=aalst&sort=distance"), 400)
+
+
+def _book(client: FlaskClient, region: Region, who: str, start: str, **extra: Any) -> Any:
+    body = {"service": "eid-card", "office": region.offices["aalst"], "start": start} | extra
+    return client.post(f"/t/{who}/v1/appointments", json=body, headers=region.headers[who])
+
+
+def test_a_booking_takes_the_slot_and_comes_with_a_calendar_file(
+    app: Flask, client: FlaskClient, region: Region
+) -> None:
+    booked = _book(client, region, "aalst", "2027-03-01T09:00:00+01:00")
+    assert booked.status_code == 201, booked.get_data(as_text=True)
+    assert "2027-03-01T09:00:00+01:00" not in starts(client, "/t/aalst/v1/slots?service=eid-card&from=2027-03-01"
+                                                             "&to=2027-03-01")
+    assert_problem(_book(client, region, "ninove", "2027-03-01T09:00:00+01:00"), 409)  # one counter, taken
+    assert_problem(_book(client, region, "aalst", "2027-03-01T09:10:00+01:00"), 422)  # not a slot
+    assert_problem(_book(client, region, "aalst", "2027-03-01T09:30:00+01:00", office=region.offices["ronse"]), 422)
+
+    ics = client.get(data(booked)["calendar"], headers=region.headers["aalst"])
+    assert ics.status_code == 200 and ics.mimetype == "text/calendar"
+    raw = ics.data
+    assert raw.endswith(b"\r\n") and b"\n" not in raw.replace(b"\r\n", b"")
+    assert all(len(line) <= 75 for line in raw.split(b"\r\n"))
+    assert b"METHOD" not in raw
+    event = icalendar.Calendar.from_ical(raw).walk("VEVENT")[0]
+    assert str(event["UID"]).startswith(data(booked)["id"]) and "DTSTAMP" in event
+    assert event.decoded("DTSTART") == datetime.fromisoformat("2027-03-01T08:00:00+00:00")
+    parsed = vobject.readOne(raw.decode())
+    assert parsed.vevent.location.value == "Aalst, Markt 1, Aalst"
+    assert parsed.vevent.dtend.value == datetime.fromisoformat("2027-03-01T09:30:00+01:00")
+
+    url = booked.headers["Location"]
+    moved = client.post(url + "/reschedule", json={"start": "2027-03-02T09:30:00+01:00"},
+                        headers=region.headers["aalst"] | {"If-Match": booked.headers["ETag"]})
+    assert data(moved)["start"] == "2027-03-02T08:30:00+00:00"
+    assert "2027-03-01T09:00:00+01:00" in starts(client, "/t/aalst/v1/slots?service=eid-card&from=2027-03-01"
+                                                         "&to=2027-03-01")  # the old seat is free again
+    cancelled = client.post(url + "/cancel", headers=region.headers["aalst"] | {"If-Match": moved.headers["ETag"]})
+    assert data(cancelled)["status"] == "cancelled"
+    kinds = _events(app, "aalst", data(booked)["id"])
+    assert kinds == ["appointment.booked", "appointment.rescheduled", "appointment.cancelled"]
+
+
+def _events(app: Flask, slug: str, subject: str) -> list[str]:
+    with app.app_context(), database().sessions() as session:
+        tenant = session.scalars(select(Tenant).where(Tenant.slug == slug)).one()
+        with tenant_scope(session, tenant.id):
+            return list(session.scalars(select(OutboxEvent.type).where(OutboxEvent.subject == subject)
+                                        .order_by(OutboxEvent.id)))
+
+
+def test_a_pickup_appointment_moves_the_case_and_a_reminder_is_sent_once(
+    app: Flask, client: FlaskClient, region: Region
+) -> None:
+    case = data(client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": {"reason": "renewal"}},
+                            headers=region.headers["aalst"]))
+    etag = None
+    for step in ("fee_due", "production_ordered", "ready_for_pickup"):
+        current = client.get(f"/t/aalst/v1/cases/{case['id']}", headers=region.headers["worker"])
+        etag = current.headers["ETag"]
+        assert client.post(f"/t/aalst/v1/cases/{case['id']}/transitions", json={"to": step},
+                           headers=region.headers["worker"] | {"If-Match": etag}).status_code == 200
+    booked = _book(client, region, "aalst", "2027-03-03T09:00:00+01:00", case=case["id"])
+    assert data(booked)["case"] == case["id"]
+    assert data(client.get(f"/t/aalst/v1/cases/{case['id']}", headers=region.headers["aalst"]))["status"] == \
+        "pickup_booked"
+    client.post(booked.headers["Location"] + "/cancel", headers=region.headers["aalst"] | {
+        "If-Match": booked.headers["ETag"]})
+    assert data(client.get(f"/t/aalst/v1/cases/{case['id']}", headers=region.headers["aalst"]))["status"] == \
+        "ready_for_pickup"
+    soon = _book(client, region, "aalst", "2027-03-04T09:00:00+01:00")
+    first = app.test_cli_runner().invoke(cli, ["appointments", "remind", "--hours", "168"])
+    assert first.exit_code == 0 and "reminders written: 0" in first.output  # months away
+    assert soon.status_code == 201
+
+
+def test_a_citizen_holds_a_limited_number_of_upcoming_appointments(client: FlaskClient, region: Region) -> None:
+    for hour in ("09:00", "09:30"):
+        for day in ("2027-03-08", "2027-03-09"):
+            answer = _book(client, region, "aalst", f"{day}T{hour}:00+01:00")
+            if answer.status_code != 201:
+                problem = assert_problem(answer, 422)
+                assert problem["code"] == "appointment_limit"
+                return
+    pytest.fail("the limit never applied")
+
+
+def test_appointments_stay_with_their_municipality(client: FlaskClient, region: Region) -> None:
+    mine = _book(client, region, "ninove", "2027-03-05T09:00:00+01:00")  # a Ninove citizen at Aalst's counter
+    assert mine.status_code == 201, mine.get_data(as_text=True)
+    url = mine.headers["Location"].replace("/t/ninove/", "/t/aalst/")
+    assert_problem(client.get(url, headers=region.headers["aalst"]), 404)  # another municipality's booking
+    assert_problem(client.get(url.replace("/t/aalst/", "/t/ninove/"), headers=region.headers["aalst"]), 401)
+    assert_problem(client.get(f"/t/ninove/v1/offices/{region.offices['aalst']}"), 404)
+    assert data(client.get("/t/aalst/v1/appointments", headers=region.headers["aalst"]))["items"] == []
+    day = data(client.get(f"/t/aalst/v1/offices/{region.offices['aalst']}/day?date=2027-03-05",
+                          headers=region.headers["worker"]))
+    assert [a["id"] for a in day["items"]] == [data(mine)["id"]]  # the counter sees who comes
+    assert_problem(client.get(f"/t/aalst/v1/offices/{region.offices['aalst']}/day?date=2027-03-05",
+                              headers=region.headers["aalst"]), 403)
+    assert_problem(client.put(f"/t/aalst/v1/offices/{region.offices['aalst']}", json={},
+                              headers=region.headers["ronse-admin"]), 401)

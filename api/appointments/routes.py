@@ -11,6 +11,7 @@ from flask import Response, current_app, g, jsonify, request, url_for
 from werkzeug.exceptions import BadRequest
 
 from api.access import public
+from api.caller import actor, is_client
 from api.database import session
 from api.errors import http_error
 from api.http import json_body, json_object, page_params, paged, require_if_match
@@ -51,12 +52,7 @@ def _bad(detail: str) -> Exception:
 
 
 def _staff() -> bool:
-    return current_token.get("principal_type") == "client" or CASE_WORKER in (current_token.get("roles") or [])
-
-
-def _actor() -> str:
-    kind = "client" if current_token.get("principal_type") == "client" else "user"
-    return f"{kind}:{current_token['sub']}"
+    return is_client() or CASE_WORKER in (current_token.get("roles") or [])
 
 
 # --- offices ----------------------------------------------------------------------------------------
@@ -273,7 +269,7 @@ def _create_appointment() -> Response:
             raise InvalidInput({"case": ["No such case of this person here."]})
     settings = current_app.config["TOWNHALL_SETTINGS"]
     appointment = book(session(), Booking(g.tenant.id, citizen, data["service"], data["office"], data["start"], case,
-                                          _actor()), datetime.now(UTC), settings.appointments_per_citizen)
+                                          actor()), datetime.now(UTC), settings.appointments_per_citizen)
     response = _one(appointment, 201)
     response.headers["Location"] = url_for("tenant_api.get_appointment", appointment_id=appointment.id)
     return response

@@ -14,6 +14,7 @@ from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from api.access import public
+from api.caller import actor, is_client, person_id
 from api.database import session
 from api.errors import http_error
 from api.http import json_body, page_params, paged, require_if_match
@@ -76,7 +77,7 @@ class TransitionInput(Schema):
 
 def _viewer() -> tuple[Viewer, str]:
     """What the caller may see, and the role it acts in."""
-    if current_token.get("principal_type") == "client":
+    if is_client():
         return Viewer(), CASE_WORKER  # a partner the municipality gave cases:* scopes
     roles, services = current_token.get("roles") or [], current_token.get("services") or []
     if CASE_WORKER in roles:
@@ -84,11 +85,6 @@ def _viewer() -> tuple[Viewer, str]:
     if services:
         return Viewer(services=frozenset(services)), CASE_WORKER
     return Viewer(citizen_id=uuid.UUID(current_token["sub"])), CITIZEN
-
-
-def _actor() -> str:
-    kind = "client" if current_token.get("principal_type") == "client" else "user"
-    return f"{kind}:{current_token['sub']}"
 
 
 def _view(case: Case, role: str, detail: bool = False, steps: Sequence[CaseStep] | None = None) -> dict[str, Any]:
@@ -157,7 +153,7 @@ def _create_case() -> Response:
     today = datetime.now(ZoneInfo(g.tenant.time_zone)).date()
     languages = [*request.accept_languages.values(), g.tenant.default_language]
     case, steps = open_case(session(), current_app.extensions["townhall.storage"], current_municipality(),
-                            data["service"], data["form"], citizen_id, _actor(), today, languages)
+                            data["service"], data["form"], citizen_id, actor(), today, languages)
     response = _one(case, role, 201, steps=[s for s in steps if s.visible_to_citizen or role != CITIZEN])
     response.headers["Location"] = url_for("tenant_api.get_case", case_id=case.id)
     return response
@@ -196,7 +192,7 @@ def _queue_filter(role: str, time_zone: str | None = None) -> QueueFilter:
         raise _bad("assignee and team are filters for staff.")
     assignee_id: uuid.UUID | str | None = args.get("assignee")
     if assignee_id == "me":
-        if current_token.get("principal_type") == "client":
+        if is_client():
             raise _bad("assignee=me needs a person's token; name the person by e-mail.")
         assignee_id = uuid.UUID(current_token["sub"])
     elif assignee_id not in (None, NOBODY):
@@ -214,17 +210,11 @@ def _queue_filter(role: str, time_zone: str | None = None) -> QueueFilter:
                        overdue_on=today if overdue == "true" else None)
 
 
-def _person() -> uuid.UUID:
-    if current_token.get("principal_type") != "user":
-        raise Forbidden("This list is a person's own: call it with the token of a signed-in person.")
-    return uuid.UUID(current_token["sub"])
-
-
 @tenant_api.get("/me/cases")
 @requires("cases:read")
 def my_cases() -> Response:
     """The caller's own cases in this municipality, whatever roles they also hold here."""
-    person = _person()
+    person = person_id()
     limit, after = page_params()
     found = cases_page(session(), g.tenant.id, Viewer(citizen_id=person), after=_cursor(after), limit=limit + 1,
                        wanted=_queue_filter(CITIZEN))
@@ -240,7 +230,7 @@ def _everywhere(found: Sequence[Case], role: str, limit: int) -> Response:
 @requires("cases:read")
 def my_cases_everywhere() -> Response:
     """The caller's own cases in every municipality of the platform (a platform-API token)."""
-    person = _person()
+    person = person_id()
     limit, after = page_params()
     with person_scope(session(), person):
         found = own_cases_everywhere(session(), person, after=_cursor(after), limit=limit + 1)
@@ -252,7 +242,7 @@ def my_cases_everywhere() -> Response:
 def backoffice_cases() -> Response:
     """A shared back-office member's queue: exactly the services each municipality delegated to one of
     their teams, across municipalities (a platform-API token)."""
-    person = _person()
+    person = person_id()
     limit, after = page_params()
     wanted = _queue_filter(CASE_WORKER, BACK_OFFICE_TIME_ZONE)
     with person_scope(session(), person):
@@ -278,7 +268,7 @@ def transition_case(case_id: uuid.UUID) -> Response:
     case = _find(case_id, viewer)
     require_if_match(f'"v{case.version}"')
     data = json_body(TransitionInput())
-    move_case(session(), case, data["to"], role, _actor(), data.get("note"))
+    move_case(session(), case, data["to"], role, actor(), data.get("note"))
     return _one(case, role)
 
 
@@ -312,7 +302,7 @@ def assign(case_id: uuid.UUID) -> Response:
                **({"team": ["No team with this name."]} if data["team"] and not team else {})}
     if unknown:
         raise InvalidInput(unknown)
-    assign_case(session(), case, assignee, team, _actor())
+    assign_case(session(), case, assignee, team, actor())
     return _one(case, role)
 
 
@@ -350,7 +340,7 @@ def list_messages(case_id: uuid.UUID) -> Response:
 def send_message(case_id: uuid.UUID) -> Response:
     viewer, role = _viewer()
     case = _find(case_id, viewer)
-    message = add_message(session(), case, _actor(), role == CITIZEN, json_body(MessageInput())["body"])
+    message = add_message(session(), case, actor(), role == CITIZEN, json_body(MessageInput())["body"])
     response = jsonify(_message_view(message))
     response.status_code = 201
     return response
@@ -375,7 +365,7 @@ def upload_document(case_id: uuid.UUID) -> Response:
         raise InvalidInput({"file": ["Missing."]})
     settings = current_app.config["TOWNHALL_SETTINGS"]
     document = attach_document(session(), current_app.extensions["townhall.storage"], case, upload.filename or "",
-                               upload.read(settings.max_document_bytes + 1), _actor(), role == CITIZEN,
+                               upload.read(settings.max_document_bytes + 1), actor(), role == CITIZEN,
                                settings.max_document_bytes)
     response = jsonify(_document_view(document))
     response.status_code = 201

@@ -6,14 +6,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from authlib.integrations.flask_oauth2 import current_token
 from flask import Response, current_app, g, jsonify, request, url_for
 
+from api.caller import person_id
 from api.database import session
 from api.http import json_object
 from api.oauth.protect import requires
 from api.tenant_api import current_municipality, tenant_api
-from townhall.errors import Forbidden
 from townhall.rules.models import ProactiveAction
 from townhall.rules.proactive import accept_offer, receive_event, set_preferences
 from townhall.rules.queries import actions_for, opted_out
@@ -22,12 +21,6 @@ from townhall.rules.schemas import ACTIONS
 
 def _today() -> Any:
     return datetime.now(ZoneInfo(g.tenant.time_zone)).date()
-
-
-def _person() -> uuid.UUID:
-    if current_token.get("principal_type") != "user":
-        raise Forbidden("This is a person's own: call it with the token of a signed-in person.")
-    return uuid.UUID(current_token["sub"])
 
 
 @tenant_api.post("/events")
@@ -59,7 +52,7 @@ def _action_view(action: ProactiveAction) -> dict[str, Any]:
 @requires("cases:read")
 def my_proactive() -> Response:
     """Messages, offers and cases the municipality started for you, with the rule behind each."""
-    return jsonify(items=[_action_view(a) for a in actions_for(session(), g.tenant.id, _person())], next=None)
+    return jsonify(items=[_action_view(a) for a in actions_for(session(), g.tenant.id, person_id())], next=None)
 
 
 @tenant_api.post("/me/proactive/<uuid:action_id>/accept")
@@ -68,7 +61,7 @@ def accept(action_id: uuid.UUID) -> Response:
     """Confirm an offer: the pre-filled case is opened for you."""
     languages = [*request.accept_languages.values(), g.tenant.default_language]
     action = accept_offer(session(), current_municipality(), current_app.extensions["townhall.storage"], action_id,
-                          _person(), _today(), languages)
+                          person_id(), _today(), languages)
     response = jsonify(_action_view(action))
     response.status_code = 201
     response.headers["Location"] = url_for("tenant_api.get_case", case_id=action.case_id)
@@ -82,11 +75,11 @@ def _preferences(out: list[str]) -> Response:
 @tenant_api.get("/me/proactive-preferences")
 @requires("cases:read")
 def get_preferences() -> Response:
-    return _preferences(opted_out(session(), g.tenant.id, _person()))
+    return _preferences(opted_out(session(), g.tenant.id, person_id()))
 
 
 @tenant_api.put("/me/proactive-preferences")
 @requires("cases:write")
 def put_preferences() -> Response:
     """Switch kinds of proactive action off (false) or on again (true); left out means on."""
-    return _preferences(set_preferences(session(), g.tenant.id, _person(), json_object()))
+    return _preferences(set_preferences(session(), g.tenant.id, person_id(), json_object()))

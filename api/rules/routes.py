@@ -4,10 +4,10 @@ and a dry run; /v1/rule-templates: the consortium's templates (`platform:manage`
 import uuid
 from typing import Any
 
-from authlib.integrations.flask_oauth2 import current_token
 from flask import Response, g, jsonify, url_for
 from marshmallow import Schema, fields, validate
 
+from api.caller import actor
 from api.database import session
 from api.http import json_body, json_object, require_if_match
 from api.oauth.protect import requires
@@ -22,11 +22,6 @@ from townhall.rules.schemas import EvaluateInput
 
 class ActivateInput(Schema):
     version = fields.Integer(required=True, validate=validate.Range(min=1))
-
-
-def _actor() -> str:
-    kind = "client" if current_token.get("principal_type") == "client" else "user"
-    return f"{kind}:{current_token['sub']}"
 
 
 def _version_view(version: RuleVersion) -> dict[str, Any]:
@@ -62,7 +57,7 @@ def _find(rule_id: uuid.UUID) -> Rule:
 @tenant_api.post("/rules")
 @requires("config:write")
 def post_rule() -> Response:
-    rule, _ = create_rule(session(), g.tenant.id, json_object(), _actor())
+    rule, _ = create_rule(session(), g.tenant.id, json_object(), actor())
     response = _one(rule, 201)
     response.headers["Location"] = url_for("tenant_api.get_rule", rule_id=rule.id)
     return response
@@ -84,7 +79,7 @@ def get_rule(rule_id: uuid.UUID) -> Response:
 @requires("config:write")
 def post_version(rule_id: uuid.UUID) -> Response:
     rule = _find(rule_id)
-    add_version(session(), rule, json_object(), _actor())
+    add_version(session(), rule, json_object(), actor())
     return _one(rule, 201)
 
 
@@ -129,6 +124,6 @@ def list_templates() -> Response:
 @platform_api.post("/rule-templates")
 @requires("platform:manage")
 def post_template() -> Response:
-    response = jsonify(_template_view(publish_template(session(), json_object(), _actor())))
+    response = jsonify(_template_view(publish_template(session(), json_object(), actor())))
     response.status_code = 201
     return response

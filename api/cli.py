@@ -164,7 +164,8 @@ def proactive_scan(days: int, slug: str | None) -> None:
     totals: Counter[str] = Counter()
     progress = Progress("municipalities", len(targets))
     for tenant_id, tenant_slug, name, time_zone in targets:
-        municipality = Municipality(tenant_id, tenant_slug, name, settings().tenant_api_url(tenant_slug) + "/v1")
+        municipality = Municipality(tenant_id, tenant_slug, name, settings().tenant_api_url(tenant_slug) + "/v1",
+                                    time_zone)
         with command_transaction() as session, tenant_scope(session, tenant_id):
             totals += scan(session, municipality, storage, datetime.now(ZoneInfo(time_zone)).date(), days)
         progress.update(1)

@@ -82,4 +82,4 @@ def tenant_api_url() -> str:
 def current_municipality() -> Municipality:
     """What case operations need of the current tenant: its name as printed, its API's address."""
     return Municipality(g.tenant.id, g.tenant.slug, pick(g.tenant.names, [g.tenant.default_language])[1],
-                        tenant_api_url())
+                        tenant_api_url(), g.tenant.time_zone)

@@ -177,42 +177,34 @@ class SigningKey(Base):
 
 
 
-class AuthorizationCode(TenantOwned, Base):
-    """A one-time code of the authorization code grant, stored as a hash. A second use revokes
-    everything the grant (`grant_id`) issued."""
+class CodeFields:
+    """A one-time code of the authorization code grant, stored as a hash, kept after use (marked) so
+    that a second use is recognised."""
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    grant_id: Mapped[uuid.UUID] = mapped_column(default=new_id)
+    client_id: Mapped[str] = mapped_column(String(120))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    redirect_uri: Mapped[str] = mapped_column(String(2048))
+    scope: Mapped[str] = mapped_column(String(1000))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    code_challenge_method: Mapped[str] = mapped_column(String(10))
+    auth_time: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class AuthorizationCode(TenantOwned, CodeFields, Base):
+    """A code for a municipality's API. A second use revokes everything the grant (`grant_id`) issued."""
 
     __tablename__ = "authorization_codes"
 
-    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    grant_id: Mapped[uuid.UUID] = mapped_column(default=new_id)
-    client_id: Mapped[str] = mapped_column(String(120))
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    redirect_uri: Mapped[str] = mapped_column(String(2048))
-    scope: Mapped[str] = mapped_column(String(1000))
-    code_challenge: Mapped[str] = mapped_column(String(128))
-    code_challenge_method: Mapped[str] = mapped_column(String(10))
-    auth_time: Mapped[datetime]
-    expires_at: Mapped[datetime]
-    used_at: Mapped[datetime | None]
 
-
-class PlatformAuthorizationCode(Base):
-    """A code of the authorization code grant for the platform API (`/v1`): a person's view across
-    municipalities. Same rules as `AuthorizationCode`; no municipality owns it."""
+class PlatformAuthorizationCode(CodeFields, Base):
+    """A code for the platform API (`/v1`): a person's view across municipalities. No municipality
+    owns it."""
 
     __tablename__ = "platform_authorization_codes"
-
-    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    grant_id: Mapped[uuid.UUID] = mapped_column(default=new_id)
-    client_id: Mapped[str] = mapped_column(String(120))
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    redirect_uri: Mapped[str] = mapped_column(String(2048))
-    scope: Mapped[str] = mapped_column(String(1000))
-    code_challenge: Mapped[str] = mapped_column(String(128))
-    code_challenge_method: Mapped[str] = mapped_column(String(10))
-    auth_time: Mapped[datetime]
-    expires_at: Mapped[datetime]
-    used_at: Mapped[datetime | None]
 
 
 class RefreshToken(TenantOwned, Base):

@@ -9,8 +9,9 @@ import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -65,6 +66,11 @@ class Municipality:
     slug: str
     name: str  # in the tenant's default language, as printed on documents
     api_url: str  # absolute URL of the tenant's API, e.g. https://townhall.example/t/aalst/v1
+    time_zone: str = "Europe/Brussels"
+
+    def now(self) -> datetime:
+        """The moment in the municipality's time zone (what rules see as `now`)."""
+        return datetime.now(ZoneInfo(self.time_zone))
 
 
 def _next_number(session: Session, tenant_id: uuid.UUID, year: int) -> int:
@@ -146,9 +152,9 @@ def _decisions(session: Session, municipality: Municipality, service: ServiceTyp
     defaults = Decisions(refusal=f"Not eligible for this service: {refusal}." if refusal else None,
                          fee_cents=service.fee(values, entry.fee_cents), deadline_days=entry.processing_days)
     if not rules:
-        return decide([], CaseFacts({}, service.code, values, today, datetime.now(UTC), languages), {}, defaults)
+        return decide([], CaseFacts({}, service.code, values, today, municipality.now(), languages), {}, defaults)
     facts = CaseFacts({"slug": municipality.slug, "name": municipality.name}, service.code, _jsonable(values), today,
-                      datetime.now(UTC), [*languages, "nl", "fr", "de", "en"])
+                      municipality.now(), [*languages, "nl", "fr", "de", "en"])
     return decide(rules, facts, applicant_variables(resident, today), defaults)
 
 

@@ -6,7 +6,7 @@ import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -108,7 +108,7 @@ def act(session: Session, municipality: Municipality, storage: Storage, resident
     variables = {"event": {"type": trigger.type, "data": dict(trigger.data)},
                  "resident": applicant_variables(resident, today),
                  "tenant": {"slug": municipality.slug, "name": municipality.name},
-                 "today": today.isoformat(), "now": datetime.now(UTC).isoformat()}
+                 "today": today.isoformat(), "now": municipality.now().isoformat()}
     done = []
     for rule, version in _proactive_rules(session, municipality.id, trigger.type):
         try:

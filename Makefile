@@ -28,8 +28,10 @@ run: install
 	@echo "  open http://$(HOST):$(PORT)/docs   (the API contract)"
 	@echo "  $(BIN)/townhall tenants list       (instance/demo.json describes the demo)"
 	@echo
-	TOWNHALL_BASE_URL=$${TOWNHALL_BASE_URL:-http://$(HOST):$(PORT)} GUNICORN_BIND=$(HOST):$(PORT) \
-		$(BIN)/gunicorn -c gunicorn.conf.py
+	@# The worker (webhooks, e-mail) runs beside the API and stops with it.
+	export TOWNHALL_BASE_URL=$${TOWNHALL_BASE_URL:-http://$(HOST):$(PORT)}; \
+	$(BIN)/townhall worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	GUNICORN_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py
 
 # The suite always runs on SQLite; then on PostgreSQL when it answers (TOWNHALL_TEST_POSTGRES_URL,
 # default: the local server), in a database it creates and drops. REQUIRE_POSTGRES=1 (CI) fails

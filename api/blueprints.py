@@ -10,6 +10,7 @@ import api.oauth.authorize
 import api.proactive.routes
 import api.rules.routes
 import api.services.routes
+import api.webhooks.routes
 from api.oauth.routes import oauth
 from api.operations.routes import operations
 from api.platform.routes import platform_api
@@ -27,5 +28,6 @@ ROUTE_MODULES = (
     api.proactive.routes,
     api.rules.routes,
     api.services.routes,
+    api.webhooks.routes,
 )
 ALL = (operations, oauth, platform_api, tenant_api)

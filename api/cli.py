@@ -3,6 +3,7 @@
 import getpass
 import json
 import os
+import signal
 import sys
 import time
 from collections import Counter
@@ -22,6 +23,7 @@ from api import database
 from api.app import create_app
 from api.progress import Progress
 from api.settings import Settings, SettingsError
+from api.worker import Worker
 from tenants.demo import seed_demo
 from tenants.demo_identity import DemoIdentity
 from tenants.large_demo import LargeDemo, refresh_statistics, seed_large_demo
@@ -171,6 +173,25 @@ def proactive_scan(days: int, slug: str | None) -> None:
         progress.update(1)
     summary = ", ".join(f"{status} {count}" for status, count in sorted(totals.items())) or "nothing due"
     click.echo(f"proactive scan of {len(targets)} municipalities: {summary}")
+
+
+@cli.command("worker")
+@click.option("--once", is_flag=True, help="One round, then stop (tests, cron).")
+def worker_command(once: bool) -> None:
+    """Deliver outbox events (webhooks) until stopped; SIGTERM finishes the round in hand first."""
+    worker = Worker(settings(), database.database())
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: worker.stopping.set())
+    try:
+        if once:
+            counts = worker.run_once()
+            click.echo(", ".join(f"{kind} {count}" for kind, count in sorted(counts.items())) or "nothing to do")
+        else:
+            click.echo("worker: delivering outbox events (SIGTERM or Ctrl-C stops)")
+            worker.run_forever()
+    except KeyboardInterrupt:
+        worker.stopping.set()
+    finally:
+        worker.close()
 
 
 @cli.group()

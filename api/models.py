@@ -6,7 +6,8 @@ import townhall.auth.models
 import townhall.cases.models
 import townhall.idempotency
 import townhall.rules.models
-import townhall.services.models  # noqa: F401  (registers the catalogue)
+import townhall.services.models
+import townhall.webhooks.models  # noqa: F401  (registers the webhook tables)
 from townhall.db import Base
 
 metadata = Base.metadata

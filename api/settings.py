@@ -52,7 +52,15 @@ class Settings:
     login_rate_limit: str = "10 per minute"
     login_rate_limit_per_client: str = "120 per minute"
     log_level: str = "INFO"
-    secret_key: str = ""
+    secret_key: str = field(default="", repr=False)
+    webhooks_allow_private: bool = False
+    worker_threads: int = 16
+    smtp_host: str | None = None  # None: no e-mail
+    smtp_port: int = 587
+    smtp_security: str = "starttls"  # starttls, tls or none
+    smtp_username: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    mail_from: str = "noreply@townhall.local"
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -65,7 +73,7 @@ class Settings:
             raise SettingsError(problems)
 
     def problems(self) -> list[str]:
-        return self._connection_problems() + self._limit_problems()
+        return self._connection_problems() + self._limit_problems() + self._mail_problems()
 
     def _connection_problems(self) -> list[str]:
         found = []
@@ -86,10 +94,20 @@ class Settings:
             found.append(f"TOWNHALL_HOME: {self.home} holds no openapi.yaml and migrations/")
         return found
 
+    def _mail_problems(self) -> list[str]:
+        found = []
+        if self.smtp_security not in ("starttls", "tls", "none"):
+            found.append("TOWNHALL_SMTP_SECURITY: starttls, tls or none")
+        if "@" not in self.mail_from:
+            found.append("TOWNHALL_MAIL_FROM: an e-mail address")
+        return found
+
     def _limit_problems(self) -> list[str]:
         found = []
         if not 1024 <= self.max_body_bytes <= 1_073_741_824:
             found.append("TOWNHALL_MAX_BODY_BYTES: between 1024 and 1073741824")
+        if not 1 <= self.worker_threads <= 256:
+            found.append("TOWNHALL_WORKER_THREADS: between 1 and 256")
         if not 1 <= self.appointments_per_citizen <= 100:
             found.append("TOWNHALL_APPOINTMENTS_PER_CITIZEN: between 1 and 100")
         if not 1024 <= self.max_document_bytes <= 1_073_741_824:
@@ -154,6 +172,12 @@ class Settings:
                 return default
             return int(raw)
 
+        def flag(name: str) -> bool:
+            raw = env.get(name, "").strip().lower()
+            if raw not in ("", "0", "1", "false", "true"):
+                problems.append(f"{name}: true or false, got {raw!r}")
+            return raw in ("1", "true")
+
         values: dict[str, object] = {
             "database_url": env.get("TOWNHALL_DATABASE_URL", ""),
             "migration_database_url": env.get("TOWNHALL_MIGRATION_DATABASE_URL", ""),
@@ -174,6 +198,14 @@ class Settings:
                                                    cls.login_rate_limit_per_client),
             "log_level": env.get("TOWNHALL_LOG_LEVEL", cls.log_level).upper(),
             "secret_key": env.get("TOWNHALL_SECRET_KEY", ""),
+            "webhooks_allow_private": flag("TOWNHALL_WEBHOOKS_ALLOW_PRIVATE"),
+            "worker_threads": integer("TOWNHALL_WORKER_THREADS", cls.worker_threads),
+            "smtp_host": env.get("TOWNHALL_SMTP_HOST") or None,
+            "smtp_port": integer("TOWNHALL_SMTP_PORT", cls.smtp_port),
+            "smtp_security": env.get("TOWNHALL_SMTP_SECURITY", cls.smtp_security).strip().lower(),
+            "smtp_username": env.get("TOWNHALL_SMTP_USERNAME") or None,
+            "smtp_password": env.get("TOWNHALL_SMTP_PASSWORD") or None,
+            "mail_from": env.get("TOWNHALL_MAIL_FROM", cls.mail_from),
         }
         if env.get("TOWNHALL_INSTANCE_PATH"):
             values["instance_path"] = Path(env["TOWNHALL_INSTANCE_PATH"]).resolve()

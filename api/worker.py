@@ -1,0 +1,150 @@
+"""`townhall worker`: deliver outbox events until stopped. Each round, per active municipality (its
+rows are under row-level security): fan new events out to subscriptions, then send what is due, a
+batch at a time, in parallel threads. On PostgreSQL several workers share the work (SKIP LOCKED)."""
+
+import logging
+import smtplib
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from email.message import EmailMessage
+
+import requests
+from requests.adapters import HTTPAdapter
+from sqlalchemy.orm import Session
+
+from api.settings import Settings
+from tenants.models import Tenant, TenantStatus
+from tenants.queries import all_tenants, branding_of
+from townhall.cases.models import OutboxEvent
+from townhall.db import Database
+from townhall.tenancy import tenant_scope
+from townhall.webhooks.delivery import TIMEOUT_SECONDS, Outcome, due, due_emails, fan_out, prepare, record, send
+from townhall.webhooks.mail import Brand, compose
+from townhall.webhooks.models import Delivery, Subscription
+from townhall.webhooks.secrets import Sealer
+
+log = logging.getLogger("townhall.worker")
+BATCH = 200
+
+
+class Worker:
+    def __init__(self, settings: Settings, database: Database) -> None:
+        self.settings, self.database = settings, database
+        self.sealer = Sealer(settings.session_secret())
+        self.http = requests.Session()
+        self.http.trust_env = False  # no proxies from the environment: the SSRF check is the last word
+        adapter = HTTPAdapter(pool_connections=64, pool_maxsize=settings.worker_threads)
+        self.http.mount("https://", adapter)
+        self.http.mount("http://", adapter)
+        self.pool = ThreadPoolExecutor(max_workers=settings.worker_threads, thread_name_prefix="webhook")
+        self.stopping = threading.Event()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+        self.http.close()
+
+    def run_once(self, now: datetime | None = None) -> Counter[str]:
+        """One round over every active municipality; returns what happened (for logs and tests)."""
+        counts: Counter[str] = Counter()
+        with self.database.sessions() as session:
+            tenants = [(t.id, t.slug) for t in all_tenants(session) if t.status is TenantStatus.ACTIVE]
+        for tenant_id, slug in tenants:
+            if self.stopping.is_set():
+                break
+            source = self.settings.tenant_api_url(slug) + "/v1"
+            with self.database.unit_of_work() as session, tenant_scope(session, tenant_id):
+                counts["events"] += fan_out(session, tenant_id, source, now or datetime.now(UTC),
+                                            email=self.settings.smtp_host is not None)
+                session.flush()
+            for channel in (self._deliver, self._mail):
+                while not self.stopping.is_set():
+                    sent = channel(tenant_id, now)
+                    counts += sent
+                    if sum(sent.values()) < BATCH:
+                        break
+        return counts
+
+    def _mail(self, tenant_id: uuid.UUID, now: datetime | None) -> Counter[str]:
+        """Citizens' (and admins') e-mail: composed under the municipality's brand, sent over SMTP."""
+        counts: Counter[str] = Counter()
+        if self.settings.smtp_host is None:
+            return counts
+        with self.database.unit_of_work() as session, tenant_scope(session, tenant_id):
+            at = now or datetime.now(UTC)
+            batch = due_emails(session, tenant_id, at, BATCH)
+            if not batch:
+                return counts
+            tenant = session.get(Tenant, tenant_id)
+            branding = branding_of(session, tenant_id)
+            assert tenant is not None
+            brand = Brand(branding.display_name or tenant.names, tenant.default_language, branding.primary_colour,
+                          branding.accent_colour, branding.logo_url, branding.contact_email)
+            messages = [(delivery.id, compose(delivery.event_type, delivery.payload["data"], person, brand,
+                                              self.settings.mail_from, tenant.languages))
+                        for delivery, person in batch]
+            outcomes = list(self.pool.map(lambda item: send_mail(self.settings, *item), messages))
+            for (delivery, _), outcome in zip(batch, outcomes, strict=True):
+                record(session, delivery, outcome, now or datetime.now(UTC))
+                counts[f"email {delivery.status}"] += 1
+            session.flush()
+        return counts
+
+    def _deliver(self, tenant_id: uuid.UUID, now: datetime | None) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        with self.database.unit_of_work() as session, tenant_scope(session, tenant_id):
+            at = now or datetime.now(UTC)
+            batch = due(session, tenant_id, at, BATCH)
+            if not batch:
+                return counts
+            sendings = [prepare(delivery, subscription, self.sealer, at) for delivery, subscription in batch]
+            outcomes = list(self.pool.map(lambda s: send(self.http, s, at, self.settings.webhooks_allow_private),
+                                          sendings))
+            for (delivery, subscription), outcome in zip(batch, outcomes, strict=True):
+                record(session, delivery, outcome, now or datetime.now(UTC))
+                counts[delivery.status] += 1
+                if delivery.status == "dead":
+                    _disable(session, subscription, delivery)
+            session.flush()
+        return counts
+
+    def run_forever(self, idle_seconds: float = 0.5) -> None:
+        while not self.stopping.is_set():
+            try:
+                counts = self.run_once()
+            except Exception:  # a database restart, a bug: log, wait, go on (nothing is lost: rows stay)
+                log.exception("worker round failed")
+                counts = Counter()
+            if not counts:
+                self.stopping.wait(idle_seconds)
+
+
+def send_mail(settings: Settings, delivery_id: uuid.UUID, message: EmailMessage) -> Outcome:
+    started = time.monotonic()
+    try:
+        connect = smtplib.SMTP_SSL if settings.smtp_security == "tls" else smtplib.SMTP
+        with connect(settings.smtp_host or "", settings.smtp_port, timeout=TIMEOUT_SECONDS) as smtp:
+            if settings.smtp_security == "starttls":
+                smtp.starttls()
+            if settings.smtp_username:
+                smtp.login(settings.smtp_username, settings.smtp_password or "")
+            smtp.send_message(message)
+        status, error = 250, None
+    except (smtplib.SMTPException, OSError) as failure:
+        status, error = None, f"{type(failure).__name__}: {str(failure)[:200]}"
+    return Outcome(delivery_id, status, error, int((time.monotonic() - started) * 1000))
+
+
+def _disable(session: Session, subscription: Subscription, delivery: Delivery) -> None:
+    """A subscription whose delivery failed for 24 hours stops; the municipality hears of it as an
+    event (`webhook.disabled`, which its e-mail and other subscriptions carry to its admins)."""
+    if not subscription.active:
+        return
+    subscription.active = False
+    subscription.disabled_reason = f"Delivery {delivery.id} failed for 24 hours: {delivery.last_error}."
+    session.add(OutboxEvent(tenant_id=subscription.tenant_id, type="webhook.disabled", subject=str(subscription.id),
+                            data={"subscription": str(subscription.id), "url": subscription.url,
+                                  "reason": subscription.disabled_reason}))

@@ -1,0 +1,1 @@
+"""Events out: signed webhooks for IT partners (Standard Webhooks, CloudEvents payloads)."""

@@ -1,0 +1,94 @@
+"""Write use-cases for webhooks: subscribe, change, rotate the secret, replay. The caller commits."""
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from townhall.cases.models import OutboxEvent
+from townhall.errors import InvalidInput, StaleVersion
+from townhall.validation import load
+from townhall.webhooks import ssrf
+from townhall.webhooks.delivery import cloud_event
+from townhall.webhooks.models import Delivery, Subscription
+from townhall.webhooks.secrets import Sealer, new_secret
+
+ROTATION_OVERLAP = timedelta(hours=24)
+EVENT_TYPES = ("case.created", "case.status-changed", "case.assigned", "case.message-added", "case.document-added",
+               "citizen.informed", "citizen.offered", "appointment.booked", "appointment.rescheduled",
+               "appointment.cancelled", "appointment.reminder")
+
+
+class SubscriptionInput(Schema):
+    url = fields.Url(required=True, schemes={"https", "http"}, require_tld=False, validate=validate.Length(max=2048))
+    event_types = fields.List(fields.String(validate=validate.OneOf(EVENT_TYPES)), load_default=list,
+                              metadata={"description": "Empty: every event type."})
+    active = fields.Boolean(load_default=True)
+
+
+def _checked(values: Mapping[str, Any], allow_private: bool) -> None:
+    try:
+        ssrf.check(values["url"], allow_private)
+    except ssrf.Refused as refused:
+        raise InvalidInput({"url": [str(refused)]}) from refused
+
+
+def subscribe(session: Session, tenant_id: uuid.UUID, data: Mapping[str, Any], sealer: Sealer, actor: str,
+              allow_private: bool) -> tuple[Subscription, str]:
+    """A subscription and its signing secret, which is shown this once."""
+    values = load(SubscriptionInput(), data)
+    _checked(values, allow_private)
+    secret = new_secret()
+    subscription = Subscription(tenant_id=tenant_id, url=values["url"], event_types=sorted(set(values["event_types"])),
+                                active=values["active"], secret=sealer.seal(secret), created_by=actor)
+    session.add(subscription)
+    session.flush()
+    return subscription, secret
+
+
+def change(session: Session, subscription: Subscription, data: Mapping[str, Any], allow_private: bool,
+           expected_version: int | None = None) -> Subscription:
+    if expected_version is not None and expected_version != subscription.version:
+        raise StaleVersion("The subscription changed since you read it.")
+    values = load(SubscriptionInput(), {"url": subscription.url, "event_types": subscription.event_types,
+                                        "active": subscription.active} | dict(data))
+    _checked(values, allow_private)
+    subscription.url, subscription.event_types = values["url"], sorted(set(values["event_types"]))
+    if values["active"] and not subscription.active:
+        subscription.disabled_reason = None
+    subscription.active = values["active"]
+    session.flush()
+    return subscription
+
+
+def rotate(session: Session, subscription: Subscription, sealer: Sealer, now: datetime) -> str:
+    """A new secret; the old one keeps signing beside it for ROTATION_OVERLAP, so the partner can
+    switch without missing a delivery."""
+    secret = new_secret()
+    subscription.previous_secret, subscription.previous_until = subscription.secret, now + ROTATION_OVERLAP
+    subscription.secret = sealer.seal(secret)
+    session.flush()
+    return secret
+
+
+def replay(session: Session, subscription: Subscription, source: str, event_id: uuid.UUID | None,
+           since: datetime | None, until: datetime | None, now: datetime) -> int:
+    """Deliver one event, or those of a time range, again (new deliveries, the same event ids)."""
+    query = select(OutboxEvent).where(OutboxEvent.tenant_id == subscription.tenant_id)
+    if event_id is not None:
+        query = query.where(OutboxEvent.id == event_id)
+    else:
+        if since is None or until is None or until <= since or until - since > timedelta(days=31):
+            raise InvalidInput({"from": ["Give an event, or a range of at most 31 days (from < to)."]})
+        query = query.where(OutboxEvent.time >= since, OutboxEvent.time < until)
+    events = [e for e in session.scalars(query.order_by(OutboxEvent.time).limit(10_000))
+              if not subscription.event_types or e.type in subscription.event_types]
+    for event in events:
+        session.add(Delivery(tenant_id=subscription.tenant_id, subscription_id=subscription.id, event_id=event.id,
+                             event_type=event.type, payload=cloud_event(event, source), next_attempt_at=now))
+    session.flush()
+    return len(events)

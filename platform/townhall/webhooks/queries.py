@@ -1,0 +1,33 @@
+"""Read-side lookups for webhooks."""
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from townhall.webhooks.models import Attempt, Delivery, Subscription
+
+
+def subscriptions_of(session: Session, tenant_id: uuid.UUID) -> Sequence[Subscription]:
+    return session.scalars(select(Subscription).where(Subscription.tenant_id == tenant_id)
+                           .order_by(Subscription.id)).all()
+
+
+def subscription_of(session: Session, tenant_id: uuid.UUID, subscription_id: uuid.UUID) -> Subscription | None:
+    return session.scalars(select(Subscription).where(Subscription.tenant_id == tenant_id,
+                                                      Subscription.id == subscription_id)).first()
+
+
+def delivery_log(session: Session, subscription: Subscription, after: uuid.UUID | None,
+                 limit: int) -> list[tuple[Delivery, list[Attempt]]]:
+    """Newest first, each with its attempts: two queries whatever the page size."""
+    query = select(Delivery).where(Delivery.tenant_id == subscription.tenant_id,
+                                   Delivery.subscription_id == subscription.id)
+    if after is not None:
+        query = query.where(Delivery.id < after)
+    deliveries = session.scalars(query.order_by(Delivery.id.desc()).limit(limit)).all()
+    attempts = session.scalars(select(Attempt).where(Attempt.tenant_id == subscription.tenant_id,
+                                                     Attempt.delivery_id.in_([d.id for d in deliveries]))
+                               .order_by(Attempt.at)).all() if deliveries else []
+    return [(d, [a for a in attempts if a.delivery_id == d.id]) for d in deliveries]

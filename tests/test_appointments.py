@@ -122,6 +122,14 @@ def test_region_wide_search_shows_the_counters_that_serve_a_municipality(client:
     assert set(starts(client, "/t/ninove/v1/slots?service=eid-card&from=2027-03-01&to=2027-03-01")) == {
         "2027-03-01T09:00:00+01:00", "2027-03-01T09:30:00+01:00"}
     assert_problem(client.get("/v1/slots?service=eid-card&tenant=atlantis"), 400)
+    pages, url = [], "/v1/slots?service=eid-card&from=2027-03-01&to=2027-03-05&tenant=ninove&limit=3"
+    while url:
+        page = data(client.get(url))
+        pages.append([slot["start"] for slot in page["items"]])
+        url = (page["next"] or "").removeprefix("https://townhall.test")
+    every = [start for page in pages for start in page]
+    assert [len(p) for p in pages] == [3, 3, 3, 1] and len(set(every)) == 10 and every == sorted(every)
+    assert_problem(client.get("/v1/slots?service=eid-card&tenant=ninove&cursor=WzEsMiwzXQ"), 400)  # [1,2,3]
     assert_problem(client.get("/v1/slots?service=eid-card&tenant=aalst&sort=distance"), 400)
 
 

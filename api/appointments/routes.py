@@ -1,7 +1,9 @@
 """/t/<tenant>/v1/offices, /slots and /appointments; /v1/slots: free visits at any counter in the
 region that serves the citizen's municipality. Offices and slots are public; bookings need a token."""
 
+import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,9 +26,12 @@ from townhall.appointments.ics import calendar
 from townhall.appointments.models import Appointment, Office, OfficeService
 from townhall.appointments.operations import Booking, book, cancel, reschedule, save_office
 from townhall.appointments.queries import (
+    Counter,
     Slot,
     appointment_of,
     appointments_of,
+    by_distance,
+    by_time,
     counters_serving,
     day_at_office,
     distance_km,
@@ -45,6 +50,7 @@ from townhall.services.registry import service_type
 from townhall.validation import load
 
 MAX_SEARCH_DAYS = 31
+MAX_SLOTS = 500  # per page
 
 
 def _bad(detail: str) -> Exception:
@@ -164,6 +170,34 @@ def _service() -> str:
     return code
 
 
+TIME_KEY = (int, str, str)
+DISTANCE_KEY = ((int, float), str, int)
+
+
+def _page(kinds: tuple[type | tuple[type, ...], ...] = TIME_KEY) -> tuple[int, tuple[Any, ...] | None]:
+    """Slots come a page at a time (100 by default): the cursor carries the last slot's sort key."""
+    limit, cursor = page_params(default=100, maximum=MAX_SLOTS)
+    if cursor is None:
+        return limit, None
+    try:
+        after = json.loads(cursor)
+    except ValueError as error:
+        raise _bad("cursor is not one this API gave out.") from error
+    well_formed = isinstance(after, list) and len(after) == len(kinds) and all(
+        isinstance(part, kind) and not isinstance(part, bool) for part, kind in zip(after, kinds, strict=False))
+    if not well_formed:
+        raise _bad("cursor is not one this API gave out.")
+    return limit, tuple(after)
+
+
+def _slot_page(views: list[dict[str, Any]], slots: list[Slot], limit: int,
+               key: Callable[[Slot], tuple[Any, ...]]) -> Response:
+    """Only the page's last slot needs its sort key: the next page starts after it."""
+    if len(slots) > limit:
+        views[limit - 1]["cursor_key"] = json.dumps(key(slots[limit - 1]))
+    return paged(views, limit, key="cursor_key", hide=("cursor_key",))
+
+
 def _slot_view(slot: Slot, slugs: dict[uuid.UUID, str], distance: float | None = None) -> dict[str, Any]:
     office = slot.counter.office
     body: dict[str, Any] = {"office": str(office.id), "office_name": office.name,
@@ -185,11 +219,11 @@ def tenant_slots() -> Response:
             office_id = uuid.UUID(request.args["office"])
         except ValueError as error:
             raise _bad("office is an office id.") from error
+    limit, after = _page()
     counters = counters_serving(session(), g.tenant.id, service, office_id)
-    slots = free_slots(session(), counters, first, last, datetime.now(UTC))
+    slots = free_slots(session(), counters, first, last, datetime.now(UTC), limit=limit + 1, after=after)
     slugs = slugs_by_id(session(), [c.office.tenant_id for c in counters])
-    slots.sort(key=lambda s: (s.start, s.counter.office.name))
-    return jsonify(items=[_slot_view(s, slugs) for s in slots[:500]], next=None)
+    return _slot_page([_slot_view(s, slugs) for s in slots], slots, limit, by_time)
 
 
 @platform_api.get("/slots")
@@ -213,15 +247,18 @@ def region_slots() -> Response:
     sort = request.args.get("sort", "distance" if near else "time")
     if sort not in ("time", "distance") or (sort == "distance" and near is None):
         raise _bad("sort is time, or distance with near.")
+    limit, after = _page(DISTANCE_KEY if sort == "distance" else TIME_KEY)
     counters = counters_serving(session(), tenant.id, service)
-    slots = free_slots(session(), counters, first, last, datetime.now(UTC))
+
+    def away(counter: Counter) -> float:
+        return distance_km(*near, counter.office.lat, counter.office.long) if near else 0.0
+
+    nearest = away if sort == "distance" else None
+    key = by_distance(away) if nearest else by_time
+    slots = free_slots(session(), counters, first, last, datetime.now(UTC), limit=limit + 1, after=after,
+                       nearest=nearest)
     slugs = slugs_by_id(session(), [c.office.tenant_id for c in counters])
-
-    def away(slot: Slot) -> float | None:
-        return distance_km(*near, slot.counter.office.lat, slot.counter.office.long) if near else None
-
-    slots.sort(key=lambda s: ((away(s) or 0.0), s.start) if sort == "distance" else (s.start, away(s) or 0.0))
-    return jsonify(items=[_slot_view(s, slugs, away(s)) for s in slots[:500]], next=None)
+    return _slot_page([_slot_view(s, slugs, away(s.counter) if near else None) for s in slots], slots, limit, key)
 
 
 # --- appointments -----------------------------------------------------------------------------------

@@ -1,11 +1,15 @@
 """Read-side: offices that serve a municipality, free slots, appointments. Offices of every
 municipality are public reference data (ALL_TENANTS here; a read-only policy on PostgreSQL)."""
 
+import heapq
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cached_property
+from itertools import chain, dropwhile, islice
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
@@ -24,6 +28,11 @@ class Counter:
 
     office: Office
     offer: OfficeService
+
+    @cached_property
+    def label(self) -> tuple[str, str]:
+        """The office's name and id: how slots at the same time are ordered (made once per search)."""
+        return self.office.name, str(self.office.id)
 
     @property
     def schedule(self) -> Schedule:
@@ -75,9 +84,20 @@ def served_slugs(session: Session, office: Office) -> dict[str, list[uuid.UUID]]
     return found
 
 
-def free_slots(session: Session, counters: Sequence[Counter], first: date, last: date, now: datetime) -> list[Slot]:
-    """Slots from `first` to `last` with a free counter, within each office's lead time and horizon.
-    One query for the taken seats of every office in the range."""
+SlotKey = tuple[Any, ...]
+
+
+def by_time(slot: Slot) -> SlotKey:
+    return (int(slot.start.timestamp()), *slot.counter.label)
+
+
+def free_slots(session: Session, counters: Sequence[Counter], first: date, last: date, now: datetime, *,
+               limit: int, after: SlotKey | None = None,
+               nearest: Callable[[Counter], float] | None = None) -> list[Slot]:
+    """The first `limit` slots after `after` from `first` to `last` with a free counter, within each
+    office's lead time and horizon: by time (`by_time`), or office by office nearest first
+    (`by_distance`). Each office yields its slots in time order and only as many are made as the page
+    needs; one query reads the taken seats of every office in the range."""
     if not counters:
         return []
     earliest_day, latest_day = first - timedelta(days=1), last + timedelta(days=1)
@@ -88,21 +108,36 @@ def free_slots(session: Session, counters: Sequence[Counter], first: date, last:
                SlotSeat.starts_at < datetime.combine(latest_day, datetime.min.time(), tzinfo=now.tzinfo))
         .group_by(SlotSeat.office_id, SlotSeat.starts_at)).all()
     taken = {(office_id, starts_at): count for office_id, starts_at, count in taken_rows}
-    slots = []
-    for counter in counters:
-        offer = counter.offer
+
+    def free(counter: Counter) -> Iterator[Slot]:
+        offer, zone = counter.offer, ZoneInfo(counter.office.time_zone)
         earliest = now + timedelta(minutes=offer.lead_minutes)
         latest = now + timedelta(days=offer.horizon_days)
-        local_today = now.astimezone(ZoneInfo(counter.office.time_zone)).date()
-        span_first = max(first, local_today)
-        span_last = min(last, latest.astimezone(ZoneInfo(counter.office.time_zone)).date())
+        span_first = max(first, now.astimezone(zone).date())
+        span_last = min(last, latest.astimezone(zone).date())
         for start in counter.schedule.starts(span_first, span_last, offer.duration_minutes):
-            if not earliest <= start <= latest:
-                continue
-            free = offer.counters - taken.get((counter.office.id, start), 0)
-            if free > 0:
-                slots.append(Slot(counter, start, free))
-    return slots
+            if earliest <= start <= latest:
+                left = offer.counters - taken.get((counter.office.id, start), 0)
+                if left > 0:
+                    yield Slot(counter, start, left)
+
+    if nearest is not None:
+        key = by_distance(nearest)
+        ordered: Iterator[Slot] = chain.from_iterable(
+            free(c) for c in sorted(counters, key=lambda c: (nearest(c), str(c.office.id))))
+    else:
+        key = by_time
+        ordered = heapq.merge(*(free(c) for c in counters), key=by_time)
+    if after is not None:
+        ordered = dropwhile(lambda slot: key(slot) <= after, ordered)
+    return list(islice(ordered, limit))
+
+
+def by_distance(nearest: Callable[[Counter], float]) -> Callable[[Slot], SlotKey]:
+    def key(slot: Slot) -> SlotKey:
+        return round(nearest(slot.counter), 6), slot.counter.label[1], int(slot.start.timestamp())
+
+    return key
 
 
 def distance_km(lat1: float, long1: float, lat2: float, long2: float) -> float:

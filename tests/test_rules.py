@@ -118,6 +118,9 @@ def test_a_dry_run_explains_the_result(client: FlaskClient, town: Town) -> None:
         <= answer["explanation"].items()
     missing = client.post(url, json={"input": {}}, headers=town.headers["admin"])
     assert "input" in assert_problem(missing, 422)["errors"]
+    odd = {"request": 5}  # the rule meets an input it did not expect
+    surprised = client.post(url, json={"input": odd}, headers=town.headers["admin"])
+    assert "input" in assert_problem(surprised, 422)["errors"]
 
 
 def test_cases_are_decided_by_the_rules_and_the_decisions_recorded(client: FlaskClient, town: Town) -> None:

@@ -117,7 +117,7 @@ def evaluate(compiled: Compiled, variables: Mapping[str, Any]) -> Any:
         value = compiled.program.execute(context)
     except KeyError as error:
         raise RuleProblem("input", f"The input has no field {error}.") from error
-    except (ValueError, TypeError, RuntimeError, ZeroDivisionError, OverflowError) as error:
+    except Exception as error:
         raise RuleProblem("input", f"The rule failed: {error}") from error
     kind = compiled.kind
     if isinstance(value, bool) != (kind.result is bool) or not isinstance(value, kind.result):

@@ -2,6 +2,7 @@
 
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -15,10 +16,12 @@ class Received:
 
 @dataclass
 class Receiver:
-    """`mode`: ok, fail (500), flaky (500 for `failure_rate` of requests), redirect (302 elsewhere)."""
+    """`mode`: ok, fail (500), flaky (500 for `failure_rate` of requests), redirect (302 elsewhere),
+    slow (answers after `delay` seconds), endless (promises a gigabyte and trickles it)."""
 
     mode: str = "ok"
     failure_rate: float = 0.1
+    delay: float = 2.0
     requests: list[Received] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -34,6 +37,19 @@ class Receiver:
                     receiver.requests.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
                     failing = receiver.mode == "fail" or (receiver.mode == "flaky"
                                                           and receiver.randomness.random() < receiver.failure_rate)
+                if receiver.mode == "slow":
+                    time.sleep(receiver.delay)
+                if receiver.mode == "endless":
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(10**9))
+                    self.end_headers()
+                    try:
+                        for _ in range(40):
+                            self.wfile.write(b"x" * 16_384)
+                            time.sleep(0.05)
+                    except OSError:
+                        pass  # the worker stopped reading, as it should
+                    return
                 if receiver.mode == "redirect":
                     self.send_response(302)
                     self.send_header("Location", "http://169.254.169.254/latest/meta-data/")

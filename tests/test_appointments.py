@@ -3,7 +3,7 @@ holidays, region-wide slot search, booking with capacity, calendar files, and is
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import icalendar
@@ -19,6 +19,8 @@ from contract import assert_problem
 from oauth_support import REDIRECT, bearer, data, register, signing_key, token, user_token
 from tenants.models import Tenant
 from townhall.appointments.hours import Schedule
+from townhall.appointments.ics import fold
+from townhall.appointments.operations import remind
 from townhall.auth.operations import add_membership, create_user
 from townhall.auth.scopes import CASE_WORKER, TENANT_ADMIN
 from townhall.cases.models import OutboxEvent
@@ -233,3 +235,78 @@ def test_appointments_stay_with_their_municipality(client: FlaskClient, region: 
                               headers=region.headers["aalst"]), 403)
     assert_problem(client.put(f"/t/aalst/v1/offices/{region.offices['aalst']}", json={},
                               headers=region.headers["ronse-admin"]), 401)
+
+
+def test_a_second_counter_serving_the_same_town_orders_by_distance_and_an_office_filter_narrows(
+    client: FlaskClient, region: Region
+) -> None:
+    url = f"/t/ronse/v1/offices/{region.offices['ronse']}"
+    etag = client.get(url).headers["ETag"]
+    body = office("Ronse", 50.7455, 3.6005, serves=["ninove"])
+    assert_problem(client.put(url, json=body, headers=region.headers["ronse-admin"]), 428)
+    replaced = client.put(url, json=body, headers=region.headers["ronse-admin"] | {"If-Match": etag})
+    assert data(replaced)["services"][0]["serves"] == ["ninove"]
+    query = "/v1/slots?service=eid-card&from=2027-03-01&to=2027-03-01&tenant=ninove"
+    by_time = data(client.get(query))["items"]
+    assert [(s["municipality"], s["start"]) for s in by_time[:2]] == [  # the same time: by office name
+        ("aalst", "2027-03-01T09:00:00+01:00"), ("ronse", "2027-03-01T09:00:00+01:00")]
+    near_ronse = data(client.get(query + "&near=50.75,3.60"))["items"]
+    assert [s["municipality"] for s in near_ronse] == ["ronse", "ronse", "aalst", "aalst"]
+    assert near_ronse[0]["distance_km"] < near_ronse[-1]["distance_km"]
+    only = starts(client, f"/t/ninove/v1/slots?service=eid-card&from=2027-03-01&to=2027-03-01"
+                          f"&office={region.offices['ronse']}")
+    assert only == ["2027-03-01T09:00:00+01:00", "2027-03-01T09:30:00+01:00"]
+    assert data(client.get(f"/t/ninove/v1/slots?service=eid-card&from=2027-03-01&to=2027-03-01"
+                           f"&office={region.offices['ronse']}"))["items"][0]["municipality"] == "ronse"
+
+
+def test_lead_time_and_horizon_bound_what_can_be_booked(client: FlaskClient, region: Region) -> None:
+    body = office("Aalst", 50.9378, 4.0403, serves=["ninove"], lead_minutes=60 * 24 * 7, horizon_days=30)
+    url = f"/t/aalst/v1/offices/{region.offices['aalst']}"
+    etag = client.get(url).headers["ETag"]
+    assert client.put(url, json=body, headers=region.headers["aalst-admin"] | {"If-Match": etag}).status_code == 200
+    today = date.today()
+    soon = starts(client, f"/t/aalst/v1/slots?service=eid-card&from={today}&to={today + timedelta(days=30)}")
+    assert soon and all(today + timedelta(days=7) <= date.fromisoformat(s[:10]) <= today + timedelta(days=30)
+                        for s in soon)
+    too_far = _book(client, region, "aalst", "2027-03-01T09:00:00+01:00")  # a slot, but months ahead
+    assert "start" in assert_problem(too_far, 422)["errors"]
+    tomorrow = next(d for d in (today + timedelta(days=n) for n in range(1, 8)) if d.weekday() < 5
+                    and not data(client.get(f"/t/aalst/v1/slots?service=eid-card&from={d}&to={d}"))["items"])
+    assert "start" in assert_problem(_book(client, region, "aalst", f"{tomorrow}T09:00:00+01:00"), 422)["errors"]
+
+
+def test_an_idempotency_key_books_once(client: FlaskClient, region: Region) -> None:
+    headers = region.headers["aalst"] | {"Idempotency-Key": "booking-1"}
+    body = {"service": "eid-card", "office": region.offices["aalst"], "start": "2027-03-08T09:00:00+01:00"}
+    first = client.post("/t/aalst/v1/appointments", json=body, headers=headers)
+    again = client.post("/t/aalst/v1/appointments", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201 and data(first)["id"] == data(again)["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = client.post("/t/aalst/v1/appointments", json=body | {"start": "2027-03-08T09:30:00+01:00"},
+                        headers=headers)
+    assert_problem(other, 422)
+    assert len(data(client.get("/t/aalst/v1/appointments", headers=region.headers["aalst"]))["items"]) == 1
+
+
+def test_a_reminder_is_written_once_for_a_visit_that_is_near(app: Flask, client: FlaskClient, region: Region) -> None:
+    booked = data(_book(client, region, "aalst", "2027-03-10T09:00:00+01:00"))
+    start = datetime.fromisoformat(booked["start"])
+    with app.app_context(), database().unit_of_work() as session:
+        tenant = session.scalars(select(Tenant).where(Tenant.slug == "aalst")).one()
+        with tenant_scope(session, tenant.id):
+            assert remind(session, tenant.id, start - timedelta(days=3)) == 0  # not yet within 24 hours
+            assert remind(session, tenant.id, start - timedelta(hours=20)) == 1
+            assert remind(session, tenant.id, start - timedelta(hours=2)) == 0  # once
+    assert _events(app, "aalst", booked["id"]) == ["appointment.booked", "appointment.reminder"]
+
+
+def test_an_exception_closes_a_day_and_long_calendar_lines_are_folded() -> None:
+    closed = Schedule(WEEK, {"2025-12-23": []}, None, "Europe/Brussels")
+    assert closed.intervals(date(2025, 12, 23)) == [] and closed.intervals(date(2025, 12, 22))
+    line = "DESCRIPTION:" + "Toegankelijk voor rolstoelen, ringleiding aan loket 2 — één lift. " * 4
+    folded = fold(line)
+    parts = folded.split("\r\n")
+    assert len(parts) > 1 and all(len(part.encode()) <= 75 for part in parts)
+    assert all(part.startswith(" ") for part in parts[1:])
+    assert "".join(part.removeprefix(" ") if n else part for n, part in enumerate(parts)) == line

@@ -4,16 +4,24 @@ to a real SMTP server (aiosmtpd) started by the test; admins hear when a webhook
 import email
 import email.policy
 import socket
+import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import Message
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from api.database import database
 from api.worker import Worker
@@ -25,6 +33,7 @@ from townhall.auth.operations import add_membership, create_user
 from townhall.auth.scopes import TENANT_ADMIN
 from townhall.services.operations import configure_service
 from townhall.tenancy import tenant_scope
+from townhall.webhooks.models import Attempt
 
 __all__ = ["signing_key"]
 
@@ -124,3 +133,62 @@ def test_a_webhook_that_fails_for_a_day_is_switched_off_and_the_admins_told(
     assert shown["active"] is False and "failed for 24 hours" in shown["disabled_reason"]
     to_admin = [m for m in box.messages if m["To"] == "Admin <admin@example.org>"]
     assert len(to_admin) == 1 and f"127.0.0.1:{dead_port}" in text_of(to_admin[0])[0]
+
+
+def _self_signed(directory: Path) -> ssl.SSLContext:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now)
+                   .not_valid_after(now + timedelta(days=1)).sign(key, hashes.SHA256()))
+    (directory / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (directory / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                          serialization.PrivateFormat.PKCS8,
+                                                          serialization.NoEncryption()))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(directory / "cert.pem", directory / "key.pem")
+    return context
+
+
+def test_mail_goes_over_tls_with_credentials_and_carries_the_logo(
+    app: Flask, client: FlaskClient, town: dict[str, str], tmp_path: Path
+) -> None:
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticate(_server: Any, _session: Any, _envelope: Any, _mechanism: str, data_: Any) -> AuthResult:
+        logins.append((data_.login, data_.password))
+        return AuthResult(success=data_.login == b"townhall" and data_.password == b"s3cret")
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    box = Inbox()
+    controller = Controller(box, hostname="127.0.0.1", port=port, ssl_context=_self_signed(tmp_path),
+                            authenticator=authenticate, auth_require_tls=False)
+    controller.start()
+    with app.app_context(), database().unit_of_work() as session:
+        tenant = session.scalars(select(Tenant).where(Tenant.slug == "aalst")).one()
+        with tenant_scope(session, tenant.id):
+            branding = branding_of(session, tenant.id)
+            update_branding(session, tenant, branding, {"logo_url": "https://www.aalst.example/logo.svg"}, "test")
+    client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": {"reason": "renewal"},
+                                          "citizen": "jan@example.org"}, headers=town)
+    settings = replace(app.config["TOWNHALL_SETTINGS"], smtp_host="127.0.0.1", smtp_port=port, smtp_security="tls",
+                       smtp_username="townhall", smtp_password="s3cret", mail_from="noreply@townhall.test")
+    worker = Worker(settings, app.extensions["townhall.database"])
+    try:
+        counts = worker.run_once()
+        assert counts["email delivered"] == 1, (counts, _errors(app))
+    finally:
+        worker.close()
+        controller.stop()
+    assert logins == [(b"townhall", b"s3cret")]
+    assert 'src="https://www.aalst.example/logo.svg"' in text_of(box.messages[0])[1]
+
+
+def _errors(app: Flask) -> list[str | None]:
+    with app.app_context(), database().sessions() as session:
+        tenant = session.scalars(select(Tenant).where(Tenant.slug == "aalst")).one()
+        with tenant_scope(session, tenant.id):
+            return list(session.scalars(select(Attempt.error)))

@@ -1,8 +1,10 @@
 """Tenant rules in CEL: checked when saved, versioned, activated only when their examples pass,
 adopted from the consortium's templates or overridden, tried in a dry run, and used by cases."""
 
+import uuid
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -13,6 +15,7 @@ from oauth_support import bearer, data, register_platform_client, signing_key, t
 from rules_support import Town, make_town
 from tenants.models import Tenant
 from townhall.calendar import add_working_days
+from townhall.cases.operations import Municipality
 from townhall.rules.engine import age_on, compile_rule, days_between, evaluate, working_days
 
 __all__ = ["signing_key"]
@@ -167,3 +170,11 @@ def test_the_functions_rules_may_call() -> None:
     rule = compile_rule("eligibility", 'age_on(applicant.birth_date, today) >= 12 && request.items.all(i, i > 0)')
     assert evaluate(rule, {"applicant": {"birth_date": "2000-01-01"}, "today": "2026-11-28",
                            "request": {"items": [1, 2]}}) is True
+    assert compile_rule("fee", "1500") is compile_rule("fee", "1500")  # compiled once per version's text
+
+
+def test_rules_see_now_in_the_municipality_s_time_zone() -> None:
+    here = Municipality(uuid.uuid4(), "aalst", "Aalst", "https://townhall.test/t/aalst/v1", "Europe/Brussels")
+    far = Municipality(uuid.uuid4(), "far", "Far", "https://townhall.test/t/far/v1", "Pacific/Kiritimati")
+    assert here.now().utcoffset() == ZoneInfo("Europe/Brussels").utcoffset(datetime.now())
+    assert far.now().utcoffset() == timedelta(hours=14)

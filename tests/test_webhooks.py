@@ -2,16 +2,24 @@
 retries until every event arrives, the delivery log, replay, rotation and SSRF refusals."""
 
 import json
+import os
+import random
+import signal
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from standardwebhooks import Webhook
 
+from api.cli import cli
 from api.database import database
 from api.settings import Settings
 from api.worker import Worker
@@ -22,6 +30,7 @@ from tenants.models import Tenant
 from townhall.auth.operations import create_user
 from townhall.services.operations import configure_service
 from townhall.tenancy import tenant_scope
+from townhall.webhooks import delivery
 
 __all__ = ["signing_key"]
 EID = {"service": "eid-card", "form": {"reason": "renewal"}, "citizen": "jan@example.org"}
@@ -80,6 +89,8 @@ def test_events_arrive_signed_as_cloud_events(
         done.close()
     verifier = Webhook(subscription["secret"])
     events = [verifier.verify(r.body, r.headers) for r in receiver.requests]  # raises on a bad signature
+    assert all(set(e) == {"specversion", "id", "source", "type", "subject", "time", "datacontenttype", "data"}
+               for e in events)
     assert sorted(e["data"]["reference"] for e in events) == sorted(c["reference"] for c in cases)
     assert {(e["specversion"], e["type"], e["source"], e["datacontenttype"]) for e in events} == {
         ("1.0", "case.created", "https://townhall.test/t/aalst/v1", "application/json")}
@@ -165,3 +176,115 @@ def test_only_public_https_endpoints_and_no_redirects(
     log = data(client.get(f"/t/aalst/v1/webhooks/{subscription['id']}/deliveries", headers=partner))["items"]
     assert log[0]["status"] == "pending" and "redirects are not followed" in log[0]["attempts"][0]["error"]
     assert len(receiver.requests) == 1  # the redirect to a private address was not followed
+
+
+def _run(app: Flask, now: datetime | None = None, **settings: object) -> None:
+    done = Worker(replace(app.config["TOWNHALL_SETTINGS"], worker_threads=2, **settings),
+                  app.extensions["townhall.database"])
+    try:
+        done.run_once(now)
+    finally:
+        done.close()
+
+
+def _log(client: FlaskClient, partner: dict[str, str], subscription: dict[str, str]) -> list[dict[str, object]]:
+    return list(data(client.get(f"/t/aalst/v1/webhooks/{subscription['id']}/deliveries", headers=partner))["items"])
+
+
+def test_only_the_chosen_event_types_of_active_subscriptions_are_sent(
+    app: Flask, client: FlaskClient, partner: dict[str, str], receiver: Receiver, private_ok: None
+) -> None:
+    url = receiver.start()
+    wanted = subscribe(client, partner, url, event_types=["case.created"])
+    other = subscribe(client, partner, url, event_types=["appointment.booked"])
+    paused = subscribe(client, partner, url)
+    etag = client.get(f"/t/aalst/v1/webhooks/{paused['id']}", headers=partner).headers["ETag"]
+    switched = client.patch(f"/t/aalst/v1/webhooks/{paused['id']}", json={"active": False},
+                            headers=partner | {"If-Match": etag})
+    assert data(switched)["active"] is False
+    client.post("/t/aalst/v1/cases", json=EID, headers=partner)
+    _run(app, webhooks_allow_private=True)
+    assert len(receiver.requests) == 1 and len(_log(client, partner, wanted)) == 1
+    assert _log(client, partner, other) == [] and _log(client, partner, paused) == []
+
+
+def test_a_slow_endpoint_times_out_and_a_long_answer_is_not_read(
+    app: Flask, client: FlaskClient, partner: dict[str, str], receiver: Receiver, private_ok: None,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(delivery, "TIMEOUT_SECONDS", 0.5)
+    receiver.mode = "slow"
+    slow = subscribe(client, partner, receiver.start())
+    client.post("/t/aalst/v1/cases", json=EID, headers=partner)
+    _run(app, webhooks_allow_private=True)
+    [attempted] = _log(client, partner, slow)
+    assert attempted["status"] == "pending" and attempted["attempts"][0]["error"] == "ReadTimeout"  # type: ignore[index]
+    client.delete(f"/t/aalst/v1/webhooks/{slow['id']}", headers=partner)
+
+    endless = Receiver(mode="endless")
+    try:
+        long = subscribe(client, partner, endless.start())
+        client.post("/t/aalst/v1/cases", json=EID, headers=partner)
+        monkeypatch.setattr(delivery, "TIMEOUT_SECONDS", 10.0)
+        started = time.monotonic()
+        _run(app, webhooks_allow_private=True)
+        assert time.monotonic() - started < 1.5  # 64 KiB read, not the promised gigabyte (2 s to trickle 640 KiB)
+        assert [d["status"] for d in _log(client, partner, long)] == ["delivered"]
+    finally:
+        endless.stop()
+
+
+def test_retries_back_off_exponentially_with_jitter_and_stop_after_a_day() -> None:
+    randomness = random.Random(1)  # noqa: S311
+    waits = [delivery.backoff(n, randomness).total_seconds() for n in range(1, 12)]
+    for attempt, wait in enumerate(waits, start=1):
+        base = min(5 * 2 ** (attempt - 1), 3600)
+        assert base * 0.5 <= wait <= base * 1.5
+    assert len({round(w / min(5 * 2 ** n, 3600), 3) for n, w in enumerate(waits)}) > 1  # jitter, not a fixed factor
+    assert timedelta(hours=24) == delivery.GIVE_UP_AFTER
+
+
+def test_a_time_range_is_replayed(
+    app: Flask, client: FlaskClient, partner: dict[str, str], receiver: Receiver, private_ok: None
+) -> None:
+    subscription = subscribe(client, partner, receiver.start())
+    for _ in range(3):
+        client.post("/t/aalst/v1/cases", json=EID, headers=partner)
+    _run(app, webhooks_allow_private=True)
+    now = datetime.now(UTC)
+    body = {"from": (now - timedelta(hours=1)).isoformat(), "to": (now + timedelta(minutes=1)).isoformat()}
+    replayed = client.post(f"/t/aalst/v1/webhooks/{subscription['id']}/replay", json=body, headers=partner)
+    assert replayed.status_code == 202 and data(replayed) == {"queued": 3}
+    _run(app, webhooks_allow_private=True)
+    assert len(receiver.requests) == 6
+    assert len({json.loads(r.body)["id"] for r in receiver.requests}) == 3  # the same three events, again
+
+
+def test_the_address_is_checked_again_when_delivering(
+    app: Flask, client: FlaskClient, partner: dict[str, str], receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    allow_private(app, monkeypatch)
+    subscription = subscribe(client, partner, receiver.start())  # allowed when saved
+    client.post("/t/aalst/v1/cases", json=EID, headers=partner)
+    _run(app, webhooks_allow_private=False)  # the operator has since forbidden private addresses
+    [attempted] = _log(client, partner, subscription)
+    assert attempted["attempts"][0]["error"] == "A webhook URL is https."  # type: ignore[index]
+    assert receiver.requests == []
+
+
+def test_the_worker_command_runs_once_or_until_sigterm(app: Flask, settings: Settings) -> None:
+    once = app.test_cli_runner().invoke(cli, ["worker", "--once"])
+    assert once.exit_code == 0 and "nothing to do" in once.output
+    environment = {**os.environ, "TOWNHALL_DATABASE_URL": settings.database_url,
+                   "TOWNHALL_MIGRATION_DATABASE_URL": settings.migration_database_url,
+                   "TOWNHALL_INSTANCE_PATH": str(settings.instance_path)}
+    process = subprocess.Popen([str(Path(sys.executable).parent / "townhall"), "worker"], env=environment,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert process.stdout is not None
+        assert "delivering outbox events" in process.stdout.readline()
+        time.sleep(0.5)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0  # the round in hand finishes, then it stops cleanly
+    finally:
+        process.kill()

@@ -278,13 +278,13 @@ def test_the_worker_command_runs_once_or_until_sigterm(app: Flask, settings: Set
     environment = {**os.environ, "TOWNHALL_DATABASE_URL": settings.database_url,
                    "TOWNHALL_MIGRATION_DATABASE_URL": settings.migration_database_url,
                    "TOWNHALL_INSTANCE_PATH": str(settings.instance_path)}
-    process = subprocess.Popen([str(Path(sys.executable).parent / "townhall"), "worker"], env=environment,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        assert process.stdout is not None
-        assert "delivering outbox events" in process.stdout.readline()
-        time.sleep(0.5)
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=15) == 0  # the round in hand finishes, then it stops cleanly
-    finally:
-        process.kill()
+    with subprocess.Popen([str(Path(sys.executable).parent / "townhall"), "worker"], env=environment,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
+        try:
+            assert process.stdout is not None
+            assert "delivering outbox events" in process.stdout.readline()
+            time.sleep(0.5)
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=15) == 0  # the round in hand finishes, then it stops cleanly
+        finally:
+            process.kill()

@@ -3,10 +3,11 @@
 import base64
 import hashlib
 import json
+import uuid
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Response, current_app, request
+from flask import Response, current_app, jsonify, request
 from marshmallow import Schema
 from werkzeug.exceptions import (
     BadRequest,
@@ -44,6 +45,32 @@ def json_object() -> dict[str, Any]:
 
 def strong_etag(payload: bytes) -> str:
     return '"' + hashlib.blake2b(payload, digest_size=12).hexdigest() + '"'
+
+
+def version_etag(version: int) -> str:
+    """The strong ETag of a versioned row: what `If-Match` must name to change it."""
+    return f'"v{version}"'
+
+
+def versioned(body: dict[str, Any], version: int, status: int = 200) -> Response:
+    """A JSON answer about one versioned row, with its ETag."""
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["ETag"] = version_etag(version)
+    return response
+
+
+def bad_parameter(detail: str) -> Exception:
+    """A 400 problem for a query parameter (or cursor) this API cannot use."""
+    return http_error(BadRequest, detail, "invalid_parameter")
+
+
+def id_cursor(cursor: str | None) -> uuid.UUID | None:
+    """The position of an id-ordered list page, from `page_params`' cursor."""
+    try:
+        return uuid.UUID(cursor) if cursor else None
+    except ValueError as error:
+        raise bad_parameter("cursor is not one this API gave out.") from error
 
 
 def require_if_match(current_etag: str) -> None:

@@ -3,7 +3,6 @@ to a real SMTP server (aiosmtpd) started by the test; admins hear when a webhook
 
 import email
 import email.policy
-import socket
 import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -26,6 +25,7 @@ from sqlalchemy import select
 from api.database import database
 from api.worker import Worker
 from oauth_support import bearer, data, register, signing_key, token
+from receiver import free_port
 from tenants.models import Tenant
 from tenants.operations import update_branding
 from tenants.queries import branding_of
@@ -49,9 +49,7 @@ class Inbox:
 
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    port = free_port()
     found = Inbox()
     controller = Controller(found, hostname="127.0.0.1", port=port)
     controller.start()
@@ -111,9 +109,7 @@ def test_a_webhook_that_fails_for_a_day_is_switched_off_and_the_admins_told(
     app: Flask, client: FlaskClient, town: dict[str, str], inbox: tuple[Inbox, int]
 ) -> None:
     box, port = inbox
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        dead_port = int(probe.getsockname()[1])
+    dead_port = free_port()
     app.config["TOWNHALL_SETTINGS"] = replace(app.config["TOWNHALL_SETTINGS"], webhooks_allow_private=True)
     try:
         subscription = data(client.post("/t/aalst/v1/webhooks", json={"url": f"http://127.0.0.1:{dead_port}/x",
@@ -160,9 +156,7 @@ def test_mail_goes_over_tls_with_credentials_and_carries_the_logo(
         logins.append((data_.login, data_.password))
         return AuthResult(success=data_.login == b"townhall" and data_.password == b"s3cret")
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    port = free_port()
     box = Inbox()
     controller = Controller(box, hostname="127.0.0.1", port=port, ssl_context=_self_signed(tmp_path),
                             authenticator=authenticate, auth_require_tls=False)

@@ -5,7 +5,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ from api.settings import Settings
 from api.worker import Worker
 from contract import assert_problem
 from oauth_support import bearer, data, register, signing_key, token
-from receiver import Receiver
+from receiver import Receiver, free_port
 from tenants.models import Tenant
 from townhall.auth.operations import create_user
 from townhall.services.operations import configure_service
@@ -101,16 +100,10 @@ def test_events_arrive_signed_as_cloud_events(
     assert [d["status"] for d in log] == ["delivered"] * 3 and all(d["attempts"][0]["status"] == 204 for d in log)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_every_event_arrives_through_downtime_and_flaky_answers(
     app: Flask, client: FlaskClient, partner: dict[str, str], receiver: Receiver, private_ok: None
 ) -> None:
-    port = _free_port()
+    port = free_port()
     subscription = subscribe(client, partner, f"http://127.0.0.1:{port}/hook")
     for _ in range(20):
         client.post("/t/aalst/v1/cases", json=EID, headers=partner)

@@ -10,13 +10,21 @@ from urllib.parse import urlsplit
 
 from authlib.integrations.flask_oauth2 import current_token
 from flask import Response, current_app, g, jsonify, request, url_for
-from werkzeug.exceptions import BadRequest
 
 from api.access import public
 from api.caller import actor, is_client
 from api.database import session
-from api.errors import http_error
-from api.http import json_body, json_object, page_params, paged, require_if_match
+from api.http import (
+    bad_parameter,
+    id_cursor,
+    json_body,
+    json_object,
+    page_params,
+    paged,
+    require_if_match,
+    version_etag,
+    versioned,
+)
 from api.idempotency import idempotent
 from api.oauth.protect import requires
 from api.platform.routes import platform_api
@@ -53,10 +61,6 @@ MAX_SEARCH_DAYS = 31
 MAX_SLOTS = 500  # per page
 
 
-def _bad(detail: str) -> Exception:
-    return http_error(BadRequest, detail, "invalid_parameter")
-
-
 def _staff() -> bool:
     return is_client() or CASE_WORKER in (current_token.get("roles") or [])
 
@@ -87,10 +91,7 @@ def _served_ids(values: dict[str, Any]) -> dict[str, list[uuid.UUID]]:
 
 def _office_response(office: Office, status: int = 200) -> Response:
     offers = next((o for found, o in offices_of(session(), g.tenant.id) if found.id == office.id), [])
-    response = jsonify(_office_view(office, offers, served_slugs(session(), office)))
-    response.status_code = status
-    response.headers["ETag"] = f'"v{office.version}"'
-    return response
+    return versioned(_office_view(office, offers, served_slugs(session(), office)), office.version, status)
 
 
 @tenant_api.get("/offices")
@@ -128,7 +129,7 @@ def get_office(office_id: uuid.UUID) -> Response:
 @requires("config:write")
 def put_office(office_id: uuid.UUID) -> Response:
     office = _find_office(office_id)
-    require_if_match(f'"v{office.version}"')
+    require_if_match(version_etag(office.version))
     values = load(OfficeInput(), json_object())
     save_office(session(), g.tenant.id, g.tenant.time_zone, values, _served_ids(values), office)
     return _office_response(office)
@@ -144,7 +145,7 @@ def office_day(office_id: uuid.UUID) -> Response:
     try:
         day = date.fromisoformat(request.args.get("date", ""))
     except ValueError as error:
-        raise _bad("date is YYYY-MM-DD.") from error
+        raise bad_parameter("date is YYYY-MM-DD.") from error
     visits = day_at_office(session(), office, day)
     return jsonify(office=str(office.id), date=day.isoformat(), items=[_appointment_view(a) for a in visits])
 
@@ -157,16 +158,16 @@ def _range() -> tuple[date, date]:
         first = date.fromisoformat(request.args["from"]) if "from" in request.args else today
         last = date.fromisoformat(request.args["to"]) if "to" in request.args else first + timedelta(days=13)
     except ValueError as error:
-        raise _bad("from and to are dates (YYYY-MM-DD).") from error
+        raise bad_parameter("from and to are dates (YYYY-MM-DD).") from error
     if last < first or (last - first).days >= MAX_SEARCH_DAYS:
-        raise _bad(f"to comes after from, at most {MAX_SEARCH_DAYS} days later.")
+        raise bad_parameter(f"to comes after from, at most {MAX_SEARCH_DAYS} days later.")
     return first, last
 
 
 def _service() -> str:
     code = request.args.get("service", "")
     if service_type(code) is None:
-        raise _bad("service names one of /v1/service-types.")
+        raise bad_parameter("service names one of /v1/service-types.")
     return code
 
 
@@ -182,11 +183,11 @@ def _page(kinds: tuple[type | tuple[type, ...], ...] = TIME_KEY) -> tuple[int, t
     try:
         after = json.loads(cursor)
     except ValueError as error:
-        raise _bad("cursor is not one this API gave out.") from error
+        raise bad_parameter("cursor is not one this API gave out.") from error
     well_formed = isinstance(after, list) and len(after) == len(kinds) and all(
         isinstance(part, kind) and not isinstance(part, bool) for part, kind in zip(after, kinds, strict=False))
     if not well_formed:
-        raise _bad("cursor is not one this API gave out.")
+        raise bad_parameter("cursor is not one this API gave out.")
     return limit, tuple(after)
 
 
@@ -218,7 +219,7 @@ def tenant_slots() -> Response:
         try:
             office_id = uuid.UUID(request.args["office"])
         except ValueError as error:
-            raise _bad("office is an office id.") from error
+            raise bad_parameter("office is an office id.") from error
     limit, after = _page()
     counters = counters_serving(session(), g.tenant.id, service, office_id)
     slots = free_slots(session(), counters, first, last, datetime.now(UTC), limit=limit + 1, after=after)
@@ -234,19 +235,19 @@ def region_slots() -> Response:
     service, (first, last) = _service(), _range()
     tenant = tenant_cache().tenant(session(), request.args.get("tenant", "")[:63])
     if tenant is None or not tenant.is_active:
-        raise _bad("tenant names the citizen's municipality (its slug).")
+        raise bad_parameter("tenant names the citizen's municipality (its slug).")
     near = None
     if "near" in request.args:
         try:
             lat, long = (float(part) for part in request.args["near"].split(","))
         except ValueError as error:
-            raise _bad("near is lat,long.") from error
+            raise bad_parameter("near is lat,long.") from error
         if not (-90 <= lat <= 90 and -180 <= long <= 180):
-            raise _bad("near is lat,long.")
+            raise bad_parameter("near is lat,long.")
         near = (lat, long)
     sort = request.args.get("sort", "distance" if near else "time")
     if sort not in ("time", "distance") or (sort == "distance" and near is None):
-        raise _bad("sort is time, or distance with near.")
+        raise bad_parameter("sort is time, or distance with near.")
     limit, after = _page(DISTANCE_KEY if sort == "distance" else TIME_KEY)
     counters = counters_serving(session(), tenant.id, service)
 
@@ -272,11 +273,8 @@ def _appointment_view(appointment: Appointment) -> dict[str, Any]:
 
 
 def _one(appointment: Appointment, status: int = 200) -> Response:
-    response = jsonify(_appointment_view(appointment) | {
-        "calendar": url_for("tenant_api.appointment_calendar", appointment_id=appointment.id)})
-    response.status_code = status
-    response.headers["ETag"] = f'"v{appointment.version}"'
-    return response
+    calendar_url = url_for("tenant_api.appointment_calendar", appointment_id=appointment.id)
+    return versioned(_appointment_view(appointment) | {"calendar": calendar_url}, appointment.version, status)
 
 
 def _mine() -> uuid.UUID | None:
@@ -316,11 +314,7 @@ def _create_appointment() -> Response:
 @requires("appointments:read")
 def list_appointments() -> Response:
     limit, after = page_params()
-    try:
-        position = uuid.UUID(after) if after else None
-    except ValueError as error:
-        raise _bad("cursor is not one this API gave out.") from error
-    found = appointments_of(session(), g.tenant.id, _mine(), position, limit + 1)
+    found = appointments_of(session(), g.tenant.id, _mine(), id_cursor(after), limit + 1)
     return paged([_appointment_view(a) for a in found], limit, key="id")
 
 
@@ -341,7 +335,7 @@ def get_appointment(appointment_id: uuid.UUID) -> Response:
 @requires("appointments:write")
 def reschedule_appointment(appointment_id: uuid.UUID) -> Response:
     appointment = _find(appointment_id)
-    require_if_match(f'"v{appointment.version}"')
+    require_if_match(version_etag(appointment.version))
     data = json_body(RescheduleInput())
     reschedule(session(), appointment, data["start"], data.get("office"), datetime.now(UTC))
     return _one(appointment)
@@ -351,7 +345,7 @@ def reschedule_appointment(appointment_id: uuid.UUID) -> Response:
 @requires("appointments:write")
 def cancel_appointment(appointment_id: uuid.UUID) -> Response:
     appointment = _find(appointment_id)
-    require_if_match(f'"v{appointment.version}"')
+    require_if_match(version_etag(appointment.version))
     case = visible_case(session(), g.tenant.id, Viewer(), appointment.case_id) if appointment.case_id else None
     cancel(session(), appointment, case)
     return _one(appointment)

@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 from authlib.integrations.flask_oauth2 import current_token
 from flask import Response, current_app, g, jsonify, request, url_for
 from marshmallow import Schema, fields, validate
-from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+from werkzeug.exceptions import UnsupportedMediaType
 
 from api.access import public
 from api.caller import actor, is_client, person_id
 from api.database import session
 from api.errors import http_error
-from api.http import json_body, page_params, paged, require_if_match
+from api.http import bad_parameter, id_cursor, json_body, page_params, paged, require_if_match, version_etag, versioned
 from api.idempotency import idempotent
 from api.oauth.protect import requires
 from api.platform.routes import platform_api
@@ -118,10 +118,7 @@ def _view(case: Case, role: str, detail: bool = False, steps: Sequence[CaseStep]
 
 
 def _one(case: Case, role: str, status: int = 200, steps: Sequence[CaseStep] | None = None) -> Response:
-    response = jsonify(_view(case, role, detail=True, steps=steps))
-    response.status_code = status
-    response.headers["ETag"] = f'"v{case.version}"'
-    return response
+    return versioned(_view(case, role, detail=True, steps=steps), case.version, status)
 
 
 def _find(case_id: uuid.UUID, viewer: Viewer) -> Case:
@@ -164,20 +161,9 @@ def _create_case() -> Response:
 def list_cases() -> Response:
     viewer, role = _viewer()
     limit, after = page_params()
-    found = cases_page(session(), g.tenant.id, viewer, after=_cursor(after), limit=limit + 1,
+    found = cases_page(session(), g.tenant.id, viewer, after=id_cursor(after), limit=limit + 1,
                        wanted=_queue_filter(role))
     return paged([_view(case, role) for case in found], limit, key="id")
-
-
-def _bad(detail: str) -> Exception:
-    return http_error(BadRequest, detail, "invalid_parameter")
-
-
-def _cursor(after: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(after) if after else None
-    except ValueError as error:
-        raise _bad("cursor is not one this API gave out.") from error
 
 
 def _queue_filter(role: str, time_zone: str | None = None) -> QueueFilter:
@@ -185,15 +171,15 @@ def _queue_filter(role: str, time_zone: str | None = None) -> QueueFilter:
     args = request.args
     status, service = args.get("status"), args.get("service")
     if service is not None and service_type(service) is None:
-        raise _bad(f"Unknown service '{service[:63]}'.")
+        raise bad_parameter(f"Unknown service '{service[:63]}'.")
     if status is not None and (len(status) > 40 or not status.replace("_", "").isalpha()):
-        raise _bad("status is a workflow state such as submitted.")
+        raise bad_parameter("status is a workflow state such as submitted.")
     if role == CITIZEN and ({"assignee", "team"} & set(args)):
-        raise _bad("assignee and team are filters for staff.")
+        raise bad_parameter("assignee and team are filters for staff.")
     assignee_id: uuid.UUID | str | None = args.get("assignee")
     if assignee_id == "me":
         if is_client():
-            raise _bad("assignee=me needs a person's token; name the person by e-mail.")
+            raise bad_parameter("assignee=me needs a person's token; name the person by e-mail.")
         assignee_id = uuid.UUID(current_token["sub"])
     elif assignee_id not in (None, NOBODY):
         person = user_by_email(session(), str(assignee_id)[:320])
@@ -204,7 +190,7 @@ def _queue_filter(role: str, time_zone: str | None = None) -> QueueFilter:
         team_id = team.id if team else uuid.UUID(int=0)
     overdue = args.get("overdue")
     if overdue not in (None, "true"):
-        raise _bad("overdue takes one value: true.")
+        raise bad_parameter("overdue takes one value: true.")
     today = datetime.now(ZoneInfo(time_zone or g.tenant.time_zone)).date()
     return QueueFilter(status=status, service=service, assignee_id=assignee_id, team_id=team_id,
                        overdue_on=today if overdue == "true" else None)
@@ -216,7 +202,7 @@ def my_cases() -> Response:
     """The caller's own cases in this municipality, whatever roles they also hold here."""
     person = person_id()
     limit, after = page_params()
-    found = cases_page(session(), g.tenant.id, Viewer(citizen_id=person), after=_cursor(after), limit=limit + 1,
+    found = cases_page(session(), g.tenant.id, Viewer(citizen_id=person), after=id_cursor(after), limit=limit + 1,
                        wanted=_queue_filter(CITIZEN))
     return paged([_view(case, CITIZEN) for case in found], limit, key="id")
 
@@ -233,7 +219,7 @@ def my_cases_everywhere() -> Response:
     person = person_id()
     limit, after = page_params()
     with person_scope(session(), person):
-        found = own_cases_everywhere(session(), person, after=_cursor(after), limit=limit + 1)
+        found = own_cases_everywhere(session(), person, after=id_cursor(after), limit=limit + 1)
     return _everywhere(found, CITIZEN, limit)
 
 
@@ -246,7 +232,7 @@ def backoffice_cases() -> Response:
     limit, after = page_params()
     wanted = _queue_filter(CASE_WORKER, BACK_OFFICE_TIME_ZONE)
     with person_scope(session(), person):
-        found = delegated_cases(session(), person, after=_cursor(after), limit=limit + 1, wanted=wanted)
+        found = delegated_cases(session(), person, after=id_cursor(after), limit=limit + 1, wanted=wanted)
     return _everywhere(found, CASE_WORKER, limit)
 
 
@@ -266,7 +252,7 @@ def get_case(case_id: uuid.UUID) -> Response:
 def transition_case(case_id: uuid.UUID) -> Response:
     viewer, role = _viewer()
     case = _find(case_id, viewer)
-    require_if_match(f'"v{case.version}"')
+    require_if_match(version_etag(case.version))
     data = json_body(TransitionInput())
     move_case(session(), case, data["to"], role, actor(), data.get("note"))
     return _one(case, role)
@@ -294,7 +280,7 @@ def assign(case_id: uuid.UUID) -> Response:
     if role == CITIZEN:
         raise Forbidden("Only the municipality's staff and partners assign cases.")
     case = _find(case_id, viewer)
-    require_if_match(f'"v{case.version}"')
+    require_if_match(version_etag(case.version))
     data = json_body(AssignmentInput())
     assignee = user_by_email(session(), data["assignee"]) if data["assignee"] else None
     team = team_by_slug(session(), data["team"]) if data["team"] else None

@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from api.caller import actor
 from api.database import session
-from api.http import json_body, json_object, require_if_match
+from api.http import json_body, json_object, require_if_match, version_etag, versioned
 from api.oauth.protect import requires
 from api.platform.routes import platform_api
 from api.tenant_api import tenant_api
@@ -41,10 +41,7 @@ def _rule_view(rule: Rule, with_versions: bool = False) -> dict[str, Any]:
 
 
 def _one(rule: Rule, status: int = 200) -> Response:
-    response = jsonify(_rule_view(rule, with_versions=True))
-    response.status_code = status
-    response.headers["ETag"] = f'"v{rule.version}"'
-    return response
+    return versioned(_rule_view(rule, with_versions=True), rule.version, status)
 
 
 def _find(rule_id: uuid.UUID) -> Rule:
@@ -88,7 +85,7 @@ def post_version(rule_id: uuid.UUID) -> Response:
 def activate_rule(rule_id: uuid.UUID) -> Response:
     """Make a version the active one; its examples must pass (422 names the failing ones)."""
     rule = _find(rule_id)
-    require_if_match(f'"v{rule.version}"')
+    require_if_match(version_etag(rule.version))
     activate(session(), rule, json_body(ActivateInput())["version"])
     return _one(rule)
 

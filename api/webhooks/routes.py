@@ -7,12 +7,10 @@ from typing import Any
 
 from flask import Response, current_app, g, jsonify, url_for
 from marshmallow import Schema, fields
-from werkzeug.exceptions import BadRequest
 
 from api.caller import actor
 from api.database import session
-from api.errors import http_error
-from api.http import json_body, json_object, page_params, paged, require_if_match
+from api.http import id_cursor, json_body, json_object, page_params, paged, require_if_match, version_etag, versioned
 from api.oauth.protect import requires
 from api.tenant_api import tenant_api, tenant_api_url
 from townhall.errors import NotFound
@@ -44,10 +42,7 @@ def _view(subscription: Subscription) -> dict[str, Any]:
 
 
 def _one(subscription: Subscription, status: int = 200, secret: str | None = None) -> Response:
-    body = _view(subscription) | ({"secret": secret} if secret else {})
-    response = jsonify(body)
-    response.status_code = status
-    response.headers["ETag"] = f'"v{subscription.version}"'
+    response = versioned(_view(subscription) | ({"secret": secret} if secret else {}), subscription.version, status)
     if secret:
         response.headers["Cache-Control"] = "no-store"
     return response
@@ -85,7 +80,7 @@ def get_webhook(subscription_id: uuid.UUID) -> Response:
 @requires("webhooks:manage")
 def patch_webhook(subscription_id: uuid.UUID) -> Response:
     subscription = _find(subscription_id)
-    require_if_match(f'"v{subscription.version}"')
+    require_if_match(version_etag(subscription.version))
     change(session(), subscription, json_object(), _allow_private())
     return _one(subscription)
 
@@ -121,11 +116,7 @@ def webhook_deliveries(subscription_id: uuid.UUID) -> Response:
     """The delivery log, newest first: every attempt with its status and latency."""
     subscription = _find(subscription_id)
     limit, after = page_params()
-    try:
-        position = uuid.UUID(after) if after else None
-    except ValueError as error:
-        raise http_error(BadRequest, "cursor is not one this API gave out.", "invalid_parameter") from error
-    rows = delivery_log(session(), subscription, position, limit + 1)
+    rows = delivery_log(session(), subscription, id_cursor(after), limit + 1)
     return paged([_delivery_view(d, a) for d, a in rows], limit, key="id")
 
 

@@ -14,6 +14,7 @@ from townhall.errors import Refused
 from townhall.localisation import pick
 from townhall.rules.engine import RuleProblem, compile_rule, evaluate
 from townhall.rules.models import CaseDecision, Resident, Rule, RuleVersion
+from townhall.rules.queries import active_rules
 from townhall.services.base import Applicant
 
 CASE_RULE_KINDS = ("eligibility", "fee", "deadline", "routing")  # the order they are decided in
@@ -43,13 +44,7 @@ class Decisions:
 
 
 def active_case_rules(session: Session, tenant_id: uuid.UUID, service: str) -> list[tuple[Rule, RuleVersion]]:
-    rows = session.execute(
-        select(Rule, RuleVersion)
-        .join(RuleVersion, (RuleVersion.tenant_id == Rule.tenant_id) & (RuleVersion.rule_id == Rule.id)
-              & (RuleVersion.number == Rule.active_version))
-        .where(Rule.tenant_id == tenant_id, Rule.service == service, Rule.kind.in_(CASE_RULE_KINDS))
-    ).all()
-    return [(rule, version) for rule, version in rows]
+    return active_rules(session, tenant_id, Rule.service == service, Rule.kind.in_(CASE_RULE_KINDS))
 
 
 def resident_of(session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID) -> Resident | None:

@@ -21,7 +21,7 @@ from townhall.localisation import pick
 from townhall.rules.decisions import applicant_variables
 from townhall.rules.engine import RuleProblem, compile_rule, evaluate
 from townhall.rules.models import LifeEvent, ProactiveAction, ProactivePreference, Resident, Rule, RuleVersion
-from townhall.rules.queries import opted_out
+from townhall.rules.queries import active_rules, opted_out
 from townhall.rules.schemas import ACTIONS, EventInput, PreferencesInput
 from townhall.storage import Storage
 from townhall.validation import load
@@ -91,17 +91,6 @@ def _update_register(session: Session, tenant_id: uuid.UUID, kind: str, details:
     return resident
 
 
-def _proactive_rules(session: Session, tenant_id: uuid.UUID, trigger: str) -> list[tuple[Rule, RuleVersion]]:
-    rows = session.execute(
-        select(Rule, RuleVersion)
-        .join(RuleVersion, (RuleVersion.tenant_id == Rule.tenant_id) & (RuleVersion.rule_id == Rule.id)
-              & (RuleVersion.number == Rule.active_version))
-        .where(Rule.tenant_id == tenant_id, Rule.kind == "proactive", Rule.trigger == trigger)
-        .order_by(Rule.service)
-    ).all()
-    return [(rule, version) for rule, version in rows]
-
-
 def act(session: Session, municipality: Municipality, storage: Storage, resident: Resident, trigger: Trigger,
         today: date) -> dict[str, Any]:
     """Run the municipality's proactive rules for this trigger; returns what each one did."""
@@ -110,7 +99,7 @@ def act(session: Session, municipality: Municipality, storage: Storage, resident
                  "tenant": {"slug": municipality.slug, "name": municipality.name},
                  "today": today.isoformat(), "now": municipality.now().isoformat()}
     done = []
-    for rule, version in _proactive_rules(session, municipality.id, trigger.type):
+    for rule, version in active_rules(session, municipality.id, Rule.kind == "proactive", Rule.trigger == trigger.type):
         try:
             wanted = evaluate(compile_rule("proactive", version.expression), variables)
         except RuleProblem as problem:

@@ -3,10 +3,23 @@
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from townhall.rules.models import CaseDecision, ProactiveAction, ProactivePreference, Rule, RuleTemplate, RuleVersion
+
+
+def active_rules(session: Session, tenant_id: uuid.UUID, *where: ColumnElement[bool]) -> list[tuple[Rule, RuleVersion]]:
+    """The municipality's rules matching `where`, each with its active version (rules without one
+    are left out)."""
+    rows = session.execute(
+        select(Rule, RuleVersion)
+        .join(RuleVersion, (RuleVersion.tenant_id == Rule.tenant_id) & (RuleVersion.rule_id == Rule.id)
+              & (RuleVersion.number == Rule.active_version))
+        .where(Rule.tenant_id == tenant_id, *where)
+        .order_by(Rule.service, Rule.kind, Rule.trigger)
+    ).all()
+    return [(rule, version) for rule, version in rows]
 
 
 def latest_template(session: Session, slug: str) -> RuleTemplate | None:

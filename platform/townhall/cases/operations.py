@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from townhall.auth.models import Delegation, Team, User
-from townhall.auth.queries import access_in_tenant
+from townhall.auth.queries import access_in_tenant, team_by_slug
 from townhall.auth.scopes import ALL_SERVICES, CASE_WORKER
 from townhall.calendar import add_working_days
 from townhall.cases.models import (
@@ -118,11 +118,12 @@ def open_case(session: Session, storage: Storage, municipality: Municipality, co
     decisions = _decisions(session, municipality, service, entry, values, citizen_id, today, languages)
     if decisions.refusal:
         raise NotEligible(decisions.refusal)
+    team = _routed_team(session, municipality.id, code, decisions.team)  # before a number is taken
     number = _next_number(session, municipality.id, today.year)
     case = Case(tenant_id=municipality.id, reference=f"{municipality.slug.upper()}-{today.year}-{number:06d}",
                 service=code, status=service.workflow.initial, form=_jsonable(values), citizen_id=citizen_id,
                 created_by=actor, due_on=add_working_days(today, decisions.deadline_days),
-                fee_cents=decisions.fee_cents, team=_routed_team(session, municipality.id, code, decisions.team))
+                fee_cents=decisions.fee_cents, team=team)
     session.add(case)
     session.flush()
     record_decisions(session, municipality.id, case.id, decisions)
@@ -158,14 +159,19 @@ def _decisions(session: Session, municipality: Municipality, service: ServiceTyp
     return decide(rules, facts, applicant_variables(resident, today), defaults)
 
 
+def _delegated(session: Session, tenant_id: uuid.UUID, team: Team, service: str) -> bool:
+    """Whether the municipality lets this team handle the service (by name or `*`)."""
+    return session.scalars(select(Delegation.id).where(
+        Delegation.tenant_id == tenant_id, Delegation.team_id == team.id,
+        Delegation.service.in_([service, ALL_SERVICES]))).first() is not None
+
+
 def _routed_team(session: Session, tenant_id: uuid.UUID, service: str, slug: str) -> Team | None:
     """The team a routing rule named, if this municipality delegates the service to it."""
     if not slug:
         return None
-    team = session.scalars(select(Team).where(Team.slug == slug)).first()
-    if team is None or not session.scalars(select(Delegation.id).where(
-            Delegation.tenant_id == tenant_id, Delegation.team_id == team.id,
-            Delegation.service.in_([service, ALL_SERVICES]))).first():
+    team = team_by_slug(session, slug)
+    if team is None or not _delegated(session, tenant_id, team, service):
         raise RuleFailed(f"The routing rule named team '{slug}', which does not handle {service} here.")
     return team
 
@@ -298,9 +304,7 @@ def assign_case(session: Session, case: Case, assignee: User | None, team: Team 
         access = access_in_tenant(session, assignee.id, case.tenant_id)
         if CASE_WORKER not in access.roles and not ({case.service, ALL_SERVICES} & access.delegated_services):
             problems["assignee"] = ["This person does not handle this service for this municipality."]
-    if team is not None and not session.scalars(select(Delegation.id).where(
-            Delegation.tenant_id == case.tenant_id, Delegation.team_id == team.id,
-            Delegation.service.in_([case.service, ALL_SERVICES]))).first():
+    if team is not None and not _delegated(session, case.tenant_id, team, case.service):
         problems["team"] = ["This municipality does not delegate this service to that team."]
     if problems:
         raise InvalidInput(problems)

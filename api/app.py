@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from flask import Flask, Response, g
+from flask import Flask, Request, Response, g
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from api.access import check_declarations
 from api.clients.routes import ClientIdConverter
@@ -12,7 +13,7 @@ from api.limits import install_limits
 from api.logging import configure_logging, install_request_logging
 from api.oauth.endpoints import RevocationList
 from api.oauth.keyring import Keyring
-from api.oauth.protect import create_resource_protector
+from api.oauth.protect import VerifiedTokens, create_resource_protector
 from api.oauth.server import create_authorization_server
 from api.settings import Settings
 from api.tenant_api import SlugConverter, leave_request_tenant
@@ -20,8 +21,20 @@ from tenants.registry import TenantCache
 from townhall.storage import LocalDiskStorage
 
 
+class CookieSessionsWhenSent(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, without building its signer for requests that carry no
+    session cookie (every API call): an empty session is handed out and still saved if written."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 class Townhall(Flask):
     """Flask with one commit point: a view that returns normally commits the request's session."""
+
+    session_interface = CookieSessionsWhenSent()
 
     def dispatch_request(self) -> Any:
         result = super().dispatch_request()
@@ -65,7 +78,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["townhall.keyring"] = keyring
     app.extensions["townhall.revocations"] = RevocationList(settings.tenant_cache_seconds)
     app.extensions["townhall.oauth"] = create_authorization_server(app, settings, keyring)
-    app.extensions["townhall.resource_protector"] = create_resource_protector(settings.base_url, keyring)
+    app.extensions["townhall.verified_tokens"] = verified = VerifiedTokens(settings.tenant_cache_seconds)
+    app.extensions["townhall.resource_protector"] = create_resource_protector(settings.base_url, keyring, verified)
     app.url_map.converters["slug"] = SlugConverter
     app.url_map.converters["client_id"] = ClientIdConverter
     app.url_map.strict_slashes = False

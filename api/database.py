@@ -19,7 +19,7 @@ from townhall.tenancy import install_guard
 def open_database(settings: Settings) -> Database:
     if settings.database_backend == "sqlite":
         Path(settings.instance_path).mkdir(parents=True, exist_ok=True)
-    database = Database(make_engine(settings.database_url))
+    database = Database(make_engine(settings.database_url, prepared_statements=settings.database_prepared_statements))
     install_guard(database.sessions)
     return database
 

@@ -56,4 +56,8 @@ def install_limits(app: Flask, settings: Settings) -> Limiter:
     per_client_sign_in = limiter.limit(settings.login_rate_limit_per_client, key_func=sign_in_client_key,
                                        methods=["POST"])
     app.view_functions["oauth.authorize"] = per_address_sign_in(per_client_sign_in(authorize_view))  # type: ignore[assignment]
+    # Only the two views above are limited, and their wrappers check their own limits. The check
+    # Flask-Limiter hooks before every request would look for default limits there are none of, on
+    # every API call: unhook it (its response-header hook stays).
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
     return limiter

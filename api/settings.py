@@ -38,6 +38,7 @@ class Settings:
     instance_path: Path = field(default_factory=lambda: PROJECT_HOME / "instance")
     database_url: str = ""
     migration_database_url: str = ""
+    database_prepared_statements: bool = True
     redis_url: str | None = None
     base_url: str = "http://127.0.0.1:8000"
     home: Path = PROJECT_HOME
@@ -172,15 +173,16 @@ class Settings:
                 return default
             return int(raw)
 
-        def flag(name: str) -> bool:
+        def flag(name: str, default: bool = False) -> bool:
             raw = env.get(name, "").strip().lower()
             if raw not in ("", "0", "1", "false", "true"):
                 problems.append(f"{name}: true or false, got {raw!r}")
-            return raw in ("1", "true")
+            return default if raw == "" else raw in ("1", "true")
 
         values: dict[str, object] = {
             "database_url": env.get("TOWNHALL_DATABASE_URL", ""),
             "migration_database_url": env.get("TOWNHALL_MIGRATION_DATABASE_URL", ""),
+            "database_prepared_statements": flag("TOWNHALL_DATABASE_PREPARED_STATEMENTS", default=True),
             "redis_url": env.get("TOWNHALL_REDIS_URL") or None,
             "base_url": env.get("TOWNHALL_BASE_URL", cls.base_url),
             "max_body_bytes": integer("TOWNHALL_MAX_BODY_BYTES", cls.max_body_bytes),

@@ -213,3 +213,24 @@ def test_me_tells_the_caller_what_its_token_may_do(client: FlaskClient, partner:
     assert me["tenant"] == "aalst" and me["principal_type"] == "client"
     assert me["client_id"] == me["sub"] == partner.client_id and me["scopes"] == ["catalog:read"]
     assert_problem(client.get("/t/aalst/v1/me"), 401)
+
+
+def test_a_token_remembered_as_verified_still_meets_every_other_check(
+    app: Flask, client: FlaskClient, partner: Registered, make_tenant: Callable[..., Tenant],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(app.extensions["townhall.verified_tokens"], "ttl", 60)  # the suite runs with caches off
+    access = token(client, partner, scope="catalog:read")
+    assert client.get("/t/aalst/v1/me", headers=bearer(access)).status_code == 200  # checked, then remembered
+    assert app.extensions["townhall.verified_tokens"].get(access) is not None
+
+    make_tenant("ninove", "41048")
+    assert_problem(client.get("/t/ninove/v1/me", headers=bearer(access)), 401)  # another municipality's API
+    assert_problem(client.get("/t/aalst/v1/clients", headers=bearer(access)), 403)  # a scope it lacks
+    header, payload, signature = access.split(".")
+    forged = f"{header}.{payload}.{signature[:-4]}{'AAAA' if signature[-4:] != 'AAAA' else 'BBBB'}"
+    assert_problem(client.get("/t/aalst/v1/me", headers=bearer(forged)), 401)  # only the exact token is known
+
+    revoked = client.post("/oauth/revoke", data={"token": access}, headers=basic(partner.client_id, partner.secret))
+    assert revoked.status_code == 200
+    assert_problem(client.get("/t/aalst/v1/me", headers=bearer(access)), 401)

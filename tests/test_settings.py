@@ -16,6 +16,7 @@ def test_defaults_give_an_embedded_sqlite_database_under_the_instance_folder(tmp
     assert settings.migration_database_url == settings.database_url
     assert settings.base_url == "http://127.0.0.1:8000"
     assert settings.tenant_api_url("aalst") == "http://127.0.0.1:8000/t/aalst"
+    assert settings.database_prepared_statements is True
 
 
 def test_values_are_read_from_the_environment(tmp_path: Path) -> None:
@@ -27,8 +28,9 @@ def test_values_are_read_from_the_environment(tmp_path: Path) -> None:
         "TOWNHALL_BASE_URL": "https://api.dender.example/",
         "TOWNHALL_MAX_BODY_BYTES": "4096",
         "TOWNHALL_LOG_LEVEL": "warning",
+        "TOWNHALL_DATABASE_PREPARED_STATEMENTS": "false",
     })
-    assert settings.database_backend == "postgresql"
+    assert settings.database_backend == "postgresql" and settings.database_prepared_statements is False
     assert settings.base_url == "https://api.dender.example"
     assert (settings.max_body_bytes, settings.log_level, settings.redis_url) == (4096, "WARNING", "redis://cache:6379/0")
 
@@ -42,10 +44,11 @@ def test_every_bad_value_is_named_at_once(tmp_path: Path) -> None:
             "TOWNHALL_REDIS_URL": "http://cache",
             "TOWNHALL_MAX_BODY_BYTES": "lots",
             "TOWNHALL_LOG_LEVEL": "LOUD",
+            "TOWNHALL_DATABASE_PREPARED_STATEMENTS": "sometimes",
         })
     message = str(caught.value)
     for name in ("TOWNHALL_DATABASE_URL", "TOWNHALL_BASE_URL", "TOWNHALL_REDIS_URL",
-                 "TOWNHALL_MAX_BODY_BYTES", "TOWNHALL_LOG_LEVEL"):
+                 "TOWNHALL_MAX_BODY_BYTES", "TOWNHALL_LOG_LEVEL", "TOWNHALL_DATABASE_PREPARED_STATEMENTS"):
         assert name in message
 
 

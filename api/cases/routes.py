@@ -36,7 +36,9 @@ from townhall.cases.operations import (
 )
 from townhall.cases.queries import (
     NOBODY,
+    CaseCard,
     QueueFilter,
+    Step,
     Viewer,
     case_with_timeline,
     cases_page,
@@ -87,7 +89,8 @@ def _viewer() -> tuple[Viewer, str]:
     return Viewer(citizen_id=uuid.UUID(current_token["sub"])), CITIZEN
 
 
-def _view(case: Case, role: str, detail: bool = False, steps: Sequence[CaseStep] | None = None) -> dict[str, Any]:
+def _view(case: Case | CaseCard, role: str, detail: bool = False,
+          steps: Sequence[CaseStep | Step] | None = None) -> dict[str, Any]:
     service = SERVICE_TYPES[case.service]
     body: dict[str, Any] = {
         "id": str(case.id), "reference": case.reference, "service": case.service, "status": case.status,
@@ -98,8 +101,8 @@ def _view(case: Case, role: str, detail: bool = False, steps: Sequence[CaseStep]
         "possible_duplicate_of": case.possible_duplicate_of,
     }
     if role != CITIZEN:  # how the municipality organises its work is its own business
-        body["assignee"] = case.assignee.email if case.assignee else None
-        body["team"] = case.team.slug if case.team else None
+        body["assignee"] = case.assignee_email
+        body["team"] = case.team_slug
     if detail:
         body["form"] = case.form
         certificate = certificate_of_case(session(), case.tenant_id, case.id) if case.service == "certificate" else None
@@ -117,7 +120,8 @@ def _view(case: Case, role: str, detail: bool = False, steps: Sequence[CaseStep]
     return body
 
 
-def _one(case: Case, role: str, status: int = 200, steps: Sequence[CaseStep] | None = None) -> Response:
+def _one(case: Case | CaseCard, role: str, status: int = 200,
+         steps: Sequence[CaseStep | Step] | None = None) -> Response:
     return versioned(_view(case, role, detail=True, steps=steps), case.version, status)
 
 

@@ -2,9 +2,11 @@
 
 A token is accepted only when it is ours (signature from the published key set, `iss`), meant for
 this tenant (`aud` = this tenant's API base URL and `tenant` = its slug), typed `at+jwt`, current,
-and carries the route's scopes. Verification reads no database: the key set is cached in process.
+and carries the route's scopes. Verification reads no database: the key set is cached in process, and
+so, briefly, is a token whose signature was checked (`VerifiedTokens`).
 """
 
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -12,8 +14,9 @@ from authlib.integrations.flask_oauth2 import ResourceProtector
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6750 import InsufficientScopeError, InvalidTokenError
 from authlib.oauth2.rfc9068 import JWTBearerTokenValidator
+from authlib.oauth2.rfc9068.claims import JWTAccessTokenClaims
 from flask import current_app, g, request
-from joserfc import jws
+from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from werkzeug.exceptions import BadRequest, Forbidden, Unauthorized
@@ -28,10 +31,36 @@ View = TypeVar("View", bound=Callable[..., Any])
 REALM = "townhall"
 
 
+class VerifiedTokens:
+    """Per process: tokens whose signature was checked, for at most `ttl` seconds (like the key set
+    and the revocation list). A token sent again skips the signature check, never the rest:
+    audience, tenant, expiry, scopes and revocation are checked on every request."""
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, dict[str, Any], dict[str, Any]]] = {}
+
+    def get(self, token_string: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        found = self._entries.get(token_string)
+        if found is None or found[0] <= time.monotonic():
+            return None
+        return found[1], found[2]
+
+    def put(self, token_string: str, claims: dict[str, Any], header: dict[str, Any]) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()  # bounded memory; the next requests verify again
+        self._entries[token_string] = (time.monotonic() + self.ttl, claims, header)
+
+
 class TenantTokenValidator(JWTBearerTokenValidator):  # type: ignore[misc]
-    def __init__(self, issuer: str, keyring: Keyring) -> None:
+    def __init__(self, issuer: str, keyring: Keyring, verified: VerifiedTokens) -> None:
         super().__init__(issuer=issuer, resource_server=None, realm=REALM)
         self.keyring = keyring
+        self.verified = verified
 
     @property
     def resource_server(self) -> str:
@@ -48,14 +77,32 @@ class TenantTokenValidator(JWTBearerTokenValidator):  # type: ignore[misc]
         return self.keyring.public_keys(session(), g.get("token_kid"))
 
     def authenticate_token(self, token_string: str) -> Any:
-        try:
-            header = jws.extract_compact(token_string.encode()).headers()
-        except (JoseError, ValueError, UnicodeError) as error:
-            raise InvalidTokenError(realm=REALM) from error
-        if str(header.get("typ", "")).lower() not in ("at+jwt", "application/at+jwt"):
-            raise InvalidTokenError(realm=REALM)  # RFC 9068: only access tokens, never an ID token
-        g.token_kid = header.get("kid")
-        return super().authenticate_token(token_string)
+        """The signature check of RFC 9068 (authlib's, with the options it uses), done once per token
+        and cache life; the claims are validated for this request in `validate_token`."""
+        known = self.verified.get(token_string)
+        if known is None:
+            try:
+                header = jws.extract_compact(token_string.encode()).headers()
+            except (JoseError, ValueError, UnicodeError) as error:
+                raise InvalidTokenError(realm=REALM) from error
+            if str(header.get("typ", "")).lower() not in ("at+jwt", "application/at+jwt"):
+                raise InvalidTokenError(realm=REALM)  # RFC 9068: only access tokens, never an ID token
+            g.token_kid = header.get("kid")
+            try:
+                token = jwt.decode(token_string, key=self.get_jwks())
+            except (JoseError, ValueError) as error:
+                raise InvalidTokenError(realm=REALM) from error
+            known = (token.claims, token.header)
+            self.verified.put(token_string, *known)
+        return JWTAccessTokenClaims(known[0], known[1], self._claims_options())
+
+    def _claims_options(self) -> dict[str, Any]:
+        essential, optional = {"essential": True}, {"essential": False}
+        return {"iss": {"essential": True, "validate": self.validate_iss}, "exp": essential,
+                "aud": {"essential": True, "value": self.resource_server}, "sub": essential,
+                "client_id": essential, "iat": essential, "jti": essential, "auth_time": optional,
+                "acr": optional, "amr": optional, "scope": optional, "groups": optional, "roles": optional,
+                "entitlements": optional}
 
     def validate_token(self, token: Any, scopes: Any, request_: Any, **kwargs: Any) -> None:
         super().validate_token(token, scopes, request_, **kwargs)
@@ -103,7 +150,7 @@ def requires(scopes: str) -> Callable[[View], View]:
     return decorate
 
 
-def create_resource_protector(issuer: str, keyring: Keyring) -> ResourceProtector:
+def create_resource_protector(issuer: str, keyring: Keyring, verified: VerifiedTokens) -> ResourceProtector:
     protector = ResourceProtector()
-    protector.register_token_validator(TenantTokenValidator(issuer, keyring))
+    protector.register_token_validator(TenantTokenValidator(issuer, keyring, verified))
     return protector

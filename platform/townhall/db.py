@@ -3,8 +3,10 @@
 Operations only flush; the caller (one request, one CLI command, one job) owns the single commit.
 """
 
+import select
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Dialect, Engine, ForeignKey, MetaData, Uuid, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -96,23 +99,64 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.close()
 
 
-def make_engine(url: str, **overrides: Any) -> Engine:
-    """An engine with the settings this project relies on for each backend."""
+RESTED_SECONDS = 1.0
+
+
+def _note_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info["checked_in"] = time.monotonic()
+
+
+def _has_input(dbapi_connection: Any) -> bool:
+    """An idle PostgreSQL connection has nothing to say: readable means the server said goodbye
+    (a restart or a terminated backend) or the socket is gone."""
+    try:
+        return bool(select.select([dbapi_connection.pgconn.socket], [], [], 0)[0])
+    except (OSError, ValueError, AttributeError):  # closed, or no socket any more
+        return True
+
+
+def _check_on_checkout(engine: Engine) -> Callable[[Any, ConnectionPoolEntry, Any], None]:
+    """Pessimistic disconnect handling without a round trip per request: a connection that rested
+    in the pool for more than a second, or whose server spoke while it was idle, is pinged first; a
+    dead one is replaced before the request sees it (a restart during a busy second can still fail
+    a request, answered 503 with Retry-After)."""
+
+    def check(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        rested = time.monotonic() - record.info.get("checked_in", 0.0)
+        if rested < RESTED_SECONDS and not _has_input(dbapi_connection):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError("stale pooled connection") from error  # the pool retries with a new one
+
+    return check
+
+
+def make_engine(url: str, *, prepared_statements: bool = True, **overrides: Any) -> Engine:
+    """An engine with the settings this project relies on for each backend.
+
+    On PostgreSQL, statements run often are prepared on the server (psycopg's default: from the
+    fifth run): planning a join under row-level security costs more than running it. Turn it off
+    only behind a pooler that cannot keep prepared statements (PgBouncer before 1.21 in transaction
+    mode)."""
     parsed = make_url(url)
     options: dict[str, Any] = {}
-    if parsed.get_backend_name() == "postgresql":
-        options = {
-            "pool_pre_ping": True,
-            "pool_timeout": 5,
-            # prepare_threshold=None keeps PgBouncer in transaction mode safe.
-            "connect_args": {"connect_timeout": 2, "prepare_threshold": None},
-        }
+    postgresql = parsed.get_backend_name() == "postgresql"
+    if postgresql:
+        connect_args: dict[str, Any] = {"connect_timeout": 2}
+        if not prepared_statements:
+            connect_args["prepare_threshold"] = None
+        options = {"pool_timeout": 5, "connect_args": connect_args}
     options.update(overrides)
     if "poolclass" in options:  # a pool without a queue takes no queue settings
         options.pop("pool_timeout", None)
     engine = create_engine(url, **options)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    elif postgresql and not options.get("pool_pre_ping"):
+        event.listen(engine, "checkin", _note_checkin)
+        event.listen(engine, "checkout", _check_on_checkout(engine))
     return engine
 
 

@@ -36,6 +36,14 @@ class Case(TenantOwned, Base):
     assignee: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[assignee_id])
     team: Mapped[Team | None] = relationship(lazy="joined")
 
+    @property
+    def assignee_email(self) -> str | None:
+        return self.assignee.email if self.assignee else None
+
+    @property
+    def team_slug(self) -> str | None:
+        return self.team.slug if self.team else None
+
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         UniqueConstraint("tenant_id", "reference"),

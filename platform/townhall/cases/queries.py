@@ -2,18 +2,27 @@
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, exists, literal, or_, select
+from sqlalchemy import Select, and_, bindparam, exists, literal, or_, select
 from sqlalchemy.orm import Session
 
-from townhall.auth.models import Delegation, TeamMember
+from townhall.auth.models import Delegation, Team, TeamMember, User
 from townhall.auth.scopes import ALL_SERVICES
 from townhall.cases.models import Case, CaseDocument, CaseMessage, CaseStep, Certificate
 from townhall.services.registry import SERVICE_TYPES
 from townhall.tenancy import ALL_TENANTS
+
+# The two most frequent reads (one case, a page of the queue) are Core statements built once: no
+# ORM objects to load and no statement to rebuild per request. They name the tenant themselves (the
+# ORM guard only watches ORM queries); row-level security still applies on PostgreSQL.
+_cases, _steps = Case.__table__, CaseStep.__table__
+_CARDS = (_cases.outerjoin(User.__table__, User.__table__.c.id == _cases.c.assignee_id)
+          .outerjoin(Team.__table__, Team.__table__.c.id == _cases.c.team_id))
+
 
 Q = TypeVar("Q", bound="Select[*tuple[Any, ...]]")
 
@@ -47,17 +56,92 @@ def visible_case(session: Session, tenant_id: uuid.UUID, viewer: Viewer, case_id
     return session.scalars(_visible(query, viewer)).one_or_none()
 
 
+@dataclass(frozen=True, slots=True)
+class CaseCard:
+    """A case as read for showing it: its columns, and its assignee's e-mail and team's slug."""
+
+    tenant_id: uuid.UUID
+    id: uuid.UUID
+    reference: str
+    service: str
+    status: str
+    form: dict[str, Any]
+    citizen_id: uuid.UUID
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    due_on: date
+    fee_cents: int
+    possible_duplicate_of: str | None
+    assignee_id: uuid.UUID | None
+    team_id: uuid.UUID | None
+    version: int
+    assignee_email: str | None
+    team_slug: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One timeline entry as shown."""
+
+    id: uuid.UUID
+    at: datetime
+    actor: str
+    kind: str
+    from_status: str | None
+    to_status: str | None
+    note: str | None
+    visible_to_citizen: bool
+
+
+# Selected in the order of the dataclasses' fields (a name that is not a column fails at import).
+_CASE_NAMES = tuple(field.name for field in fields(CaseCard))[:-2]
+_STEP_NAMES = tuple(field.name for field in fields(Step))
+
+
+def _card_select(*extra: Any) -> Select[Any]:
+    return select(*(_cases.c[name] for name in _CASE_NAMES), User.__table__.c.email.label("assignee_email"),
+                  Team.__table__.c.slug.label("team_slug"), *extra)
+
+
+def _viewer_criteria(query: Select[Any], citizen: bool, services: bool) -> Select[Any]:
+    if citizen:
+        query = query.where(_cases.c.citizen_id == bindparam("citizen"))
+    if services:
+        query = query.where(_cases.c.service.in_(bindparam("services", expanding=True)))
+    return query
+
+
+def _viewer_params(viewer: Viewer) -> tuple[bool, bool, dict[str, Any]]:
+    params: dict[str, Any] = {}
+    if viewer.citizen_id is not None:
+        params["citizen"] = viewer.citizen_id
+    if viewer.services is not None and ALL_SERVICES not in viewer.services:
+        params["services"] = sorted(viewer.services)
+    return "citizen" in params, "services" in params, params
+
+
+@cache
+def _case_with_timeline_statement(citizen: bool, services: bool) -> Select[Any]:
+    on = (_steps.c.tenant_id == _cases.c.tenant_id) & (_steps.c.case_id == _cases.c.id)
+    if citizen:
+        on &= _steps.c.visible_to_citizen.is_(True)  # internal notes never reach the citizen
+    query = (_card_select(*(_steps.c[name] for name in _STEP_NAMES)).select_from(_CARDS.outerjoin(_steps, on))
+             .where(_cases.c.tenant_id == bindparam("tenant"), _cases.c.id == bindparam("case")))
+    return _viewer_criteria(query, citizen, services).order_by(_steps.c.at, _steps.c.id)
+
+
 def case_with_timeline(session: Session, tenant_id: uuid.UUID, viewer: Viewer,
-                       case_id: uuid.UUID) -> tuple[Case, list[CaseStep]] | None:
+                       case_id: uuid.UUID) -> tuple[CaseCard, list[Step]] | None:
     """One visible case and its timeline in one query (the most frequent read: one round trip)."""
-    on = (CaseStep.tenant_id == Case.tenant_id) & (CaseStep.case_id == Case.id)
-    if viewer.is_citizen:
-        on &= CaseStep.visible_to_citizen.is_(True)  # internal notes never reach the citizen
-    query = select(Case, CaseStep).outerjoin(CaseStep, on).where(Case.tenant_id == tenant_id, Case.id == case_id)
-    rows = session.execute(_visible(query, viewer).order_by(CaseStep.at, CaseStep.id)).all()
+    citizen, services, params = _viewer_params(viewer)
+    rows = session.connection().execute(_case_with_timeline_statement(citizen, services),
+                                        params | {"tenant": tenant_id, "case": case_id}).all()
     if not rows:
         return None
-    return rows[0][0], [step for _, step in rows if step is not None]
+    width = len(_CASE_NAMES) + 2
+    steps = [Step(*row[width:]) for row in rows if row[width] is not None]
+    return CaseCard(*rows[0][:width]), steps
 
 
 NOBODY = "none"
@@ -77,28 +161,30 @@ class QueueFilter:
 
 def _filtered(query: Q, wanted: QueueFilter) -> Q:
     if wanted.status is not None:
-        query = query.where(Case.status == wanted.status)
+        query = query.where(_cases.c.status == wanted.status)
     if wanted.service is not None:
-        query = query.where(Case.service == wanted.service)
-    for column, value in ((Case.assignee_id, wanted.assignee_id), (Case.team_id, wanted.team_id)):
+        query = query.where(_cases.c.service == wanted.service)
+    for column, value in ((_cases.c.assignee_id, wanted.assignee_id), (_cases.c.team_id, wanted.team_id)):
         if value == NOBODY:
             query = query.where(column.is_(None))
         elif value is not None:
             query = query.where(column == value)
     if wanted.overdue_on is not None:
-        still_open = or_(*(and_(Case.service == code, Case.status.not_in(sorted(service.workflow.terminal)))
+        still_open = or_(*(and_(_cases.c.service == code, _cases.c.status.not_in(sorted(service.workflow.terminal)))
                            for code, service in SERVICE_TYPES.items()))
-        query = query.where(Case.due_on < wanted.overdue_on, still_open)
+        query = query.where(_cases.c.due_on < wanted.overdue_on, still_open)
     return query
 
 
 def cases_page(session: Session, tenant_id: uuid.UUID, viewer: Viewer, *, after: uuid.UUID | None, limit: int,
-               wanted: QueueFilter = QueueFilter()) -> Sequence[Case]:
+               wanted: QueueFilter = QueueFilter()) -> list[CaseCard]:
     """Oldest first by id (UUIDv7: time-ordered); one query whatever the page size."""
-    query = _filtered(select(Case).where(Case.tenant_id == tenant_id), wanted)
+    citizen, services, params = _viewer_params(viewer)
+    query = _filtered(_card_select().select_from(_CARDS).where(_cases.c.tenant_id == tenant_id), wanted)
     if after is not None:
-        query = query.where(Case.id > after)
-    return session.scalars(_visible(query, viewer).order_by(Case.id).limit(limit)).all()
+        query = query.where(_cases.c.id > after)
+    query = _viewer_criteria(query, citizen, services).order_by(_cases.c.id).limit(limit)
+    return [CaseCard(*row) for row in session.connection().execute(query, params)]
 
 
 def timeline(session: Session, tenant_id: uuid.UUID, case_id: uuid.UUID, for_citizen: bool) -> Sequence[CaseStep]:

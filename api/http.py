@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, current_app, request
 from marshmallow import Schema
 from werkzeug.exceptions import (
     BadRequest,
@@ -53,11 +53,9 @@ def version_etag(version: int) -> str:
 
 
 def versioned(body: dict[str, Any], version: int, status: int = 200) -> Response:
-    """A JSON answer about one versioned row, with its ETag."""
-    response = jsonify(body)
-    response.status_code = status
-    response.headers["ETag"] = version_etag(version)
-    return response
+    """A JSON answer about one versioned row, with its ETag (jsonify's encoding, without its detours)."""
+    text = current_app.json.dumps(body, separators=(",", ":"))
+    return Response(text, status, {"ETag": version_etag(version)}, mimetype="application/json")
 
 
 def bad_parameter(detail: str) -> Exception:

@@ -58,7 +58,7 @@ def use_tenant(tenant: TenantSnapshot) -> None:
             raise RuntimeError("a request serves one tenant only")
         return
     g.tenant = tenant
-    g.tenant_token = enter_tenant(session(), tenant.id)
+    g.tenant_token = enter_tenant(g.get("db_session"), tenant.id)  # a session opened later starts with it
 
 
 @tenant_api.url_defaults

@@ -73,10 +73,10 @@ def person_scope(session: Session, person_id: uuid.UUID) -> Iterator[None]:
             connection.execute(statement, {"person": ""})
 
 
-def enter_tenant(session: Session, tenant_id: uuid.UUID) -> object:
+def enter_tenant(session: Session | None, tenant_id: uuid.UUID) -> object:
     """Make `tenant_id` current until `leave_tenant(token)`; for request scopes that span hooks."""
     token = _current_tenant.set(tenant_id)
-    if session.in_transaction():
+    if session is not None and session.in_transaction():
         _bind_connection(session.connection(), tenant_id)
     return token
 

@@ -2,10 +2,12 @@
 uses it, without a round trip per request on busy connections."""
 
 import time
+import uuid
 
 import psycopg
 import pytest
 from flask import Flask
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 import postgres
@@ -13,6 +15,7 @@ from api.database import database
 from api.settings import Settings
 from tenants.operations import create_tenant
 from townhall.db import make_engine
+from townhall.tenancy import tenant_scope
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.committed]
 
@@ -56,3 +59,12 @@ def test_statements_are_prepared_on_the_server_unless_turned_off(settings: Setti
             assert driver is not None and driver.prepare_threshold == threshold
     finally:
         engine.dispose()
+
+
+def test_a_tenant_s_transaction_uses_generic_plans_and_leaves_nothing_behind(live_app: Flask) -> None:
+    with live_app.app_context(), database().sessions() as session:
+        with tenant_scope(session, uuid.uuid4()), session.begin():
+            mode = session.execute(text("SHOW plan_cache_mode")).scalar_one()
+        after = session.execute(text("SHOW plan_cache_mode")).scalar_one()  # the next transaction, no tenant
+        session.rollback()
+    assert (mode, after) == ("force_generic_plan", "auto")

@@ -124,7 +124,12 @@ def _begin_with_tenant(connection: Connection, tenant_id: uuid.UUID) -> bool:
     if driver.autocommit or pgconn.transaction_status != TransactionStatus.IDLE:  # type: ignore[union-attr]
         return False
     tenant = str(uuid.UUID(str(tenant_id)))
-    result = pgconn.exec_(f"BEGIN; SELECT set_config('app.tenant_id', '{tenant}', true)".encode())
+    # Generic plans for this transaction's prepared statements: every query of a tenant's request is
+    # keyed by tenant first, so one plan serves every tenant. Left to choose, PostgreSQL compares
+    # per-tenant row estimates and keeps planning anew (policies and their subqueries included) on
+    # every execution once a database holds many tenants, which cost more than running the query.
+    result = pgconn.exec_(f"BEGIN; SELECT set_config('app.tenant_id', '{tenant}', true), "
+                          f"set_config('plan_cache_mode', 'force_generic_plan', true)".encode())
     if result.status != ExecStatus.TUPLES_OK:
         raise OperationalError(result.error_message.decode(errors="replace"))
     return True

@@ -10,11 +10,12 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -73,17 +74,22 @@ class Municipality:
         return datetime.now(ZoneInfo(self.time_zone))
 
 
-def _next_number(session: Session, tenant_id: uuid.UUID, year: int) -> int:
-    """One atomic upsert: concurrent creations each get their own number, on SQLite and PostgreSQL."""
-    dialect = session.get_bind().dialect.name
+@cache
+def _counter_upsert(dialect: str) -> Any:
+    """Built once per backend: the statement is the same for every creation."""
     builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
+    return (
         builder(ReferenceCounter)
-        .values(tenant_id=tenant_id, year=year, last=1)
+        .values(tenant_id=bindparam("tenant"), year=bindparam("year"), last=1)
         .on_conflict_do_update(index_elements=["tenant_id", "year"], set_={"last": ReferenceCounter.last + 1})
         .returning(ReferenceCounter.last)
     )
-    number: int = session.execute(statement).scalar_one()
+
+
+def _next_number(session: Session, tenant_id: uuid.UUID, year: int) -> int:
+    """One atomic upsert: concurrent creations each get their own number, on SQLite and PostgreSQL."""
+    statement = _counter_upsert(session.get_bind().dialect.name)
+    number: int = session.execute(statement, {"tenant": tenant_id, "year": year}).scalar_one()
     return number
 
 
@@ -125,7 +131,7 @@ def open_case(session: Session, storage: Storage, municipality: Municipality, co
                 created_by=actor, due_on=add_working_days(today, decisions.deadline_days),
                 fee_cents=decisions.fee_cents, team=team)
     session.add(case)
-    session.flush()
+    session.flush()  # the case row first: the decisions, step and event rows refer to it
     record_decisions(session, municipality.id, case.id, decisions)
     if code == "public-space-report":
         case.possible_duplicate_of = _possible_duplicate(session, case, service.workflow.terminal)

@@ -563,9 +563,11 @@ numbers: run-to-run variance is ±20-40 %. **Benchmarks never gate tests.**
   the last row turns the cache off (`TOWNHALL_TENANT_CACHE_SECONDS=0`): tenant lookup, `set_config`
   and the branding read then hit PostgreSQL on every request.
 - The JWT-authenticated GETs use a token of the demo's admin client (client credentials, ES256): the
-  signature is checked against the in-process key set, then audience, tenant, scope and the revocation
-  list (cached like the tenant). `/me` answers from the token; `/clients/{id}` then reads one row in a
-  transaction under row-level security (BEGIN, `set_config`, SELECT, COMMIT).
+  signature is checked against the in-process key set once per cache time (ADR 0009), audience,
+  tenant, expiry, scope and the revocation list (cached like the tenant) on every request. `/me`
+  answers from the token; `/clients/{{id}}` then reads one row in a transaction under row-level
+  security (BEGIN with `set_config`, SELECT, COMMIT). PostgreSQL prepares statements run often
+  (`TOWNHALL_DATABASE_PREPARED_STATEMENTS`, default on); the baseline's psycopg does the same.
 - The case rows use a token of the demo's partner client: GET reads one case and its timeline; POST
   opens an `eid-card` case per request (form check, reference from the per-year counter — one row
   every creation updates —, due date, timeline step, outbox event) and is compared with the baseline

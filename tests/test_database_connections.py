@@ -68,3 +68,17 @@ def test_a_tenant_s_transaction_uses_generic_plans_and_leaves_nothing_behind(liv
         after = session.execute(text("SHOW plan_cache_mode")).scalar_one()  # the next transaction, no tenant
         session.rollback()
     assert (mode, after) == ("force_generic_plan", "auto")
+
+
+def test_a_pooled_connection_closed_underneath_is_replaced_before_use(live_app: Flask) -> None:
+    with live_app.app_context(), database().unit_of_work() as session:
+        create_tenant(session, {"slug": "aalst", "nis_code": "41002", "default_language": "nl",
+                                "languages": ["nl"], "names": {"nl": "Aalst"}}, "test")
+        engine = database().engine
+    client = live_app.test_client()
+    assert client.get("/t/aalst/v1/branding").status_code == 200
+    with engine.connect() as connection:
+        resting = connection.connection.driver_connection
+    assert resting is not None
+    resting.close()  # back in the pool, its socket gone
+    assert client.get("/t/aalst/v1/branding").status_code == 200

@@ -111,7 +111,7 @@ def _has_input(dbapi_connection: Any) -> bool:
     (a restart or a terminated backend) or the socket is gone."""
     try:
         return bool(select.select([dbapi_connection.pgconn.socket], [], [], 0)[0])
-    except (OSError, ValueError, AttributeError):  # closed, or no socket any more
+    except Exception:  # closed, no socket (psycopg raises its own error): the ping decides
         return True
 
 

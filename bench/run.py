@@ -112,7 +112,8 @@ BASELINE_POST = Endpoint("baseline POST `/rows` (INSERT + COMMIT)", "/rows", "PO
 CASE_BODY = b'{"service": "eid-card", "form": {"reason": "renewal"}, "citizen": "citizen@demo.example"}'
 CASE_GET_LABEL = "Townhall GET `/t/aalst/v1/cases/{id}` (JWT, one case + its timeline under RLS)"
 CASE_POST_LABEL = "Townhall POST `/t/aalst/v1/cases` (open a case: reference, timeline, outbox)"
-CASE_POST_RULES_LABEL = "Townhall POST `/t/aalst/v1/cases` with four rules active (eligibility, fee, deadline, routing)"
+CASE_POST_RULES_LABEL = ("Townhall POST `/t/ninove/v1/cases` with four rules active (eligibility, fee, deadline, "
+                         "routing)")
 RULES_GOAL = 0.9  # case creation with four rules ÷ without
 RULE_EVALUATION_GOAL_US = 20.0
 FOUR_RULES = (
@@ -219,6 +220,21 @@ def measure(wrk_path: str, base_url: str, endpoint: Endpoint) -> Result:
     return Result(endpoint, runs)
 
 
+def measure_interleaved(wrk_path: str, base_url: str, first: Endpoint, second: Endpoint) -> tuple[Result, Result]:
+    """Two endpoints compared with each other, their runs alternating: a database that slows as it grows
+    (each creation adds rows) must not favour the one measured first."""
+    for endpoint in (first, second):
+        probe(base_url, endpoint)
+        wrk(wrk_path, base_url, endpoint, WARM_UP_ARGS)
+    print(f"  {first.label} / {second.label}: warm-up, then {RUNS} alternating runs each", flush=True)
+    runs: tuple[list[WrkRun], list[WrkRun]] = ([], [])
+    for _ in range(RUNS):
+        for endpoint, taken in zip((first, second), runs, strict=True):
+            taken.append(parse_wrk(wrk(wrk_path, base_url, endpoint, WRK_ARGS)))
+            print(f"    {endpoint.path}: {taken[-1].rps:.0f} req/s, p50 {taken[-1].p50_ms:.1f} ms", flush=True)
+    return Result(first, runs[0]), Result(second, runs[1])
+
+
 def http_request(base_url: str, method: str, path: str, body: bytes | None = None,
                  headers: Mapping[str, str] | None = None, timeout: float = 10) -> tuple[int, bytes]:
     """One request (http.client: no redirects, no proxies from the environment): status and body."""
@@ -232,14 +248,14 @@ def http_request(base_url: str, method: str, path: str, body: bytes | None = Non
         connection.close()
 
 
-def activate_four_rules(base_url: str, admin_token: str) -> None:
-    """Aalst's eID card gets a rule of each case kind, through the API as a tenant admin would."""
+def activate_four_rules(base_url: str, admin_token: str, tenant: str) -> None:
+    """The tenant's eID card gets a rule of each case kind, through the API as a tenant admin would."""
     headers = {"Authorization": f"Bearer {admin_token}"}
     for rule in FOUR_RULES:
-        status, body = http_request(base_url, "POST", "/t/aalst/v1/rules", json.dumps(rule).encode(), headers)
+        status, body = http_request(base_url, "POST", f"/t/{tenant}/v1/rules", json.dumps(rule).encode(), headers)
         if status != 201:
             raise BenchError(f"could not create a rule: {body[:300]!r}")
-        status, body = http_request(base_url, "POST", f"/t/aalst/v1/rules/{json.loads(body)['id']}/activation",
+        status, body = http_request(base_url, "POST", f"/t/{tenant}/v1/rules/{json.loads(body)['id']}/activation",
                                     b'{"version": 1}', headers | {"If-Match": "*"})
         if status != 200:
             raise BenchError(f"could not activate a rule: {body[:300]!r}")
@@ -571,11 +587,13 @@ numbers: run-to-run variance is ±20-40 %. **Benchmarks never gate tests.**
 - The case rows use a token of the demo's partner client: GET reads one case and its timeline; POST
   opens an `eid-card` case per request (form check, reference from the per-year counter — one row
   every creation updates —, due date, timeline step, outbox event) and is compared with the baseline
-  POST; the work queue is the first page (20, oldest first) of every case the partner may see. Then
-  the demo's admin client gives Aalst's eID card four active rules through the API (eligibility, fee,
-  deadline, routing: `FOUR_RULES` in `bench/run.py`) and the same POST runs again: each creation now
-  also reads the active rules and the applicant's register entry, evaluates four CEL expressions and
-  records four decisions.
+  POST; the work queue is the first page (20, oldest first) of every case the partner may see. Ninove's
+  admin client gives Ninove's eID card four active rules through the API (eligibility, fee, deadline,
+  routing: `FOUR_RULES` in `bench/run.py`), and Ninove's partner opens the same cases there: each
+  creation also reads the active rules and the applicant's register entry, evaluates four CEL
+  expressions and records the rules' decisions. The two POST rows alternate run by run (Aalst,
+  Ninove, Aalst, …): the database slows a little as every creation adds rows, and measured one after
+  the other the later row would carry that drift.
 - Slot search: the demo's admin client opens 9 more offices for Aalst's eID cards (the demo has one):
   10 offices, 2 counters, 15-minute visits, weekdays; the public search then computes 30 days of free
   slots over all of them per request (about 5,600 in the range; the first page of 100 is made and
@@ -660,11 +678,13 @@ def measure_townhall(wrk_path: str, base_url: str, demo: Path, receiver: Receive
     slots_path = f"/t/aalst/v1/slots?service=eid-card&from={first}&to={first + timedelta(days=29)}"
     results.append(measure(wrk_path, base_url, Endpoint(SLOTS_LABEL, slots_path)))
     results.append(measure(wrk_path, base_url, Endpoint(SLOTS_LATENCY_LABEL, slots_path, connections=2)))
-    create = Endpoint(CASE_POST_LABEL, "/t/aalst/v1/cases", "POST", as_partner, "case.lua", CASE_BODY)
-    results.append(measure(wrk_path, base_url, create))
-    activate_four_rules(base_url, admin)
-    results.append(measure(wrk_path, base_url, Endpoint(CASE_POST_RULES_LABEL, create.path, "POST", as_partner,
-                                                        "case.lua", CASE_BODY)))
+    # Ninove's eID card gets the four rules, Aalst's none: the two creations alternate in one database.
+    activate_four_rules(base_url, access_token(base_url, demo, "ninove.demo-admin", "config:write"), "ninove")
+    ninove = access_token(base_url, demo, "ninove.demo-partner", "cases:read cases:write")
+    results += measure_interleaved(
+        wrk_path, base_url, Endpoint(CASE_POST_LABEL, "/t/aalst/v1/cases", "POST", as_partner, "case.lua", CASE_BODY),
+        Endpoint(CASE_POST_RULES_LABEL, "/t/ninove/v1/cases", "POST", (("Authorization", f"Bearer {ninove}"),),
+                 "case.lua", CASE_BODY))
     hooks = access_token(base_url, demo, "aalst.demo-partner", "webhooks:manage")
     status, body = http_request(base_url, "POST", "/t/aalst/v1/webhooks", json.dumps({"url": receiver.url}).encode(),
                                 {"Authorization": f"Bearer {hooks}"})

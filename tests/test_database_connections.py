@@ -30,10 +30,14 @@ def _terminate_app_connections(app: Flask) -> int:
     return len(rows)
 
 
-def test_a_pooled_connection_whose_server_went_away_is_replaced_before_use(live_app: Flask) -> None:
-    with live_app.app_context(), database().unit_of_work() as session:
+def _aalst(app: Flask) -> None:
+    with app.app_context(), database().unit_of_work() as session:
         create_tenant(session, {"slug": "aalst", "nis_code": "41002", "default_language": "nl",
                                 "languages": ["nl"], "names": {"nl": "Aalst"}}, "test")
+
+
+def test_a_pooled_connection_whose_server_went_away_is_replaced_before_use(live_app: Flask) -> None:
+    _aalst(live_app)
     client = live_app.test_client()
     assert client.get("/t/aalst/v1/branding").status_code == 200  # the pool now holds a connection
 
@@ -71,13 +75,10 @@ def test_a_tenant_s_transaction_uses_generic_plans_and_leaves_nothing_behind(liv
 
 
 def test_a_pooled_connection_closed_underneath_is_replaced_before_use(live_app: Flask) -> None:
-    with live_app.app_context(), database().unit_of_work() as session:
-        create_tenant(session, {"slug": "aalst", "nis_code": "41002", "default_language": "nl",
-                                "languages": ["nl"], "names": {"nl": "Aalst"}}, "test")
-        engine = database().engine
+    _aalst(live_app)
     client = live_app.test_client()
     assert client.get("/t/aalst/v1/branding").status_code == 200
-    with engine.connect() as connection:
+    with live_app.app_context(), database().engine.connect() as connection:
         resting = connection.connection.driver_connection
     assert resting is not None
     resting.close()  # back in the pool, its socket gone

@@ -35,25 +35,8 @@ class Viewer:
     citizen_id: uuid.UUID | None = None
     services: frozenset[str] | None = None
 
-    @property
-    def is_citizen(self) -> bool:
-        return self.citizen_id is not None
-
     def may_handle(self, service: str) -> bool:
         return self.services is None or ALL_SERVICES in self.services or service in self.services
-
-
-def _visible(query: Q, viewer: Viewer) -> Q:
-    if viewer.citizen_id is not None:
-        query = query.where(Case.citizen_id == viewer.citizen_id)
-    if viewer.services is not None and ALL_SERVICES not in viewer.services:
-        query = query.where(Case.service.in_(sorted(viewer.services)))
-    return query
-
-
-def visible_case(session: Session, tenant_id: uuid.UUID, viewer: Viewer, case_id: uuid.UUID) -> Case | None:
-    query = select(Case).where(Case.tenant_id == tenant_id, Case.id == case_id)
-    return session.scalars(_visible(query, viewer)).one_or_none()
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +87,8 @@ def _card_select(*extra: Any) -> Select[Any]:
                   Team.__table__.c.slug.label("team_slug"), *extra)
 
 
-def _viewer_criteria(query: Select[Any], citizen: bool, services: bool) -> Select[Any]:
+def _viewer_criteria(query: Q, citizen: bool, services: bool) -> Q:
+    """What the viewer may see, as bound parameters (`_viewer_params` gives their values)."""
     if citizen:
         query = query.where(_cases.c.citizen_id == bindparam("citizen"))
     if services:
@@ -119,6 +103,12 @@ def _viewer_params(viewer: Viewer) -> tuple[bool, bool, dict[str, Any]]:
     if viewer.services is not None and ALL_SERVICES not in viewer.services:
         params["services"] = sorted(viewer.services)
     return "citizen" in params, "services" in params, params
+
+
+def visible_case(session: Session, tenant_id: uuid.UUID, viewer: Viewer, case_id: uuid.UUID) -> Case | None:
+    citizen, services, params = _viewer_params(viewer)
+    query = _viewer_criteria(select(Case).where(Case.tenant_id == tenant_id, Case.id == case_id), citizen, services)
+    return session.scalars(query, params).one_or_none()
 
 
 @cache

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from api.database import database
 from tenants.models import ConfigChange, Tenant, TenantBranding
-from townhall.tenancy import ALL_TENANTS, CrossTenantWrite, TenantContextMissing, tenant_scope
+from townhall.tenancy import ALL_TENANTS, CrossTenantWrite, TenantContextMissing, check_tenant, tenant_scope
 
 SHARED_ID = uuid.UUID("01900000-0000-7000-8000-000000000001")
 
@@ -82,6 +82,18 @@ def test_writing_another_tenants_row_is_refused(app: Flask, two_tenants: tuple[T
         session.add(ConfigChange(tenant_id=ninove.id, actor="x", subject="test", changes={}))
         with pytest.raises(CrossTenantWrite):
             session.flush()
+
+
+def test_rows_written_with_core_statements_meet_the_same_check(
+        app: Flask, two_tenants: tuple[Tenant, Tenant]) -> None:
+    """Opening a case writes its rows with Core statements, which the ORM guard does not see."""
+    aalst, ninove = two_tenants
+    with app.app_context(), database().sessions() as session, tenant_scope(session, aalst.id):
+        check_tenant(aalst.id)
+        with pytest.raises(CrossTenantWrite):
+            check_tenant(ninove.id)
+    with pytest.raises(TenantContextMissing):
+        check_tenant(aalst.id)
 
 
 def test_moving_a_row_to_another_tenant_is_refused(app: Flask, two_tenants: tuple[Tenant, Tenant]) -> None:

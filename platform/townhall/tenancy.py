@@ -181,6 +181,15 @@ def _stamp_and_check(session: Session, _context: Any, _instances: Any) -> None:
             raise CrossTenantWrite(f"{type(obj).__name__} of another tenant")
 
 
+def check_tenant(tenant_id: uuid.UUID) -> None:
+    """The flush check for a row written with a Core statement, which the ORM guard does not see."""
+    current = _current_tenant.get()
+    if current is None:
+        raise TenantContextMissing("a tenant-owned row written with no tenant in context")
+    if tenant_id != current:
+        raise CrossTenantWrite("a row of another tenant")
+
+
 def install_guard(sessions: sessionmaker[Session]) -> None:
     """Attach the ORM guard and the row-level security binding to every session of this factory."""
     event.listen(sessions, "after_begin", _after_begin)

@@ -20,7 +20,7 @@ from townhall.auth.models import (
     User,
 )
 from townhall.auth.passwords import hash_password, hash_secret, new_client_secret
-from townhall.auth.queries import team_by_slug, user_by_email
+from townhall.auth.queries import team_by_slug, user_by_email, user_id_by_email
 from townhall.auth.schemas import ClientInput, PlatformClientInput, UserInput
 from townhall.auth.scopes import ALL_SERVICES, TENANT_ROLES
 from townhall.clock import utcnow
@@ -43,8 +43,19 @@ def create_user(session: Session, data: Mapping[str, Any]) -> User:
 def require_user(session: Session, email: str) -> User:
     user = user_by_email(session, email)
     if user is None:
-        raise NotFound(f"No person with e-mail address {email}.")
+        raise unknown_person(email)
     return user
+
+
+def require_user_id(session: Session, email: str) -> uuid.UUID:
+    found = user_id_by_email(session, email)
+    if found is None:
+        raise unknown_person(email)
+    return found
+
+
+def unknown_person(email: str) -> NotFound:
+    return NotFound(f"No person with e-mail address {email}.")
 
 
 def add_membership(session: Session, tenant_id: uuid.UUID, user: User, role: str) -> Membership:

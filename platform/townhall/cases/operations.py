@@ -8,18 +8,19 @@ import re
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from marshmallow import ValidationError
-from sqlalchemy import bindparam, select
+from sqlalchemy import Insert, Table, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from townhall.auth.models import Delegation, Team, User
+from townhall.auth.operations import unknown_person
 from townhall.auth.queries import access_in_tenant, team_by_slug
 from townhall.auth.scopes import ALL_SERVICES, CASE_WORKER
 from townhall.calendar import add_working_days
@@ -32,25 +33,26 @@ from townhall.cases.models import (
     OutboxEvent,
     ReferenceCounter,
 )
+from townhall.cases.queries import CASE_COLUMNS, CaseCard, Intake, Step, intake
+from townhall.clock import utcnow
+from townhall.db import Base
 from townhall.errors import Conflict, Forbidden, InvalidInput, NotFound, Refused, StaleVersion
 from townhall.ids import new_id
 from townhall.rules.decisions import (
     CaseFacts,
     Decisions,
     RuleFailed,
-    active_case_rules,
     applicant_of,
     applicant_variables,
     decide,
-    resident_of,
+    decision_rows,
 )
-from townhall.rules.decisions import record as record_decisions
+from townhall.rules.models import CaseDecision
 from townhall.services import certificate as certificate_texts
-from townhall.services.base import SYSTEM, ServiceType, always_eligible
-from townhall.services.models import CatalogEntry
-from townhall.services.queries import catalogue_entry
+from townhall.services.base import SYSTEM, ServiceType
 from townhall.services.registry import service_type
 from townhall.storage import Storage
+from townhall.tenancy import check_tenant
 from townhall.validation import flatten
 
 
@@ -78,25 +80,51 @@ class Municipality:
 def _counter_upsert(dialect: str) -> Any:
     """Built once per backend: the statement is the same for every creation."""
     builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    counters = _table(ReferenceCounter)
     return (
-        builder(ReferenceCounter)
+        builder(counters)
         .values(tenant_id=bindparam("tenant"), year=bindparam("year"), last=1)
-        .on_conflict_do_update(index_elements=["tenant_id", "year"], set_={"last": ReferenceCounter.last + 1})
-        .returning(ReferenceCounter.last)
+        .on_conflict_do_update(index_elements=["tenant_id", "year"], set_={"last": counters.c.last + 1})
+        .returning(counters.c.last)
     )
 
 
 def _next_number(session: Session, tenant_id: uuid.UUID, year: int) -> int:
     """One atomic upsert: concurrent creations each get their own number, on SQLite and PostgreSQL."""
-    statement = _counter_upsert(session.get_bind().dialect.name)
-    number: int = session.execute(statement, {"tenant": tenant_id, "year": year}).scalar_one()
+    connection = session.connection()
+    number: int = connection.execute(_counter_upsert(connection.dialect.name),
+                                     {"tenant": tenant_id, "year": year}).scalar_one()
     return number
+
+
+def _table(model: type[Base]) -> Table:
+    return Base.metadata.tables[model.__tablename__]
+
+
+@cache
+def _insert(model: type[Base], many: bool) -> Insert:
+    """Built once. Several rows go with RETURNING, which makes SQLAlchemy send them as one
+    multi-row INSERT ("insertmanyvalues") instead of the driver's executemany."""
+    table = _table(model)
+    return insert(table).returning(table.c.id) if many else insert(table)
+
+
+def _write(session: Session, model: type[Base], *rows: dict[str, Any]) -> None:
+    """Insert rows of one tenant with a Core statement (opening a case is the most frequent
+    write). The ORM guard does not see Core writes, so the tenant is checked here as it would be at
+    flush; row-level security checks it again on PostgreSQL."""
+    for row in rows:
+        check_tenant(row["tenant_id"])
+    session.connection().execute(_insert(model, len(rows) > 1), list(rows) if len(rows) > 1 else rows[0])
+
+
+def _event_data(case: Case | CaseCard, data: dict[str, Any]) -> dict[str, Any]:
+    return {"case": str(case.id), "reference": case.reference, "service": case.service, "status": case.status, **data}
 
 
 def _event(session: Session, tenant_id: uuid.UUID, kind: str, case: Case, data: dict[str, Any]) -> None:
     session.add(OutboxEvent(tenant_id=tenant_id, type=f"case.{kind}", subject=str(case.id),
-                            data={"case": str(case.id), "reference": case.reference, "service": case.service,
-                                  "status": case.status, **data}))
+                            data=_event_data(case, data)))
 
 
 def _step(session: Session, case: Case, actor: str, kind: str, *, from_status: str | None = None,
@@ -108,61 +136,75 @@ def _step(session: Session, case: Case, actor: str, kind: str, *, from_status: s
 
 
 def open_case(session: Session, storage: Storage, municipality: Municipality, code: str, form: Mapping[str, Any],
-              citizen_id: uuid.UUID, actor: str, today: date,
-              languages: Sequence[str] = ()) -> tuple[Case, list[CaseStep]]:
-    """Open a case for a citizen: the form checked by the service, eligibility and fee from the
-    service and the municipality's catalogue, a reference, a due date in working days. Returns the
-    case and its timeline (so the answer needs no second read)."""
+              citizen: uuid.UUID | str, actor: str, today: date,
+              languages: Sequence[str] = ()) -> tuple[Case | CaseCard, list[CaseStep | Step]]:
+    """Open a case for a citizen (their id, or their e-mail address when acting on their behalf):
+    the form checked by the service, eligibility and fee from the service and the municipality's
+    catalogue, a reference, a due date in working days. Returns the case and its timeline (so the
+    answer needs no second read).
+
+    One read (`intake`) and Core inserts of rows whose every value is known here: no ORM unit of
+    work on the platform's most frequent write. Services the platform finishes at once continue
+    through the ORM, as every later step of a case does."""
     service = service_type(code)
-    entry = catalogue_entry(session, municipality.id, code) if service else None
-    if service is None or entry is None or not entry.enabled:
+    found = intake(session, municipality.id, code, citizen) if service else None
+    if service is None or found is None or not found.enabled:
         raise NotFound(f"This municipality does not offer '{code}'.")
+    if found.citizen_id is None:
+        raise unknown_person(str(citizen))
+    citizen_id = found.citizen_id
     try:
         values = service.form().load(form)
     except ValidationError as error:
         raise InvalidInput(flatten(error.messages, "form")) from error
-    decisions = _decisions(session, municipality, service, entry, values, citizen_id, today, languages)
+    decisions = _decisions(municipality, service, found, values, today, languages)
     if decisions.refusal:
         raise NotEligible(decisions.refusal)
     team = _routed_team(session, municipality.id, code, decisions.team)  # before a number is taken
+    form_values = _jsonable(values)
+    duplicate = (_possible_duplicate(session, municipality.id, code, form_values, service.workflow.terminal)
+                 if code == "public-space-report" else None)
     number = _next_number(session, municipality.id, today.year)
-    case = Case(tenant_id=municipality.id, reference=f"{municipality.slug.upper()}-{today.year}-{number:06d}",
-                service=code, status=service.workflow.initial, form=_jsonable(values), citizen_id=citizen_id,
-                created_by=actor, due_on=add_working_days(today, decisions.deadline_days),
-                fee_cents=decisions.fee_cents, team=team)
-    session.add(case)
-    session.flush()  # the case row first: the decisions, step and event rows refer to it
-    record_decisions(session, municipality.id, case.id, decisions)
-    if code == "public-space-report":
-        case.possible_duplicate_of = _possible_duplicate(session, case, service.workflow.terminal)
-    steps = [_step(session, case, actor, "created", to_status=case.status)]
-    _event(session, municipality.id, "created", case, {})
+    now = utcnow()
+    case = CaseCard(
+        tenant_id=municipality.id, id=new_id(), reference=f"{municipality.slug.upper()}-{today.year}-{number:06d}",
+        service=code, status=service.workflow.initial, form=form_values, citizen_id=citizen_id, created_by=actor,
+        created_at=now, updated_at=now, due_on=add_working_days(today, decisions.deadline_days),
+        fee_cents=decisions.fee_cents, possible_duplicate_of=duplicate, assignee_id=None,
+        team_id=team.id if team else None, version=1, assignee_email=None, team_slug=team.slug if team else None)
+    created = Step(id=new_id(), at=now, actor=actor, kind="created", from_status=None, to_status=case.status,
+                   note=None, visible_to_citizen=True)
+    _write(session, Case, {name: getattr(case, name) for name in CASE_COLUMNS})
+    _write(session, CaseDecision, *decision_rows(municipality.id, case.id, decisions, now))
+    _write(session, CaseStep, {"tenant_id": municipality.id, "case_id": case.id, **asdict(created)})
+    _write(session, OutboxEvent, {"tenant_id": municipality.id, "id": new_id(), "type": "case.created",
+                                  "subject": str(case.id), "time": now, "data": _event_data(case, {}),
+                                  "delivered_at": None})
+    finishing = next((target for target in service.workflow.next_states(case.status, SYSTEM)
+                      if target in service.workflow.terminal), None)
+    if finishing is None:
+        return case, [created]
     # Services that need no human (certificates) finish at once: the platform takes the step itself.
-    for target in service.workflow.next_states(case.status, SYSTEM):
-        if target in service.workflow.terminal:
-            steps.append(_move(session, case, target, SYSTEM, "system"))
-            break
-    if code == "certificate" and case.status == "issued":
-        _issue_certificate(session, storage, municipality, case, today)
+    finished = session.scalars(select(Case).where(Case.tenant_id == case.tenant_id, Case.id == case.id)).one()
+    steps: list[CaseStep | Step] = [created, _move(session, finished, finishing, SYSTEM, "system")]
+    if code == "certificate" and finished.status == "issued":
+        _issue_certificate(session, storage, municipality, finished, today)
     session.flush()
-    return case, steps
+    return finished, steps
 
 
-def _decisions(session: Session, municipality: Municipality, service: ServiceType, entry: CatalogEntry,
-               values: Mapping[str, Any], citizen_id: uuid.UUID, today: date, languages: Sequence[str]) -> Decisions:
+def _decisions(municipality: Municipality, service: ServiceType, found: Intake, values: Mapping[str, Any],
+               today: date, languages: Sequence[str]) -> Decisions:
     """Eligibility, fee, deadline and routing: the municipality's active rules replace the service's
     own checks and the catalogue's values (`townhall.rules.decisions`)."""
-    rules = active_case_rules(session, municipality.id, service.code)
-    needs_applicant = bool(rules) or service.eligibility is not always_eligible
-    resident = resident_of(session, municipality.id, citizen_id) if needs_applicant else None
-    refusal = service.eligibility(applicant_of(resident), values, today)
+    refusal = service.eligibility(applicant_of(found.applicant), values, today)
     defaults = Decisions(refusal=f"Not eligible for this service: {refusal}." if refusal else None,
-                         fee_cents=service.fee(values, entry.fee_cents), deadline_days=entry.processing_days)
-    if not rules:
-        return decide([], CaseFacts({}, service.code, values, today, municipality.now(), languages), {}, defaults)
+                         fee_cents=service.fee(values, found.fee_cents), deadline_days=found.processing_days)
+    if not found.rules:
+        return decide((), CaseFacts({}, service.code, values, today, municipality.now(), languages), {}, defaults)
     facts = CaseFacts({"slug": municipality.slug, "name": municipality.name}, service.code, _jsonable(values), today,
                       municipality.now(), [*languages, "nl", "fr", "de", "en"])
-    return decide(rules, facts, applicant_variables(resident, today), defaults)
+    return decide(found.rules, facts, applicant_variables(found.applicant, today), defaults)
 
 
 def _delegated(session: Session, tenant_id: uuid.UUID, team: Team, service: str) -> bool:
@@ -255,21 +297,21 @@ def _distance_metres(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * 6_371_000 * math.asin(math.sqrt(h))
 
 
-def _possible_duplicate(session: Session, case: Case, terminal: frozenset[str]) -> str | None:
+def _possible_duplicate(session: Session, tenant_id: uuid.UUID, service: str, form: Mapping[str, Any],
+                        terminal: frozenset[str]) -> str | None:
     """An open report of the same category within DUPLICATE_RADIUS_METRES, the most recent first."""
-    if "lat" not in case.form or "long" not in case.form:
+    if "lat" not in form or "long" not in form:
         return None
-    here = (float(case.form["lat"]), float(case.form["long"]))
+    here = (float(form["lat"]), float(form["long"]))
     candidates = session.scalars(
         select(Case)
-        .where(Case.tenant_id == case.tenant_id, Case.service == case.service, Case.id != case.id,
-               Case.status.not_in(sorted(terminal)))
+        .where(Case.tenant_id == tenant_id, Case.service == service, Case.status.not_in(sorted(terminal)))
         .order_by(Case.id.desc())
         .limit(500)  # recent open reports; enough for a municipality's streets, bounded for the database
     )
     for other in candidates:
         lat, long = other.form.get("lat"), other.form.get("long")
-        if other.form.get("category") != case.form.get("category") or lat is None or long is None:
+        if other.form.get("category") != form.get("category") or lat is None or long is None:
             continue
         if _distance_metres(here, (float(lat), float(long))) <= DUPLICATE_RADIUS_METRES:
             return other.reference

@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session
 from townhall.auth.models import Delegation, Team, TeamMember, User
 from townhall.auth.scopes import ALL_SERVICES
 from townhall.cases.models import Case, CaseDocument, CaseMessage, CaseStep, Certificate
+from townhall.rules.decisions import CASE_RULE_KINDS, ActiveRule
+from townhall.rules.models import Resident, Rule, RuleVersion
+from townhall.services.models import CatalogEntry
 from townhall.services.registry import SERVICE_TYPES
 from townhall.tenancy import ALL_TENANTS
 
@@ -78,12 +81,12 @@ class Step:
 
 
 # Selected in the order of the dataclasses' fields (a name that is not a column fails at import).
-_CASE_NAMES = tuple(field.name for field in fields(CaseCard))[:-2]
+CASE_COLUMNS = tuple(field.name for field in fields(CaseCard))[:-2]
 _STEP_NAMES = tuple(field.name for field in fields(Step))
 
 
 def _card_select(*extra: Any) -> Select[Any]:
-    return select(*(_cases.c[name] for name in _CASE_NAMES), User.__table__.c.email.label("assignee_email"),
+    return select(*(_cases.c[name] for name in CASE_COLUMNS), User.__table__.c.email.label("assignee_email"),
                   Team.__table__.c.slug.label("team_slug"), *extra)
 
 
@@ -129,9 +132,77 @@ def case_with_timeline(session: Session, tenant_id: uuid.UUID, viewer: Viewer,
                                         params | {"tenant": tenant_id, "case": case_id}).all()
     if not rows:
         return None
-    width = len(_CASE_NAMES) + 2
+    width = len(CASE_COLUMNS) + 2
     steps = [Step(*row[width:]) for row in rows if row[width] is not None]
     return CaseCard(*rows[0][:width]), steps
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredApplicant:
+    """The applicant as the municipality's resident register knows them."""
+
+    birth_date: date | None
+    resident: bool
+    address: dict[str, Any]
+    eid_expires_on: date | None
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What opening a case reads before it writes: the municipality's catalogue entry for the
+    service, the citizen's id (None: no such person), the applicant in the municipality's resident
+    register (None: unknown there) and its active case rules."""
+
+    citizen_id: uuid.UUID | None
+    enabled: bool
+    fee_cents: int
+    processing_days: int
+    applicant: RegisteredApplicant | None
+    rules: tuple[ActiveRule, ...]
+
+
+@cache
+def _intake_statement(by_email: bool) -> Select[Any]:
+    entries, users, residents = CatalogEntry.__table__, User.__table__, Resident.__table__
+    rules, versions = Rule.__table__, RuleVersion.__table__
+    active = rules.join(versions, (versions.c.tenant_id == rules.c.tenant_id) & (versions.c.rule_id == rules.c.id)
+                        & (versions.c.number == rules.c.active_version))
+    return (
+        select(users.c.id.label("citizen_id"), entries.c.enabled, entries.c.fee_cents, entries.c.processing_days,
+               residents.c.person_ref, residents.c.birth_date, residents.c.resident, residents.c.address,
+               residents.c.eid_expires_on, rules.c.kind, rules.c.id, versions.c.number, versions.c.expression,
+               versions.c.template_id, versions.c.reason)
+        .select_from(entries
+                     .outerjoin(users, users.c.email_key == bindparam("email") if by_email
+                                else users.c.id == bindparam("citizen"))
+                     .outerjoin(residents, (residents.c.tenant_id == entries.c.tenant_id)
+                                & (residents.c.user_id == users.c.id))
+                     .outerjoin(active, (rules.c.tenant_id == entries.c.tenant_id)
+                                & (rules.c.service == entries.c.service) & rules.c.kind.in_(CASE_RULE_KINDS)))
+        .where(entries.c.tenant_id == bindparam("tenant"), entries.c.service == bindparam("service"))
+        .order_by(residents.c.person_ref, rules.c.kind, rules.c.trigger)
+    )
+
+
+def intake(session: Session, tenant_id: uuid.UUID, service: str, citizen: uuid.UUID | str) -> Intake | None:
+    """One round trip for all of it (None: the municipality has no such catalogue entry). The
+    citizen is named by id, or by e-mail address when someone acts on their behalf."""
+    by_email = isinstance(citizen, str)
+    who = {"email": citizen.strip().lower()} if isinstance(citizen, str) else {"citizen": citizen}
+    rows = session.connection().execute(_intake_statement(by_email),
+                                        {"tenant": tenant_id, "service": service, **who}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    # One register entry per person is the rule; should there be more, the first decides alone.
+    rows = [row for row in rows if row.person_ref == first.person_ref]
+    return Intake(
+        citizen_id=first.citizen_id, enabled=first.enabled, fee_cents=first.fee_cents,
+        processing_days=first.processing_days,
+        applicant=None if first.person_ref is None else RegisteredApplicant(
+            first.birth_date, first.resident, first.address, first.eid_expires_on),
+        rules=tuple(ActiveRule(row.kind, row.id, row.number, row.expression, row.template_id, row.reason)
+                    for row in rows if row.kind is not None))
 
 
 NOBODY = "none"

@@ -5,16 +5,12 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import Any, Protocol
 
 from townhall.errors import Refused
+from townhall.ids import new_id
 from townhall.localisation import pick
 from townhall.rules.engine import RuleProblem, compile_rule, evaluate
-from townhall.rules.models import CaseDecision, Resident, Rule, RuleVersion
-from townhall.rules.queries import active_rules
 from townhall.services.base import Applicant
 
 CASE_RULE_KINDS = ("eligibility", "fee", "deadline", "routing")  # the order they are decided in
@@ -43,15 +39,32 @@ class Decisions:
     made: list[Decision] = field(default_factory=list)
 
 
-def active_case_rules(session: Session, tenant_id: uuid.UUID, service: str) -> list[tuple[Rule, RuleVersion]]:
-    return active_rules(session, tenant_id, Rule.service == service, Rule.kind.in_(CASE_RULE_KINDS))
+@dataclass(frozen=True)
+class ActiveRule:
+    """A case rule's active version, as deciding needs it."""
+
+    kind: str
+    rule_id: uuid.UUID
+    number: int
+    expression: str
+    template_id: uuid.UUID | None
+    reason: dict[str, str]
 
 
-def resident_of(session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID) -> Resident | None:
-    return session.scalars(select(Resident).where(Resident.tenant_id == tenant_id, Resident.user_id == user_id)).first()
+class RegisterEntry(Protocol):
+    """What rules read of a person in the resident register (a `Resident` row, or a copy of one)."""
+
+    @property
+    def birth_date(self) -> date | None: ...
+    @property
+    def resident(self) -> bool: ...
+    @property
+    def address(self) -> dict[str, Any]: ...
+    @property
+    def eid_expires_on(self) -> date | None: ...
 
 
-def applicant_variables(resident: Resident | None, today: date) -> dict[str, Any]:
+def applicant_variables(resident: RegisterEntry | None, today: date) -> dict[str, Any]:
     """`applicant` as rules see it; `known` is false for someone not in the resident register."""
     if resident is None:
         return {"known": False, "age": -1, "resident": False, "birth_date": "", "address": {}, "eid_expires_on": ""}
@@ -62,7 +75,7 @@ def applicant_variables(resident: Resident | None, today: date) -> dict[str, Any
             if resident.eid_expires_on else ""}
 
 
-def applicant_of(resident: Resident | None) -> Applicant:
+def applicant_of(resident: RegisterEntry | None) -> Applicant:
     """What the service's own eligibility check reads, when the tenant has no eligibility rule."""
     if resident is None:
         return Applicant(birth_date=None, resident=None)
@@ -79,10 +92,10 @@ class CaseFacts:
     languages: Sequence[str]
 
 
-def decide(rules: list[tuple[Rule, RuleVersion]], facts: CaseFacts, applicant: Mapping[str, Any],
+def decide(rules: Sequence[ActiveRule], facts: CaseFacts, applicant: Mapping[str, Any],
            defaults: Decisions) -> Decisions:
     """Replace each default by the active rule of its kind; record where every value came from."""
-    by_kind = {rule.kind: (rule, version) for rule, version in rules}
+    by_kind = {rule.kind: rule for rule in rules}
     decided = Decisions(refusal=defaults.refusal, fee_cents=defaults.fee_cents,
                         deadline_days=defaults.deadline_days, team=defaults.team)
     variables: dict[str, Any] = {"applicant": applicant, "request": dict(facts.request), "tenant": dict(facts.tenant),
@@ -93,15 +106,14 @@ def decide(rules: list[tuple[Rule, RuleVersion]], facts: CaseFacts, applicant: M
         if found is None:
             decided.made.append(Decision(kind, _default_result(kind, decided)))
             continue
-        rule, version = found
         try:
-            value = evaluate(compile_rule(kind, version.expression), variables)
+            value = evaluate(compile_rule(kind, found.expression), variables)
         except RuleProblem as problem:
-            raise RuleFailed(f"The {kind} rule (version {version.number}) failed: {problem.detail}") from problem
-        source = "template" if version.template_id else "rule"
-        decided.made.append(Decision(kind, value, rule.id, version.number, source))
+            raise RuleFailed(f"The {kind} rule (version {found.number}) failed: {problem.detail}") from problem
+        source = "template" if found.template_id else "rule"
+        decided.made.append(Decision(kind, value, found.rule_id, found.number, source))
         if kind == "eligibility":
-            decided.refusal = None if value else (pick(version.reason, facts.languages)[1] or "Not eligible.")
+            decided.refusal = None if value else (pick(found.reason, facts.languages)[1] or "Not eligible.")
             if not value:
                 return decided
         elif kind == "fee":
@@ -120,7 +132,8 @@ def _default_result(kind: str, decided: Decisions) -> Any:
             "routing": decided.team}[kind]
 
 
-def record(session: Session, tenant_id: uuid.UUID, case_id: uuid.UUID, decisions: Decisions) -> None:
-    for made in decisions.made:
-        session.add(CaseDecision(tenant_id=tenant_id, case_id=case_id, kind=made.kind, rule_id=made.rule_id,
-                                 rule_version=made.rule_version, source=made.source, result={"value": made.result}))
+def decision_rows(tenant_id: uuid.UUID, case_id: uuid.UUID, decisions: Decisions, at: datetime) -> list[dict[str, Any]]:
+    """The decisions as `case_decisions` rows, written together with the case."""
+    return [{"tenant_id": tenant_id, "id": new_id(), "case_id": case_id, "kind": made.kind, "rule_id": made.rule_id,
+             "rule_version": made.rule_version, "source": made.source, "result": {"value": made.result}, "at": at}
+            for made in decisions.made]

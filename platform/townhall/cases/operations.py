@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from marshmallow import ValidationError
-from sqlalchemy import Insert, Table, bindparam, insert, select
+from sqlalchemy import Insert, Select, Table, bindparam, insert, literal, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -109,13 +109,36 @@ def _insert(model: type[Base], many: bool) -> Insert:
     return insert(table).returning(table.c.id) if many else insert(table)
 
 
-def _write(session: Session, model: type[Base], *rows: dict[str, Any]) -> None:
-    """Insert rows of one tenant with a Core statement (opening a case is the most frequent
-    write). The ORM guard does not see Core writes, so the tenant is checked here as it would be at
-    flush; row-level security checks it again on PostgreSQL."""
-    for row in rows:
-        check_tenant(row["tenant_id"])
-    session.connection().execute(_insert(model, len(rows) > 1), list(rows) if len(rows) > 1 else rows[0])
+@cache
+def _inserts_in_one(shape: tuple[tuple[type[Base], int], ...]) -> Select[Any]:
+    """PostgreSQL: the INSERTs into several tables as one statement of data-modifying CTEs, one
+    round trip (foreign keys are checked at the statement's end). Built once per shape; each value
+    is bound as `<column>_<table>_<row>`."""
+    inserts = []
+    for number, (model, count) in enumerate(shape):
+        table = _table(model)
+        rows = [select(*(bindparam(f"{column.name}_{number}_{row}", type_=column.type) for column in table.c))
+                for row in range(count)]
+        source = rows[0] if count == 1 else union_all(*rows)
+        inserts.append(insert(table).from_select(list(table.c.keys()), source).cte(f"insert_{number}"))
+    return select(literal(True)).add_cte(*inserts)
+
+
+def _insert_rows(session: Session, *batches: tuple[type[Base], Sequence[dict[str, Any]]]) -> None:
+    """Insert the rows (every column given) with Core statements built once: opening a case is the
+    most frequent write. The ORM guard does not see Core writes, so the tenant is checked here as it
+    would be at flush; row-level security checks it again on PostgreSQL."""
+    for _, rows in batches:
+        for row in rows:
+            check_tenant(row["tenant_id"])
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        values = {f"{name}_{number}_{index}": value for number, (_, rows) in enumerate(batches)
+                  for index, row in enumerate(rows) for name, value in row.items()}
+        connection.execute(_inserts_in_one(tuple((model, len(rows)) for model, rows in batches)), values)
+        return
+    for model, rows in batches:
+        connection.execute(_insert(model, len(rows) > 1), list(rows) if len(rows) > 1 else rows[0])
 
 
 def _event_data(case: Case | CaseCard, data: dict[str, Any]) -> dict[str, Any]:
@@ -174,12 +197,12 @@ def open_case(session: Session, storage: Storage, municipality: Municipality, co
         team_id=team.id if team else None, version=1, assignee_email=None, team_slug=team.slug if team else None)
     created = Step(id=new_id(), at=now, actor=actor, kind="created", from_status=None, to_status=case.status,
                    note=None, visible_to_citizen=True)
-    _write(session, Case, {name: getattr(case, name) for name in CASE_COLUMNS})
-    _write(session, CaseDecision, *decision_rows(municipality.id, case.id, decisions, now))
-    _write(session, CaseStep, {"tenant_id": municipality.id, "case_id": case.id, **asdict(created)})
-    _write(session, OutboxEvent, {"tenant_id": municipality.id, "id": new_id(), "type": "case.created",
-                                  "subject": str(case.id), "time": now, "data": _event_data(case, {}),
-                                  "delivered_at": None})
+    _insert_rows(
+        session, (Case, [{name: getattr(case, name) for name in CASE_COLUMNS}]),
+        (CaseDecision, decision_rows(municipality.id, case.id, decisions, now)),
+        (CaseStep, [{"tenant_id": municipality.id, "case_id": case.id, **asdict(created)}]),
+        (OutboxEvent, [{"tenant_id": municipality.id, "id": new_id(), "type": "case.created", "subject": str(case.id),
+                        "time": now, "data": _event_data(case, {}), "delivered_at": None}]))
     finishing = next((target for target in service.workflow.next_states(case.status, SYSTEM)
                       if target in service.workflow.terminal), None)
     if finishing is None:

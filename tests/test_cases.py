@@ -4,6 +4,7 @@ or a partner, and never across municipalities."""
 import base64
 import hashlib
 import io
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -230,6 +231,31 @@ def test_a_page_costs_the_same_number_of_statements_whatever_its_size(
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert len(set(costs.values())) == 1, costs
+
+
+def test_opening_a_case_takes_one_read_one_number_and_one_write_on_postgresql(
+    app: Flask, client: FlaskClient, town: Town
+) -> None:
+    """The citizen (also by e-mail), catalogue entry, register entry and rules in one read; the
+    case, its decisions, step and event in one INSERT statement on PostgreSQL, one per table on SQLite."""
+    engine = app.extensions["townhall.database"].engine
+    counted: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if re.search(r"\b(catalog_entries|case_\w+|cases|outbox_events)\b", statement):  # not the harness's savepoints
+            counted.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        costs = []
+        on_behalf = EID | {"citizen": "jan@example.org"}
+        for body, headers in ((EID, town.headers["jan"]), (on_behalf, town.headers["partner"])):
+            counted.clear()
+            assert client.post("/t/aalst/v1/cases", json=body, headers=headers).status_code == 201
+            costs.append(len(counted))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert costs == ([3, 3] if engine.dialect.name == "postgresql" else [6, 6]), counted
 
 
 def test_a_certificate_can_be_verified_by_anyone_and_a_forged_code_cannot(

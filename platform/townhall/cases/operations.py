@@ -8,7 +8,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from typing import Any
@@ -33,7 +33,7 @@ from townhall.cases.models import (
     OutboxEvent,
     ReferenceCounter,
 )
-from townhall.cases.queries import CASE_COLUMNS, CaseCard, Intake, Step, intake
+from townhall.cases.queries import CASE_COLUMNS, STEP_COLUMNS, CaseCard, Intake, Step, intake
 from townhall.clock import utcnow
 from townhall.db import Base
 from townhall.errors import Conflict, Forbidden, InvalidInput, NotFound, Refused, StaleVersion
@@ -200,7 +200,8 @@ def open_case(session: Session, storage: Storage, municipality: Municipality, co
     _insert_rows(
         session, (Case, [{name: getattr(case, name) for name in CASE_COLUMNS}]),
         (CaseDecision, decision_rows(municipality.id, case.id, decisions, now)),
-        (CaseStep, [{"tenant_id": municipality.id, "case_id": case.id, **asdict(created)}]),
+        (CaseStep, [{"tenant_id": municipality.id, "case_id": case.id,
+                     **{name: getattr(created, name) for name in STEP_COLUMNS}}]),
         (OutboxEvent, [{"tenant_id": municipality.id, "id": new_id(), "type": "case.created", "subject": str(case.id),
                         "time": now, "data": _event_data(case, {}), "delivered_at": None}]))
     finishing = next((target for target in service.workflow.next_states(case.status, SYSTEM)

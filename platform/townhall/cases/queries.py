@@ -82,7 +82,7 @@ class Step:
 
 # Selected in the order of the dataclasses' fields (a name that is not a column fails at import).
 CASE_COLUMNS = tuple(field.name for field in fields(CaseCard))[:-2]
-_STEP_NAMES = tuple(field.name for field in fields(Step))
+STEP_COLUMNS = tuple(field.name for field in fields(Step))
 
 
 def _card_select(*extra: Any) -> Select[Any]:
@@ -119,7 +119,7 @@ def _case_with_timeline_statement(citizen: bool, services: bool) -> Select[Any]:
     on = (_steps.c.tenant_id == _cases.c.tenant_id) & (_steps.c.case_id == _cases.c.id)
     if citizen:
         on &= _steps.c.visible_to_citizen.is_(True)  # internal notes never reach the citizen
-    query = (_card_select(*(_steps.c[name] for name in _STEP_NAMES)).select_from(_CARDS.outerjoin(_steps, on))
+    query = (_card_select(*(_steps.c[name] for name in STEP_COLUMNS)).select_from(_CARDS.outerjoin(_steps, on))
              .where(_cases.c.tenant_id == bindparam("tenant"), _cases.c.id == bindparam("case")))
     return _viewer_criteria(query, citizen, services).order_by(_steps.c.at, _steps.c.id)
 

@@ -20,10 +20,13 @@ from api.database import database
 from contract import assert_problem
 from oauth_support import REDIRECT, bearer, data, register, signing_key, token, user_token
 from tenants.models import Tenant
+from townhall.auth.models import User
 from townhall.auth.operations import add_membership, add_team_member, create_team, create_user, delegate
 from townhall.auth.scopes import CASE_WORKER
 from townhall.calendar import add_working_days
 from townhall.cases.models import Case, OutboxEvent
+from townhall.cases.operations import Municipality, open_case
+from townhall.ids import new_id
 from townhall.services.operations import configure_service
 from townhall.tenancy import tenant_scope
 
@@ -256,6 +259,18 @@ def test_opening_a_case_takes_one_read_one_number_and_one_write_on_postgresql(
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert costs == ([3, 3] if engine.dialect.name == "postgresql" else [6, 6]), counted
+
+
+def test_a_case_is_opened_for_a_person_the_same_transaction_added(app: Flask, town: Town) -> None:
+    """Opening a case reads and writes with Core statements, which do not flush the ORM by themselves."""
+    aalst = Municipality(town.tenant.id, "aalst", "Aalst", "https://townhall.test/t/aalst/v1")
+    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, town.tenant.id):
+        person = User(id=new_id(), email="new@example.org", email_key="new@example.org", display_name="New")
+        session.add(person)  # not flushed
+        case, steps = open_case(session, app.extensions["townhall.storage"], aalst, "eid-card", {"reason": "renewal"},
+                                person.id, "test", date.today())
+        assert case.citizen_id == person.id and [step.kind for step in steps] == ["created"]
+        assert session.scalars(select(Case.reference).where(Case.citizen_id == person.id)).one() == case.reference
 
 
 def test_a_certificate_can_be_verified_by_anyone_and_a_forged_code_cannot(

@@ -128,6 +128,7 @@ def _insert_rows(session: Session, *batches: tuple[type[Base], Sequence[dict[str
     """Insert the rows (every column given) with Core statements built once: opening a case is the
     most frequent write. The ORM guard does not see Core writes, so the tenant is checked here as it
     would be at flush; row-level security checks it again on PostgreSQL."""
+    batches = tuple((model, rows) for model, rows in batches if rows)
     for _, rows in batches:
         for row in rows:
             check_tenant(row["tenant_id"])
@@ -170,11 +171,12 @@ def open_case(session: Session, storage: Storage, municipality: Municipality, co
     work on the platform's most frequent write. Services the platform finishes at once continue
     through the ORM, as every later step of a case does."""
     service = service_type(code)
+    session.flush()  # Core statements do not autoflush: what the ORM still holds (a new person) goes first
     found = intake(session, municipality.id, code, citizen) if service else None
     if service is None or found is None or not found.enabled:
         raise NotFound(f"This municipality does not offer '{code}'.")
     if found.citizen_id is None:
-        raise unknown_person(str(citizen))
+        raise unknown_person(citizen) if isinstance(citizen, str) else NotFound("No such person.")
     citizen_id = found.citizen_id
     try:
         values = service.form().load(form)

@@ -586,16 +586,17 @@ numbers: run-to-run variance is ±20-40 %. **Benchmarks never gate tests.**
   security (BEGIN with `set_config`, SELECT, COMMIT). PostgreSQL prepares statements run often
   (`TOWNHALL_DATABASE_PREPARED_STATEMENTS`, default on); the baseline's psycopg does the same.
 - The case rows use a token of the demo's partner client: GET reads one case and its timeline; POST
-  opens an `eid-card` case per request (form check, reference from the per-year counter — one row
-  every creation updates —, due date, timeline step, outbox event) and is compared with the baseline
-  POST; the work queue is the first page (20, oldest first) of every case the partner may see (the
-  partner opens 25 cases first, so the page is full on the small demo as on the large one). Ninove's
-  admin client gives Ninove's eID card four active rules through the API (eligibility, fee, deadline,
-  routing: `FOUR_RULES` in `bench/run.py`), and Ninove's partner opens the same cases there: each
-  creation also reads the active rules and the applicant's register entry, evaluates four CEL
-  expressions and records the rules' decisions. The two POST rows alternate run by run (Aalst,
-  Ninove, Aalst, …): the database slows a little as every creation adds rows, and measured one after
-  the other the later row would carry that drift.
+  opens an `eid-card` case per request and is compared with the baseline POST: one read (the citizen
+  named by e-mail, the catalogue entry, the register entry, the active rules), the form check, the
+  reference from the per-year counter (one row every creation updates), then one statement that
+  inserts the case, its four decisions, its first step and its outbox event (ADR 0009). The work
+  queue is the first page (20, oldest first) of every case the partner may see (the partner opens 25
+  cases first, so the page is full on the small demo as on the large one). Ninove's admin client
+  gives Ninove's eID card four active rules through the API (eligibility, fee, deadline, routing:
+  `FOUR_RULES` in `bench/run.py`), and Ninove's partner opens the same cases there: each creation
+  also evaluates four CEL expressions, checks the routed team and records the rules' decisions. The
+  two POST rows alternate run by run (Aalst, Ninove, Aalst, …): the database slows a little as every
+  creation adds rows, and measured one after the other the later row would carry that drift.
 - Slot search: the demo's admin client opens 9 more offices for Aalst's eID cards (the demo has one):
   10 offices, 2 counters, 15-minute visits, weekdays; the public search then computes 30 days of free
   slots over all of them per request (about 5,600 in the range; the first page of 100 is made and

@@ -360,6 +360,14 @@ def seed_baseline(owner: URL) -> None:
         connection.execute("ANALYZE bench_rows")
 
 
+def analyze(owner: URL) -> None:
+    """Fresh planner statistics, as autovacuum keeps them on a server. This machine's PostgreSQL
+    runs with autovacuum off (CI settings): without this, Townhall's tables would be planned with no
+    statistics at all while the baseline's table has them."""
+    with psycopg.connect(conninfo(owner), autocommit=True, connect_timeout=5) as connection:
+        connection.execute("ANALYZE")
+
+
 def server_version(admin: URL) -> str:
     with psycopg.connect(conninfo(admin), connect_timeout=5) as connection:
         row = connection.execute("SHOW server_version").fetchone()
@@ -571,6 +579,10 @@ numbers: run-to-run variance is ±20-40 %. **Benchmarks never gate tests.**
 - Baseline: `bench/baseline.py`, bare Flask + SQLAlchemy Core + psycopg 3 (default pool, no pre-ping),
   `bench_rows` seeded with {BASELINE_ROWS} rows; POST via `bench/post.lua`; gunicorn defaults otherwise
   (no worker recycling).
+- PostgreSQL on this machine runs with autovacuum off (CI settings), so the harness runs `ANALYZE`
+  where autovacuum would have: after seeding (the baseline's table likewise), after the partner's
+  first cases and before the creations. Without it, Townhall's tables were planned with no
+  statistics at all: PostgreSQL's CPU per creation was 2.5 ms instead of 1.0.
 - Townhall: `gunicorn -c gunicorn.conf.py` as deployed (`GUNICORN_WORKERS=2`, the rest as configured
   there; worker restarts are counted below), as the app role without BYPASSRLS, after
   `townhall db upgrade` and `townhall demo seed`. `TOWNHALL_LOG_LEVEL=WARNING`, so its
@@ -663,7 +675,8 @@ def measure_large(wrk_path: str, admin: URL, work: Path, townhall_env: dict[str,
     return results, notes
 
 
-def measure_townhall(wrk_path: str, base_url: str, demo: Path, receiver: Receiver) -> tuple[list[Result], str]:
+def measure_townhall(wrk_path: str, base_url: str, demo: Path, receiver: Receiver,
+                     owner: URL) -> tuple[list[Result], str]:
     """Townhall as deployed: public, JWT-authenticated and case endpoints, slots, then rules."""
     results = [measure(wrk_path, base_url, BRANDING), measure(wrk_path, base_url, LIVEZ)]
     bearer = access_token(base_url, demo, "aalst.demo-admin", "clients:manage")
@@ -675,6 +688,7 @@ def measure_townhall(wrk_path: str, base_url: str, demo: Path, receiver: Receive
     # A full first page of the queue (20 and one more) before it is measured, as on the large demo.
     opened = [created_case(base_url, as_partner) for _ in range(QUEUE_CASES)]
     case_path = opened[0]
+    analyze(owner)
     results.append(measure(wrk_path, base_url, Endpoint(CASE_GET_LABEL, case_path, headers=as_partner)))
     results.append(measure(wrk_path, base_url, Endpoint(QUEUE_LABEL, QUEUE_PATH, headers=as_partner)))
     admin = access_token(base_url, demo, "aalst.demo-admin", "config:write")
@@ -686,6 +700,7 @@ def measure_townhall(wrk_path: str, base_url: str, demo: Path, receiver: Receive
     # Ninove's eID card gets the four rules, Aalst's none: the two creations alternate in one database.
     activate_four_rules(base_url, access_token(base_url, demo, "ninove.demo-admin", "config:write"), "ninove")
     ninove = access_token(base_url, demo, "ninove.demo-partner", "cases:read cases:write")
+    analyze(owner)
     results += measure_interleaved(
         wrk_path, base_url, Endpoint(CASE_POST_LABEL, "/t/aalst/v1/cases", "POST", as_partner, "case.lua", CASE_BODY),
         Endpoint(CASE_POST_RULES_LABEL, "/t/ninove/v1/cases", "POST", (("Authorization", f"Bearer {ninove}"),),
@@ -751,6 +766,7 @@ def measure_all(wrk_path: str, admin: URL, work: Path) -> tuple[list[Result], li
         )
         run([str(BIN / "townhall"), "db", "upgrade"], timeout=60, env=townhall_env)
         run([str(BIN / "townhall"), "demo", "seed"], timeout=60, env=townhall_env)
+        analyze(owner)
 
         results: list[Result] = []
         port = free_port()
@@ -769,7 +785,7 @@ def measure_all(wrk_path: str, admin: URL, work: Path) -> tuple[list[Result], li
         with serve("Townhall", [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=gunicorn_env,
                    base_url=base_url, ready_path=LIVEZ.path, log=work / "townhall.log"):
             townhall_results, case_path = measure_townhall(wrk_path, base_url, work / "instance" / "demo.json",
-                                                           receiver)
+                                                           receiver, owner)
         results += townhall_results
         notes.append(worker_restarts("Townhall", work / "townhall.log"))
 

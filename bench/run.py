@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -221,16 +221,20 @@ def measure(wrk_path: str, base_url: str, endpoint: Endpoint) -> Result:
     return Result(endpoint, runs)
 
 
-def measure_interleaved(wrk_path: str, base_url: str, first: Endpoint, second: Endpoint) -> tuple[Result, Result]:
+def measure_interleaved(wrk_path: str, base_url: str, first: Endpoint, second: Endpoint,
+                        before_each: Callable[[], None]) -> tuple[Result, Result]:
     """Two endpoints compared with each other, their runs alternating: a database that slows as it grows
-    (each creation adds rows) must not favour the one measured first."""
+    (each creation adds rows) must not favour the one measured first. `before_each` runs before every
+    run, the warm-ups included."""
     for endpoint in (first, second):
         probe(base_url, endpoint)
+        before_each()
         wrk(wrk_path, base_url, endpoint, WARM_UP_ARGS)
     print(f"  {first.label} / {second.label}: warm-up, then {RUNS} alternating runs each", flush=True)
     runs: tuple[list[WrkRun], list[WrkRun]] = ([], [])
     for _ in range(RUNS):
         for endpoint, taken in zip((first, second), runs, strict=True):
+            before_each()
             taken.append(parse_wrk(wrk(wrk_path, base_url, endpoint, WRK_ARGS)))
             print(f"    {endpoint.path}: {taken[-1].rps:.0f} req/s, p50 {taken[-1].p50_ms:.1f} ms", flush=True)
     return Result(first, runs[0]), Result(second, runs[1])
@@ -581,8 +585,11 @@ numbers: run-to-run variance is ±20-40 %. **Benchmarks never gate tests.**
   (no worker recycling).
 - PostgreSQL on this machine runs with autovacuum off (CI settings), so the harness runs `ANALYZE`
   where autovacuum would have: after seeding (the baseline's table likewise), after the partner's
-  first cases and before the creations. Without it, Townhall's tables were planned with no
-  statistics at all: PostgreSQL's CPU per creation was 2.5 ms instead of 1.0.
+  first cases, and before each creation run (each adds thousands of rows to tables that held a few
+  dozen). Without it, Townhall's tables were planned with no statistics at all (PostgreSQL's CPU per
+  creation 2.5 ms instead of 1.0), and plans made while the tables were nearly empty (the foreign-key
+  checks' among them) were kept as the tables grew: 1.3, 2.4, 3.1 ms per creation over three runs,
+  1.2 again after one `ANALYZE`.
 - Townhall: `gunicorn -c gunicorn.conf.py` as deployed (`GUNICORN_WORKERS=2`, the rest as configured
   there; worker restarts are counted below), as the app role without BYPASSRLS, after
   `townhall db upgrade` and `townhall demo seed`. `TOWNHALL_LOG_LEVEL=WARNING`, so its
@@ -700,11 +707,11 @@ def measure_townhall(wrk_path: str, base_url: str, demo: Path, receiver: Receive
     # Ninove's eID card gets the four rules, Aalst's none: the two creations alternate in one database.
     activate_four_rules(base_url, access_token(base_url, demo, "ninove.demo-admin", "config:write"), "ninove")
     ninove = access_token(base_url, demo, "ninove.demo-partner", "cases:read cases:write")
-    analyze(owner)
+    # Each run adds thousands of rows to tables that held a few dozen: analyzed as autovacuum would.
     results += measure_interleaved(
         wrk_path, base_url, Endpoint(CASE_POST_LABEL, "/t/aalst/v1/cases", "POST", as_partner, "case.lua", CASE_BODY),
         Endpoint(CASE_POST_RULES_LABEL, "/t/ninove/v1/cases", "POST", (("Authorization", f"Bearer {ninove}"),),
-                 "case.lua", CASE_BODY))
+                 "case.lua", CASE_BODY), lambda: analyze(owner))
     hooks = access_token(base_url, demo, "aalst.demo-partner", "webhooks:manage")
     status, body = http_request(base_url, "POST", "/t/aalst/v1/webhooks", json.dumps({"url": receiver.url}).encode(),
                                 {"Authorization": f"Bearer {hooks}"})

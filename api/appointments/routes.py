@@ -49,7 +49,7 @@ from townhall.appointments.queries import (
     served_slugs,
 )
 from townhall.appointments.schemas import BookingInput, OfficeInput, RescheduleInput
-from townhall.auth.operations import require_user_id
+from townhall.auth.operations import require_user
 from townhall.auth.scopes import CASE_WORKER
 from townhall.cases.queries import Viewer, visible_case
 from townhall.errors import Forbidden, InvalidInput, NotFound
@@ -294,7 +294,7 @@ def _create_appointment() -> Response:
     if citizen is None:
         if "citizen" not in data:
             raise InvalidInput({"citizen": ["Whom is this visit for? Their e-mail address."]})
-        citizen = require_user_id(session(), data["citizen"])
+        citizen = require_user(session(), data["citizen"]).id
     elif "citizen" in data:
         raise InvalidInput({"citizen": ["You book for yourself; leave this out."]})
     case = None

@@ -20,7 +20,7 @@ from townhall.auth.models import (
     User,
 )
 from townhall.auth.passwords import hash_password, hash_secret, new_client_secret
-from townhall.auth.queries import team_by_slug, user_by_email, user_id_by_email
+from townhall.auth.queries import team_by_slug, user_by_email
 from townhall.auth.schemas import ClientInput, PlatformClientInput, UserInput
 from townhall.auth.scopes import ALL_SERVICES, TENANT_ROLES
 from townhall.clock import utcnow
@@ -45,13 +45,6 @@ def require_user(session: Session, email: str) -> User:
     if user is None:
         raise unknown_person(email)
     return user
-
-
-def require_user_id(session: Session, email: str) -> uuid.UUID:
-    found = user_id_by_email(session, email)
-    if found is None:
-        raise unknown_person(email)
-    return found
 
 
 def unknown_person(email: str) -> NotFound:

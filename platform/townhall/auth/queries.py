@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from townhall.auth.models import Delegation, Membership, OAuthClient, PlatformClient, Team, TeamMember, User
@@ -13,16 +13,6 @@ from townhall.auth.scopes import ALL_SERVICES, CASE_WORKER, ROLE_SCOPES
 
 def user_by_email(session: Session, email: str) -> User | None:
     return session.scalars(select(User).where(User.email_key == email.strip().lower())).one_or_none()
-
-
-_USER_ID_BY_EMAIL = select(User.__table__.c.id).where(User.__table__.c.email_key == bindparam("key"))
-
-
-def user_id_by_email(session: Session, email: str) -> uuid.UUID | None:
-    """Only the id, with a Core statement built once: opening a case on someone's behalf needs no more."""
-    found: uuid.UUID | None = session.connection().execute(
-        _USER_ID_BY_EMAIL, {"key": email.strip().lower()}).scalar_one_or_none()
-    return found
 
 
 def team_by_slug(session: Session, slug: str) -> Team | None:

@@ -102,11 +102,8 @@ def _table(model: type[Base]) -> Table:
 
 
 @cache
-def _insert(model: type[Base], many: bool) -> Insert:
-    """Built once. Several rows go with RETURNING, which makes SQLAlchemy send them as one
-    multi-row INSERT ("insertmanyvalues") instead of the driver's executemany."""
-    table = _table(model)
-    return insert(table).returning(table.c.id) if many else insert(table)
+def _insert(model: type[Base]) -> Insert:
+    return insert(_table(model))
 
 
 @cache
@@ -139,7 +136,7 @@ def _insert_rows(session: Session, *batches: tuple[type[Base], Sequence[dict[str
         connection.execute(_inserts_in_one(tuple((model, len(rows)) for model, rows in batches)), values)
         return
     for model, rows in batches:
-        connection.execute(_insert(model, len(rows) > 1), list(rows) if len(rows) > 1 else rows[0])
+        connection.execute(_insert(model), list(rows))
 
 
 def _event_data(case: Case | CaseCard, data: dict[str, Any]) -> dict[str, Any]:

@@ -187,9 +187,8 @@ def _intake_statement(by_email: bool) -> Select[Any]:
 def intake(session: Session, tenant_id: uuid.UUID, service: str, citizen: uuid.UUID | str) -> Intake | None:
     """One round trip for all of it (None: the municipality has no such catalogue entry). The
     citizen is named by id, or by e-mail address when someone acts on their behalf."""
-    by_email = isinstance(citizen, str)
     who = {"email": citizen.strip().lower()} if isinstance(citizen, str) else {"citizen": citizen}
-    rows = session.connection().execute(_intake_statement(by_email),
+    rows = session.connection().execute(_intake_statement("email" in who),
                                         {"tenant": tenant_id, "service": service, **who}).all()
     if not rows:
         return None

@@ -21,7 +21,7 @@ from api.errors import http_error
 from townhall.validation import load
 
 
-def json_body(schema: Schema, *, partial: bool = False) -> dict[str, Any]:
+def json_body(schema: type[Schema], *, partial: bool = False) -> dict[str, Any]:
     """The request's JSON object, loaded by `schema` (415, 400 and 422 problems otherwise)."""
     return load(schema, json_object(), partial=partial)
 

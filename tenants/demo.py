@@ -100,7 +100,7 @@ def _seed_offices(session: Session, tenants: list[Tenant]) -> None:
             services = [{"service": code, "duration_minutes": 15 if code == "eid-card" else 20, "counters": 2,
                          "serves": serves if code in ("eid-card", "travel-document") else []}
                         for code in ("eid-card", "travel-document", "address-change")]
-            values = load(OfficeInput(), {"name": name, "address": address, "lat": lat, "long": long,
+            values = load(OfficeInput, {"name": name, "address": address, "lat": lat, "long": long,
                                           "languages": tenant.languages, "hours": WEEKDAYS, "services": services,
                                           "regional_holiday": "VLG", "accessibility": "Step-free entrance."})
             served = {entry["service"]: [by_slug[slug].id for slug in entry["serves"]] for entry in values["services"]}

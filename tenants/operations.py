@@ -18,7 +18,7 @@ def _record(session: Session, tenant: Tenant, actor: str, subject: str, changes:
 
 
 def create_tenant(session: Session, data: Mapping[str, Any], actor: str) -> Tenant:
-    values = load(TenantInput(), data)
+    values = load(TenantInput, data)
     values.setdefault("names", {values["default_language"]: values["slug"]})
     taken = session.scalars(
         select(Tenant).where((Tenant.slug == values["slug"]) | (Tenant.nis_code == values["nis_code"]))
@@ -47,7 +47,7 @@ def update_branding(
     """Apply the given fields; record what changed. Returns the changes (empty: nothing changed)."""
     if expected_version is not None and expected_version != branding.version:
         raise StaleVersion("The branding changed since you read it.")
-    values = load(BrandingInput(), data, partial=True)
+    values = load(BrandingInput, data, partial=True)
     for colour in ("primary_colour", "accent_colour"):
         if colour in values:
             values[colour] = normalise_colour(values[colour])

@@ -29,7 +29,7 @@ def test_of_a_hundred_bookings_of_a_one_counter_slot_exactly_one_succeeds(live_a
             create_user(session, {"email": f"person{number}@example.org", "display_name": f"Person {number}"})
         with tenant_scope(session, tenant.id):
             configure_service(session, tenant.id, "eid-card", {})
-            office = save_office(session, tenant.id, tenant.time_zone, load(OfficeInput(), {
+            office = save_office(session, tenant.id, tenant.time_zone, load(OfficeInput, {
                 "name": "Stadhuis", "address": "Grote Markt 3, Aalst", "lat": 50.94, "long": 4.04,
                 "hours": {"mon": [["09:00", "10:00"]]},
                 "services": [{"service": "eid-card", "duration_minutes": 30, "counters": 1, "lead_minutes": 0,

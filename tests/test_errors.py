@@ -31,7 +31,7 @@ probe = Blueprint("probe", __name__, url_prefix="/probe")
 @probe.post("/people")
 @public
 def create_person() -> Response:
-    return jsonify(json_body(Person()))
+    return jsonify(json_body(Person))
 
 
 @probe.put("/versioned")

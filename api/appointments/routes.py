@@ -105,7 +105,7 @@ def list_offices() -> Response:
 @tenant_api.post("/offices")
 @requires("config:write")
 def create_office() -> Response:
-    values = load(OfficeInput(), json_object())
+    values = load(OfficeInput, json_object())
     office = save_office(session(), g.tenant.id, g.tenant.time_zone, values, _served_ids(values))
     response = _office_response(office, 201)
     response.headers["Location"] = url_for("tenant_api.get_office", office_id=office.id)
@@ -130,7 +130,7 @@ def get_office(office_id: uuid.UUID) -> Response:
 def put_office(office_id: uuid.UUID) -> Response:
     office = _find_office(office_id)
     require_if_match(version_etag(office.version))
-    values = load(OfficeInput(), json_object())
+    values = load(OfficeInput, json_object())
     save_office(session(), g.tenant.id, g.tenant.time_zone, values, _served_ids(values), office)
     return _office_response(office)
 
@@ -289,7 +289,7 @@ def create_appointment() -> Response:
 
 
 def _create_appointment() -> Response:
-    data = json_body(BookingInput())
+    data = json_body(BookingInput)
     citizen = _mine()
     if citizen is None:
         if "citizen" not in data:
@@ -336,7 +336,7 @@ def get_appointment(appointment_id: uuid.UUID) -> Response:
 def reschedule_appointment(appointment_id: uuid.UUID) -> Response:
     appointment = _find(appointment_id)
     require_if_match(version_etag(appointment.version))
-    data = json_body(RescheduleInput())
+    data = json_body(RescheduleInput)
     reschedule(session(), appointment, data["start"], data.get("office"), datetime.now(UTC))
     return _one(appointment)
 

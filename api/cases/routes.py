@@ -139,7 +139,7 @@ def create_case() -> Response:
 
 def _create_case() -> Response:
     viewer, role = _viewer()
-    data = json_body(CaseInput())
+    data = json_body(CaseInput)
     if viewer.citizen_id is not None:
         if "citizen" in data:
             raise InvalidInput({"citizen": ["You apply for yourself; leave this out."]})
@@ -256,7 +256,7 @@ def transition_case(case_id: uuid.UUID) -> Response:
     viewer, role = _viewer()
     case = _find(case_id, viewer)
     require_if_match(version_etag(case.version))
-    data = json_body(TransitionInput())
+    data = json_body(TransitionInput)
     move_case(session(), case, data["to"], role, actor(), data.get("note"))
     return _one(case, role)
 
@@ -284,7 +284,7 @@ def assign(case_id: uuid.UUID) -> Response:
         raise Forbidden("Only the municipality's staff and partners assign cases.")
     case = _find(case_id, viewer)
     require_if_match(version_etag(case.version))
-    data = json_body(AssignmentInput())
+    data = json_body(AssignmentInput)
     assignee = user_by_email(session(), data["assignee"]) if data["assignee"] else None
     team = team_by_slug(session(), data["team"]) if data["team"] else None
     unknown = {**({"assignee": ["No person with this e-mail address."]} if data["assignee"] and not assignee else {}),
@@ -329,7 +329,7 @@ def list_messages(case_id: uuid.UUID) -> Response:
 def send_message(case_id: uuid.UUID) -> Response:
     viewer, role = _viewer()
     case = _find(case_id, viewer)
-    message = add_message(session(), case, actor(), role == CITIZEN, json_body(MessageInput())["body"])
+    message = add_message(session(), case, actor(), role == CITIZEN, json_body(MessageInput)["body"])
     response = jsonify(_message_view(message))
     response.status_code = 201
     return response

@@ -74,7 +74,7 @@ def get_client(client_id: str) -> Response:
 def change_client(client_id: str) -> Response:
     client = _find(client_id)
     require_if_match(_etag(client))
-    update_client(session(), client, json_body(ClientChanges()))
+    update_client(session(), client, json_body(ClientChanges))
     return _one(client)
 
 

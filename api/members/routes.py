@@ -47,7 +47,7 @@ def list_members() -> Response:
 @tenant_api.post("/members")
 @requires("members:manage")
 def add_member() -> Response:
-    data = json_body(MemberInput())
+    data = json_body(MemberInput)
     user = require_user(session(), data["user"])
     membership = add_membership(session(), g.tenant.id, user, data["role"])
     body = _view(membership, user)

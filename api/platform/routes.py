@@ -93,7 +93,7 @@ def get_tenant(slug: str) -> Response:
 def change_tenant(slug: str) -> Response:
     tenant = require_tenant(session(), slug)
     require_if_match(_tenant_etag(tenant))
-    set_status(session(), tenant, TenantStatus(json_body(StatusChange())["status"]), _actor())
+    set_status(session(), tenant, TenantStatus(json_body(StatusChange)["status"]), _actor())
     cache: TenantCache = current_app.extensions["townhall.tenant_cache"]
     cache.forget(slug)  # this process at once; the others within their cache time
     return _one(_tenant_view(tenant), etag=_tenant_etag(tenant))
@@ -119,7 +119,7 @@ def list_teams() -> Response:
 @platform_api.post("/teams")
 @requires("platform:manage")
 def register_team() -> Response:
-    data = json_body(TeamInput())
+    data = json_body(TeamInput)
     return _one(_team_view(create_team(session(), data["slug"], data["name"])), 201)
 
 
@@ -127,7 +127,7 @@ def register_team() -> Response:
 @requires("platform:manage")
 def add_to_team(slug: str) -> Response:
     team = _require_team(slug)
-    user = require_user(session(), json_body(TeamMemberInput())["user"])
+    user = require_user(session(), json_body(TeamMemberInput)["user"])
     add_team_member(session(), team, user)
     return _one({"team": team.slug, "user_id": str(user.id), "email": user.email}, 201)
 
@@ -151,7 +151,7 @@ def list_delegations(slug: str) -> Response:
 @requires("platform:manage")
 def add_delegation(slug: str) -> Response:
     tenant = require_tenant(session(), slug)
-    data = json_body(DelegationInput())
+    data = json_body(DelegationInput)
     team = _require_team(data["team"])
     with tenant_scope(session(), tenant.id):
         delegation = delegate(session(), tenant.id, team, data["service"], _actor())

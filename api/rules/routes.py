@@ -86,7 +86,7 @@ def activate_rule(rule_id: uuid.UUID) -> Response:
     """Make a version the active one; its examples must pass (422 names the failing ones)."""
     rule = _find(rule_id)
     require_if_match(version_etag(rule.version))
-    activate(session(), rule, json_body(ActivateInput())["version"])
+    activate(session(), rule, json_body(ActivateInput)["version"])
     return _one(rule)
 
 
@@ -94,7 +94,7 @@ def activate_rule(rule_id: uuid.UUID) -> Response:
 @requires("config:write")
 def evaluate_rule(rule_id: uuid.UUID) -> Response:
     """A dry run: nothing is recorded."""
-    data = json_body(EvaluateInput())
+    data = json_body(EvaluateInput)
     return jsonify(dry_run(session(), _find(rule_id), data["input"], data.get("version")))
 
 

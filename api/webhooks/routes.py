@@ -125,7 +125,7 @@ def webhook_deliveries(subscription_id: uuid.UUID) -> Response:
 def replay_webhook(subscription_id: uuid.UUID) -> Response:
     """Deliver one event again, or every event of a time range (at most 31 days)."""
     subscription = _find(subscription_id)
-    data = json_body(ReplayInput())
+    data = json_body(ReplayInput)
     queued = replay(session(), subscription, tenant_api_url(), data.get("event"), data.get("since"),
                     data.get("until"), datetime.now(UTC))
     response = jsonify(queued=queued)

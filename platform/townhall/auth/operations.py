@@ -29,7 +29,7 @@ from townhall.validation import load
 
 
 def create_user(session: Session, data: Mapping[str, Any]) -> User:
-    values = load(UserInput(), data)
+    values = load(UserInput, data)
     if user_by_email(session, values["email"]) is not None:
         raise Conflict("A person with this e-mail address exists already.")
     password = values.pop("password")
@@ -111,7 +111,7 @@ def create_client(session: Session, tenant_id: uuid.UUID, tenant_slug: str, data
                   name_part: str | None = None) -> tuple[OAuthClient, str | None]:
     """A new client and, for a confidential one, its secret: shown this once, stored hashed.
     The client id is `<tenant slug>.<name_part>`, random unless given (the demo names its own)."""
-    values = load(ClientInput(), data)
+    values = load(ClientInput, data)
     secret = new_client_secret() if values["kind"] is ClientKind.CONFIDENTIAL else None
     client = OAuthClient(
         tenant_id=tenant_id,
@@ -126,7 +126,7 @@ def create_client(session: Session, tenant_id: uuid.UUID, tenant_slug: str, data
 
 def create_platform_client(session: Session, data: Mapping[str, Any]) -> tuple[PlatformClient, str | None]:
     """A client of the platform itself; a confidential one's secret is shown this once, stored hashed."""
-    values = load(PlatformClientInput(), data)
+    values = load(PlatformClientInput, data)
     secret = new_client_secret() if values["kind"] is ClientKind.CONFIDENTIAL else None
     client = PlatformClient(client_id=f"platform.{secrets.token_urlsafe(12)}",
                             secret_hash=hash_secret(secret) if secret else None, **values)
@@ -160,7 +160,7 @@ def update_client(session: Session, client: OAuthClient, changes: Mapping[str, A
         raise InvalidInput({"status": ["One of active, disabled."]})
     current = {"name": client.name, "kind": client.kind.value, "grant_types": client.grant_types,
                "redirect_uris": client.redirect_uris, "scopes": client.scopes}
-    values = load(ClientInput(), current | {k: v for k, v in changes.items() if k != "status"})
+    values = load(ClientInput, current | {k: v for k, v in changes.items() if k != "status"})
     client.name, client.redirect_uris, client.scopes = values["name"], values["redirect_uris"], values["scopes"]
     client.status = ClientStatus(status)
     session.flush()

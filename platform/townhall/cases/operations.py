@@ -15,8 +15,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from marshmallow import ValidationError
-from sqlalchemy import Insert, Select, Table, bindparam, insert, literal, select, union_all
+from sqlalchemy import Insert, Select, Table, bindparam, cast, column, func, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from townhall.auth.models import Delegation, Team, User
@@ -53,7 +54,7 @@ from townhall.services.base import SYSTEM, ServiceType
 from townhall.services.registry import service_type
 from townhall.storage import Storage
 from townhall.tenancy import check_tenant
-from townhall.validation import flatten
+from townhall.validation import flatten, schema_of
 
 
 class NotEligible(Refused):
@@ -107,18 +108,27 @@ def _insert(model: type[Base]) -> Insert:
 
 
 @cache
-def _inserts_in_one(shape: tuple[tuple[type[Base], int], ...]) -> Select[Any]:
+def _inserts_in_one(models: tuple[type[Base], ...]) -> Select[Any]:
     """PostgreSQL: the INSERTs into several tables as one statement of data-modifying CTEs, one
-    round trip (foreign keys are checked at the statement's end). Built once per shape; each value
-    is bound as `<column>_<table>_<row>`."""
+    round trip (foreign keys are checked at the statement's end). Each table's rows travel as one
+    JSON array that `jsonb_to_recordset` turns back into typed rows: a short statement with one
+    parameter per table, parsed and prepared once whatever the number of rows."""
     inserts = []
-    for number, (model, count) in enumerate(shape):
+    for number, model in enumerate(models):
         table = _table(model)
-        rows = [select(*(bindparam(f"{column.name}_{number}_{row}", type_=column.type) for column in table.c))
-                for row in range(count)]
-        source = rows[0] if count == 1 else union_all(*rows)
-        inserts.append(insert(table).from_select(list(table.c.keys()), source).cte(f"insert_{number}"))
+        rows = func.jsonb_to_recordset(cast(bindparam(f"rows_{number}"), JSONB)).table_valued(
+            *(column(c.name, c.type) for c in table.c)).render_derived(with_types=True)
+        inserts.append(insert(table).from_select(list(table.c.keys()), select(*rows.c)).cte(f"insert_{number}"))
     return select(literal(True)).add_cte(*inserts)
+
+
+def _json_value(value: object) -> str:
+    """The types a row holds besides JSON's own, written as PostgreSQL reads them."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise ValueError("naive datetimes are ambiguous; pass an aware datetime")  # as UTCDateTime does
+    if isinstance(value, uuid.UUID | datetime | date):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not a column value")
 
 
 def _insert_rows(session: Session, *batches: tuple[type[Base], Sequence[dict[str, Any]]]) -> None:
@@ -131,9 +141,8 @@ def _insert_rows(session: Session, *batches: tuple[type[Base], Sequence[dict[str
             check_tenant(row["tenant_id"])
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        values = {f"{name}_{number}_{index}": value for number, (_, rows) in enumerate(batches)
-                  for index, row in enumerate(rows) for name, value in row.items()}
-        connection.execute(_inserts_in_one(tuple((model, len(rows)) for model, rows in batches)), values)
+        values = {f"rows_{number}": json.dumps(rows, default=_json_value) for number, (_, rows) in enumerate(batches)}
+        connection.execute(_inserts_in_one(tuple(model for model, _ in batches)), values)
         return
     for model, rows in batches:
         connection.execute(_insert(model), list(rows))
@@ -176,7 +185,7 @@ def open_case(session: Session, storage: Storage, municipality: Municipality, co
         raise unknown_person(citizen) if isinstance(citizen, str) else NotFound("No such person.")
     citizen_id = found.citizen_id
     try:
-        values = service.form().load(form)
+        values = schema_of(service.form).load(form)
     except ValidationError as error:
         raise InvalidInput(flatten(error.messages, "form")) from error
     decisions = _decisions(municipality, service, found, values, today, languages)

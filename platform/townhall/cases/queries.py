@@ -178,7 +178,9 @@ def _intake_statement(by_email: bool) -> Select[Any]:
                      .outerjoin(residents, (residents.c.tenant_id == entries.c.tenant_id)
                                 & (residents.c.user_id == users.c.id))
                      .outerjoin(active, (rules.c.tenant_id == entries.c.tenant_id)
-                                & (rules.c.service == entries.c.service) & rules.c.kind.in_(CASE_RULE_KINDS)))
+                                & (rules.c.service == entries.c.service)
+                                # constants: a plain list is an expanding parameter, rendered anew each time
+                                & rules.c.kind.in_([literal(kind) for kind in CASE_RULE_KINDS])))
         .where(entries.c.tenant_id == bindparam("tenant"), entries.c.service == bindparam("service"))
         .order_by(residents.c.person_ref, rules.c.kind, rules.c.trigger)
     )

@@ -83,7 +83,7 @@ def _known_service(code: str) -> None:
 
 def publish_template(session: Session, data: Mapping[str, Any], actor: str) -> RuleTemplate:
     """A new number of the template `slug`; its examples must pass, since municipalities adopt it."""
-    values = load(TemplateInput(), data)
+    values = load(TemplateInput, data)
     _known_service(values["service"])
     check(values["kind"], values["expression"], values["examples"], values)
     failures = failing_examples(values["kind"], values["expression"], values["examples"])
@@ -124,7 +124,7 @@ def _version(session: Session, rule: Rule, values: Mapping[str, Any], actor: str
 def create_rule(session: Session, tenant_id: uuid.UUID, data: Mapping[str, Any],
                 actor: str) -> tuple[Rule, RuleVersion]:
     """A rule with its first version (not active yet: activation runs the examples)."""
-    values = load(RuleInput(), data)
+    values = load(RuleInput, data)
     _known_service(values["service"])
     trigger = values.get("trigger", "")
     if values["kind"] == "proactive" and not trigger:
@@ -141,7 +141,7 @@ def create_rule(session: Session, tenant_id: uuid.UUID, data: Mapping[str, Any],
 
 
 def add_version(session: Session, rule: Rule, data: Mapping[str, Any], actor: str) -> RuleVersion:
-    return _version(session, rule, load(VersionInput(), data), actor)
+    return _version(session, rule, load(VersionInput, data), actor)
 
 
 def activate(session: Session, rule: Rule, number: int, expected_version: int | None = None) -> Rule:

@@ -42,7 +42,7 @@ def receive_event(session: Session, municipality: Municipality, storage: Storage
                   today: date) -> tuple[LifeEvent, bool]:
     """Take a life event (CloudEvents), once per id: the register is updated and the proactive rules
     act. A resend returns the first outcome (and False)."""
-    values = load(EventInput(), data)
+    values = load(EventInput, data)
     known = session.get(LifeEvent, (municipality.id, values["id"]))
     if known is not None:
         return known, False
@@ -180,7 +180,7 @@ def accept_offer(session: Session, municipality: Municipality, storage: Storage,
 
 def set_preferences(session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID,
                     data: Mapping[str, Any]) -> list[str]:
-    values = load(PreferencesInput(), data)
+    values = load(PreferencesInput, data)
     chosen = [kind for kind in ACTIONS if not values[kind]]
     found = session.get(ProactivePreference, (tenant_id, user_id))
     if found is None:

@@ -19,7 +19,7 @@ def configure_service(session: Session, tenant_id: uuid.UUID, code: str, data: M
     service = service_type(code)
     if service is None:
         raise NotFound(f"The platform offers no service '{code}'.")
-    values = load(CatalogInput(), data)
+    values = load(CatalogInput, data)
     entry = session.get(CatalogEntry, (tenant_id, code))
     created = entry is None
     if entry is None:

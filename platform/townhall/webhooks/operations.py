@@ -40,7 +40,7 @@ def _checked(values: Mapping[str, Any], allow_private: bool) -> None:
 def subscribe(session: Session, tenant_id: uuid.UUID, data: Mapping[str, Any], sealer: Sealer, actor: str,
               allow_private: bool) -> tuple[Subscription, str]:
     """A subscription and its signing secret, which is shown this once."""
-    values = load(SubscriptionInput(), data)
+    values = load(SubscriptionInput, data)
     _checked(values, allow_private)
     secret = new_secret()
     subscription = Subscription(tenant_id=tenant_id, url=values["url"], event_types=sorted(set(values["event_types"])),
@@ -54,7 +54,7 @@ def change(session: Session, subscription: Subscription, data: Mapping[str, Any]
            expected_version: int | None = None) -> Subscription:
     if expected_version is not None and expected_version != subscription.version:
         raise StaleVersion("The subscription changed since you read it.")
-    values = load(SubscriptionInput(), {"url": subscription.url, "event_types": subscription.event_types,
+    values = load(SubscriptionInput, {"url": subscription.url, "event_types": subscription.event_types,
                                         "active": subscription.active} | dict(data))
     _checked(values, allow_private)
     subscription.url, subscription.event_types = values["url"], sorted(set(values["event_types"]))

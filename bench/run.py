@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -53,7 +53,7 @@ GOAL_RATIO = 0.75
 JWT_GOAL_RATIO = 0.7
 CASE_GET_GOAL_RATIO = 0.75
 CASE_POST_GOAL_RATIO = 0.5
-TOTAL_SECONDS = 1200  # the whole run must end within 20 minutes, cleanup included
+TOTAL_SECONDS = 1500  # the whole run must end within 25 minutes, cleanup included
 LARGE_P50_GOAL = 1.2  # p50 on the large demo ÷ p50 on the small demo
 START_SECONDS = 20
 BUSY_LOAD = 0.5
@@ -221,23 +221,25 @@ def measure(wrk_path: str, base_url: str, endpoint: Endpoint) -> Result:
     return Result(endpoint, runs)
 
 
-def measure_interleaved(wrk_path: str, base_url: str, first: Endpoint, second: Endpoint,
-                        before_each: Callable[[], None]) -> tuple[Result, Result]:
-    """Two endpoints compared with each other, their runs alternating: a database that slows as it grows
-    (each creation adds rows) must not favour the one measured first. `before_each` runs before every
-    run, the warm-ups included."""
-    for endpoint in (first, second):
+def measure_interleaved(wrk_path: str, targets: Sequence[tuple[str, Endpoint]],
+                        before_each: Callable[[], None]) -> list[Result]:
+    """Endpoints compared with each other (each on its server's base URL), their runs alternating:
+    the database slows as every creation adds rows, and a shared host's speed drifts over minutes;
+    measured one after the other, the later endpoint would carry both. `before_each` runs before
+    every run, the warm-ups included."""
+    for base_url, endpoint in targets:
         probe(base_url, endpoint)
         before_each()
         wrk(wrk_path, base_url, endpoint, WARM_UP_ARGS)
-    print(f"  {first.label} / {second.label}: warm-up, then {RUNS} alternating runs each", flush=True)
-    runs: tuple[list[WrkRun], list[WrkRun]] = ([], [])
+    print(f"  {' / '.join(endpoint.label for _, endpoint in targets)}: warm-up, then {RUNS} alternating runs each",
+          flush=True)
+    runs: list[list[WrkRun]] = [[] for _ in targets]
     for _ in range(RUNS):
-        for endpoint, taken in zip((first, second), runs, strict=True):
+        for (base_url, endpoint), taken in zip(targets, runs, strict=True):
             before_each()
             taken.append(parse_wrk(wrk(wrk_path, base_url, endpoint, WRK_ARGS)))
             print(f"    {endpoint.path}: {taken[-1].rps:.0f} req/s, p50 {taken[-1].p50_ms:.1f} ms", flush=True)
-    return Result(first, runs[0]), Result(second, runs[1])
+    return [Result(endpoint, taken) for (_, endpoint), taken in zip(targets, runs, strict=True)]
 
 
 def http_request(base_url: str, method: str, path: str, body: bytes | None = None,
@@ -465,10 +467,10 @@ def worker_restarts(name: str, log: Path) -> str:
     return f"{name}: {restarts} gunicorn worker restarts during its runs."
 
 
-def gunicorn_baseline(port: int) -> list[str]:
+def gunicorn_baseline(base_url: str) -> list[str]:
     # Started in bench/: from the repository root gunicorn would silently load Townhall's ./gunicorn.conf.py.
     return [str(BIN / "gunicorn"), "--no-control-socket", "-w", "2", "-k", "sync",
-            "-b", f"127.0.0.1:{port}", "baseline:app"]
+            "-b", urlsplit(base_url).netloc, "baseline:app"]
 
 
 # --- report -----------------------------------------------------------------------------------------
@@ -585,11 +587,11 @@ numbers: run-to-run variance is ±20-40 %. **Benchmarks never gate tests.**
   (no worker recycling).
 - PostgreSQL on this machine runs with autovacuum off (CI settings), so the harness runs `ANALYZE`
   where autovacuum would have: after seeding (the baseline's table likewise), after the partner's
-  first cases, and before each creation run (each adds thousands of rows to tables that held a few
-  dozen). Without it, Townhall's tables were planned with no statistics at all (PostgreSQL's CPU per
-  creation 2.5 ms instead of 1.0), and plans made while the tables were nearly empty (the foreign-key
-  checks' among them) were kept as the tables grew: 1.3, 2.4, 3.1 ms per creation over three runs,
-  1.2 again after one `ANALYZE`.
+  first cases, and before each run of the POST rows (each creation run adds thousands of rows to
+  tables that held a few dozen). Without it, Townhall's tables were planned with no statistics at
+  all (PostgreSQL's CPU per creation 2.5 ms instead of 1.0), and plans made while the tables were
+  nearly empty (the foreign-key checks' among them) were kept as the tables grew: 1.3, 2.4, 3.1 ms
+  per creation over three runs, 1.2 again after one `ANALYZE`.
 - Townhall: `gunicorn -c gunicorn.conf.py` as deployed (`GUNICORN_WORKERS=2`, the rest as configured
   there; worker restarts are counted below), as the app role without BYPASSRLS, after
   `townhall db upgrade` and `townhall demo seed`. `TOWNHALL_LOG_LEVEL=WARNING`, so its
@@ -608,14 +610,17 @@ numbers: run-to-run variance is ±20-40 %. **Benchmarks never gate tests.**
   opens an `eid-card` case per request and is compared with the baseline POST: one read (the citizen
   named by e-mail, the catalogue entry, the register entry, the active rules), the form check, the
   reference from the per-year counter (one row every creation updates), then one statement that
-  inserts the case, its four decisions, its first step and its outbox event (ADR 0009). The work
+  inserts the case, its four decisions, its first step and its outbox event, each table's rows sent
+  as one JSON array (ADR 0009). The work
   queue is the first page (20, oldest first) of every case the partner may see (the partner opens 25
   cases first, so the page is full on the small demo as on the large one). Ninove's admin client
   gives Ninove's eID card four active rules through the API (eligibility, fee, deadline, routing:
   `FOUR_RULES` in `bench/run.py`), and Ninove's partner opens the same cases there: each creation
   also evaluates four CEL expressions, checks the routed team and records the rules' decisions. The
-  two POST rows alternate run by run (Aalst, Ninove, Aalst, …): the database slows a little as every
-  creation adds rows, and measured one after the other the later row would carry that drift.
+  baseline POST and the two creation rows alternate run by run (baseline, Aalst, Ninove, baseline,
+  …; the baseline's server stays up, idle, beside Townhall's): the database slows a little as every
+  creation adds rows, and a shared host's speed drifts over the minutes that separate the baseline's
+  first rows from these; measured one after the other, the later row would carry both.
 - Slot search: the demo's admin client opens 9 more offices for Aalst's eID cards (the demo has one):
   10 offices, 2 counters, 15-minute visits, weekdays; the public search then computes 30 days of free
   slots over all of them per request (about 5,600 in the range; the first page of 100 is made and
@@ -683,8 +688,9 @@ def measure_large(wrk_path: str, admin: URL, work: Path, townhall_env: dict[str,
 
 
 def measure_townhall(wrk_path: str, base_url: str, demo: Path, receiver: Receiver,
-                     owner: URL) -> tuple[list[Result], str]:
-    """Townhall as deployed: public, JWT-authenticated and case endpoints, slots, then rules."""
+                     owner: URL, baseline_url: str) -> tuple[list[Result], str]:
+    """Townhall as deployed: public, JWT-authenticated and case endpoints, slots, then rules. The
+    creations alternate with the baseline's POST (its server at `baseline_url`)."""
     results = [measure(wrk_path, base_url, BRANDING), measure(wrk_path, base_url, LIVEZ)]
     bearer = access_token(base_url, demo, "aalst.demo-admin", "clients:manage")
     authorization = (("Authorization", f"Bearer {bearer}"),)
@@ -708,10 +714,12 @@ def measure_townhall(wrk_path: str, base_url: str, demo: Path, receiver: Receive
     activate_four_rules(base_url, access_token(base_url, demo, "ninove.demo-admin", "config:write"), "ninove")
     ninove = access_token(base_url, demo, "ninove.demo-partner", "cases:read cases:write")
     # Each run adds thousands of rows to tables that held a few dozen: analyzed as autovacuum would.
-    results += measure_interleaved(
-        wrk_path, base_url, Endpoint(CASE_POST_LABEL, "/t/aalst/v1/cases", "POST", as_partner, "case.lua", CASE_BODY),
-        Endpoint(CASE_POST_RULES_LABEL, "/t/ninove/v1/cases", "POST", (("Authorization", f"Bearer {ninove}"),),
-                 "case.lua", CASE_BODY), lambda: analyze(owner))
+    results += measure_interleaved(wrk_path, [
+        (baseline_url, BASELINE_POST),
+        (base_url, Endpoint(CASE_POST_LABEL, "/t/aalst/v1/cases", "POST", as_partner, "case.lua", CASE_BODY)),
+        (base_url, Endpoint(CASE_POST_RULES_LABEL, "/t/ninove/v1/cases", "POST",
+                            (("Authorization", f"Bearer {ninove}"),), "case.lua", CASE_BODY)),
+    ], lambda: analyze(owner))
     hooks = access_token(base_url, demo, "aalst.demo-partner", "webhooks:manage")
     status, body = http_request(base_url, "POST", "/t/aalst/v1/webhooks", json.dumps({"url": receiver.url}).encode(),
                                 {"Authorization": f"Bearer {hooks}"})
@@ -775,26 +783,25 @@ def measure_all(wrk_path: str, admin: URL, work: Path) -> tuple[list[Result], li
         run([str(BIN / "townhall"), "demo", "seed"], timeout=60, env=townhall_env)
         analyze(owner)
 
-        results: list[Result] = []
-        port = free_port()
-        base_url = f"http://127.0.0.1:{port}"
+        baseline_url = f"http://127.0.0.1:{free_port()}"
+        # The baseline keeps running (idle) while Townhall is measured: its POST alternates with the creations.
         print("baseline", flush=True)
-        with serve("baseline", gunicorn_baseline(port), cwd=ROOT / "bench",
-                   env=clean_env(BENCH_DATABASE_URL=sqlalchemy_url(owner)), base_url=base_url,
+        with serve("baseline", gunicorn_baseline(baseline_url), cwd=ROOT / "bench",
+                   env=clean_env(BENCH_DATABASE_URL=sqlalchemy_url(owner)), base_url=baseline_url,
                    ready_path=BASELINE_GET.path, log=work / "baseline.log"):
-            results += [measure(wrk_path, base_url, BASELINE_GET), measure(wrk_path, base_url, BASELINE_POST)]
-        notes = [worker_restarts("Baseline", work / "baseline.log")]
-
-        port = free_port()
-        base_url = f"http://127.0.0.1:{port}"
-        gunicorn_env = townhall_env | {"GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2"}
-        print("Townhall", flush=True)
-        with serve("Townhall", [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=gunicorn_env,
-                   base_url=base_url, ready_path=LIVEZ.path, log=work / "townhall.log"):
-            townhall_results, case_path = measure_townhall(wrk_path, base_url, work / "instance" / "demo.json",
-                                                           receiver, owner)
-        results += townhall_results
-        notes.append(worker_restarts("Townhall", work / "townhall.log"))
+            results = [measure(wrk_path, baseline_url, BASELINE_GET)]
+            port = free_port()
+            base_url = f"http://127.0.0.1:{port}"
+            gunicorn_env = townhall_env | {"GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2"}
+            print("Townhall", flush=True)
+            with serve("Townhall", [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=gunicorn_env,
+                       base_url=base_url, ready_path=LIVEZ.path, log=work / "townhall.log"):
+                townhall_results, case_path = measure_townhall(wrk_path, base_url, work / "instance" / "demo.json",
+                                                               receiver, owner, baseline_url)
+        baseline_post = next(result for result in townhall_results if result.endpoint == BASELINE_POST)
+        results += [baseline_post, *(result for result in townhall_results if result is not baseline_post)]
+        notes = [worker_restarts("Baseline", work / "baseline.log"),
+                 worker_restarts("Townhall", work / "townhall.log")]
 
         # The same endpoint when every request reads the tenant and its branding from PostgreSQL.
         port = free_port()

@@ -24,7 +24,7 @@ from townhall.auth.models import User
 from townhall.auth.operations import add_membership, add_team_member, create_team, create_user, delegate
 from townhall.auth.scopes import CASE_WORKER
 from townhall.calendar import add_working_days
-from townhall.cases.models import Case, OutboxEvent
+from townhall.cases.models import Case, OutboxEvent, ReferenceCounter
 from townhall.cases.operations import Municipality, open_case
 from townhall.ids import new_id
 from townhall.services.operations import configure_service
@@ -85,6 +85,25 @@ def test_references_count_up_per_municipality(client: FlaskClient, town: Town) -
                for _ in range(3)]
     assert len(set(numbers)) == 3
     assert [int(n.rsplit("-", 1)[1]) for n in numbers] == sorted(int(n.rsplit("-", 1)[1]) for n in numbers)
+
+
+def test_a_reference_has_six_digits_at_least_and_is_the_one_stored(app: Flask, client: FlaskClient,
+                                                                    town: Town) -> None:
+    """PostgreSQL makes the reference in the statement that writes the case, SQLite in Python: the
+    answer, the case row and its event carry the same one, past a million cases in a year too."""
+    first = data(client.post("/t/aalst/v1/cases", json=EID, headers=town.headers["jan"]))
+    year = first["reference"].split("-")[1]
+    assert re.fullmatch(rf"AALST-{year}-\d{{6}}", first["reference"])
+    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, town.tenant.id):
+        session.execute(update(ReferenceCounter).where(ReferenceCounter.tenant_id == town.tenant.id)
+                        .values(last=999_999))
+    second = data(client.post("/t/aalst/v1/cases", json=EID, headers=town.headers["jan"]))
+    assert second["reference"] == f"AALST-{year}-1000000"
+    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, town.tenant.id):
+        for case in (first, second):
+            stored = session.scalars(select(Case.reference).where(Case.id == uuid.UUID(case["id"]))).one()
+            events = session.scalars(select(OutboxEvent.data).where(OutboxEvent.subject == case["id"])).all()
+            assert stored == case["reference"] and [event["reference"] for event in events] == [stored]
 
 
 def test_forms_are_checked_by_the_service(client: FlaskClient, town: Town) -> None:
@@ -236,11 +255,12 @@ def test_a_page_costs_the_same_number_of_statements_whatever_its_size(
     assert len(set(costs.values())) == 1, costs
 
 
-def test_opening_a_case_takes_one_read_one_number_and_one_write_on_postgresql(
+def test_opening_a_case_takes_one_read_and_one_write_on_postgresql(
     app: Flask, client: FlaskClient, town: Town
 ) -> None:
     """The citizen (also by e-mail), catalogue entry, register entry and rules in one read; the
-    case, its decisions, step and event in one INSERT statement on PostgreSQL, one per table on SQLite."""
+    number, the case, its decisions, step and event in one statement on PostgreSQL; on SQLite the
+    number, then one INSERT per table."""
     engine = app.extensions["townhall.database"].engine
     counted: list[str] = []
 
@@ -258,7 +278,7 @@ def test_opening_a_case_takes_one_read_one_number_and_one_write_on_postgresql(
             costs.append(len(counted))
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    assert costs == ([3, 3] if engine.dialect.name == "postgresql" else [6, 6]), counted
+    assert costs == ([2, 2] if engine.dialect.name == "postgresql" else [6, 6]), counted
 
 
 def test_a_case_is_opened_for_a_person_the_same_transaction_added(app: Flask, town: Town) -> None:

@@ -8,14 +8,14 @@ import re
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from marshmallow import ValidationError
-from sqlalchemy import Insert, Select, Table, bindparam, cast, column, func, insert, literal, select
+from sqlalchemy import ColumnElement, Insert, Select, Table, Text, bindparam, cast, column, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
@@ -77,27 +77,6 @@ class Municipality:
         return datetime.now(ZoneInfo(self.time_zone))
 
 
-@cache
-def _counter_upsert(dialect: str) -> Any:
-    """Built once per backend: the statement is the same for every creation."""
-    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    counters = _table(ReferenceCounter)
-    return (
-        builder(counters)
-        .values(tenant_id=bindparam("tenant"), year=bindparam("year"), last=1)
-        .on_conflict_do_update(index_elements=["tenant_id", "year"], set_={"last": counters.c.last + 1})
-        .returning(counters.c.last)
-    )
-
-
-def _next_number(session: Session, tenant_id: uuid.UUID, year: int) -> int:
-    """One atomic upsert: concurrent creations each get their own number, on SQLite and PostgreSQL."""
-    connection = session.connection()
-    number: int = connection.execute(_counter_upsert(connection.dialect.name),
-                                     {"tenant": tenant_id, "year": year}).scalar_one()
-    return number
-
-
 def _table(model: type[Base]) -> Table:
     return Base.metadata.tables[model.__tablename__]
 
@@ -108,18 +87,47 @@ def _insert(model: type[Base]) -> Insert:
 
 
 @cache
-def _inserts_in_one(models: tuple[type[Base], ...]) -> Select[Any]:
-    """PostgreSQL: the INSERTs into several tables as one statement of data-modifying CTEs, one
-    round trip (foreign keys are checked at the statement's end). Each table's rows travel as one
-    JSON array that `jsonb_to_recordset` turns back into typed rows: a short statement with one
-    parameter per table, parsed and prepared once whatever the number of rows."""
+def _counter_upsert(dialect: str) -> Any:
+    """The next number from the counter of a municipality and year, in one atomic upsert: concurrent
+    creations each get their own. SQLite returns the number; PostgreSQL returns the reference made
+    from it (`prefix` followed by what `f"{number:06d}"` makes: six digits at least, more past
+    999,999), for the statement that writes the case with it."""
+    counters = _table(ReferenceCounter)
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    upsert = (builder(counters).values(tenant_id=bindparam("tenant"), year=bindparam("year"), last=1)
+              .on_conflict_do_update(index_elements=["tenant_id", "year"], set_={"last": counters.c.last + 1}))
+    if dialect != "postgresql":
+        return upsert.returning(counters.c.last)
+    digits = cast(counters.c.last, Text)
+    return upsert.returning((bindparam("prefix", type_=Text)
+                             + func.lpad(digits, func.greatest(6, func.length(digits)), "0")).label("reference"))
+
+
+_OPENING = (Case, CaseDecision, CaseStep, OutboxEvent)  # the tables a new case writes to, in this order
+
+
+@cache
+def _opening_in_one() -> Select[Any]:
+    """PostgreSQL: a new case in one round trip, returning its reference. The counter's upsert and
+    the INSERTs are data-modifying CTEs of one statement (foreign keys are checked at its end); the
+    reference is made from the number in the statement, into the case row and its event's data.
+    Each table's rows travel as one JSON array that `jsonb_to_recordset` turns back into typed rows:
+    a short statement with one parameter per table, parsed and prepared once."""
+    taken = _counter_upsert("postgresql").cte("taken")
+    reference = select(taken.c.reference).scalar_subquery()
     inserts = []
-    for number, model in enumerate(models):
+    for index, model in enumerate(_OPENING):
         table = _table(model)
-        rows = func.jsonb_to_recordset(cast(bindparam(f"rows_{number}"), JSONB)).table_valued(
+        rows = func.jsonb_to_recordset(cast(bindparam(f"rows_{index}"), JSONB)).table_valued(
             *(column(c.name, c.type) for c in table.c)).render_derived(with_types=True)
-        inserts.append(insert(table).from_select(list(table.c.keys()), select(*rows.c)).cte(f"insert_{number}"))
-    return select(literal(True)).add_cte(*inserts)
+        values: list[ColumnElement[Any]] = list(rows.c)
+        if model is Case:
+            values[list(table.c.keys()).index("reference")] = reference
+        if model is OutboxEvent:
+            values[list(table.c.keys()).index("data")] = rows.c.data.op("||")(
+                func.jsonb_build_object("reference", reference))
+        inserts.append(insert(table).from_select(list(table.c.keys()), select(*values)).cte(f"insert_{index}"))
+    return select(taken.c.reference).add_cte(*inserts)
 
 
 def _json_value(value: object) -> str:
@@ -131,21 +139,40 @@ def _json_value(value: object) -> str:
     raise TypeError(f"{type(value).__name__} is not a column value")
 
 
-def _insert_rows(session: Session, *batches: tuple[type[Base], Sequence[dict[str, Any]]]) -> None:
-    """Insert the rows (every column given) with Core statements built once: opening a case is the
-    most frequent write. The ORM guard does not see Core writes, so the tenant is checked here as it
-    would be at flush; row-level security checks it again on PostgreSQL."""
-    batches = tuple((model, rows) for model, rows in batches if rows)
-    for _, rows in batches:
-        for row in rows:
-            check_tenant(row["tenant_id"])
+def _opening_rows(case: CaseCard, decisions: list[dict[str, Any]],
+                  created: Step) -> tuple[list[dict[str, Any]], ...]:
+    """The rows of `_OPENING`, every column given; the tenant checked as the ORM guard checks it at
+    flush (it does not see Core writes; row-level security checks again on PostgreSQL)."""
+    step = {name: getattr(created, name) for name in STEP_COLUMNS}
+    rows: tuple[list[dict[str, Any]], ...] = (
+        [{name: getattr(case, name) for name in CASE_COLUMNS}], decisions,
+        [{"tenant_id": case.tenant_id, "case_id": case.id, **step}],
+        [{"tenant_id": case.tenant_id, "id": new_id(), "type": "case.created", "subject": str(case.id),
+          "time": created.at, "data": _event_data(case, {}), "delivered_at": None}])
+    for row in (row for table in rows for row in table):
+        check_tenant(row["tenant_id"])
+    return rows
+
+
+def _write_new_case(session: Session, case: CaseCard, decisions: list[dict[str, Any]], created: Step,
+                    slug: str, year: int) -> CaseCard:
+    """Take the case's number from the counter of its municipality and year (one atomic upsert:
+    concurrent creations each get their own) and write the case, its decisions, its first step and
+    its `case.created` event with Core statements built once: opening a case is the most frequent
+    write. Returns the case with its reference."""
     connection = session.connection()
+    numbering, prefix = {"tenant": case.tenant_id, "year": year}, f"{slug.upper()}-{year}-"
     if connection.dialect.name == "postgresql":
-        values = {f"rows_{number}": json.dumps(rows, default=_json_value) for number, (_, rows) in enumerate(batches)}
-        connection.execute(_inserts_in_one(tuple(model for model, _ in batches)), values)
-        return
-    for model, rows in batches:
-        connection.execute(_insert(model), list(rows))
+        tables = _opening_rows(case, decisions, created)
+        values = {f"rows_{index}": json.dumps(rows, default=_json_value) for index, rows in enumerate(tables)}
+        reference: str = connection.execute(_opening_in_one(), {**numbering, "prefix": prefix, **values}).scalar_one()
+        return replace(case, reference=reference)
+    number: int = connection.execute(_counter_upsert("sqlite"), numbering).scalar_one()
+    case = replace(case, reference=f"{prefix}{number:06d}")
+    for model, rows in zip(_OPENING, _opening_rows(case, decisions, created), strict=True):
+        if rows:
+            connection.execute(_insert(model), rows)
+    return case
 
 
 def _event_data(case: Case | CaseCard, data: dict[str, Any]) -> dict[str, Any]:
@@ -173,8 +200,8 @@ def open_case(session: Session, storage: Storage, municipality: Municipality, co
     catalogue, a reference, a due date in working days. Returns the case and its timeline (so the
     answer needs no second read).
 
-    One read (`intake`) and Core inserts of rows whose every value is known here: no ORM unit of
-    work on the platform's most frequent write. Services the platform finishes at once continue
+    One read (`intake`) and one write (`_write_new_case`) of rows whose every value is known here:
+    no ORM unit of work on the platform's most frequent write. Services the platform finishes at once continue
     through the ORM, as every later step of a case does."""
     service = service_type(code)
     session.flush()  # Core statements do not autoflush: what the ORM still holds (a new person) goes first
@@ -195,23 +222,16 @@ def open_case(session: Session, storage: Storage, municipality: Municipality, co
     form_values = _jsonable(values)
     duplicate = (_possible_duplicate(session, municipality.id, code, form_values, service.workflow.terminal)
                  if code == "public-space-report" else None)
-    number = _next_number(session, municipality.id, today.year)
-    now = utcnow()
-    case = CaseCard(
-        tenant_id=municipality.id, id=new_id(), reference=f"{municipality.slug.upper()}-{today.year}-{number:06d}",
-        service=code, status=service.workflow.initial, form=form_values, citizen_id=citizen_id, created_by=actor,
+    now, case_id, status = utcnow(), new_id(), service.workflow.initial
+    created = Step(id=new_id(), at=now, actor=actor, kind="created", from_status=None, to_status=status, note=None,
+                   visible_to_citizen=True)
+    case = _write_new_case(session, CaseCard(
+        tenant_id=municipality.id, id=case_id, reference="",  # given with its number, as the case is written
+        service=code, status=status, form=form_values, citizen_id=citizen_id, created_by=actor,
         created_at=now, updated_at=now, due_on=add_working_days(today, decisions.deadline_days),
         fee_cents=decisions.fee_cents, possible_duplicate_of=duplicate, assignee_id=None,
-        team_id=team.id if team else None, version=1, assignee_email=None, team_slug=team.slug if team else None)
-    created = Step(id=new_id(), at=now, actor=actor, kind="created", from_status=None, to_status=case.status,
-                   note=None, visible_to_citizen=True)
-    _insert_rows(
-        session, (Case, [{name: getattr(case, name) for name in CASE_COLUMNS}]),
-        (CaseDecision, decision_rows(municipality.id, case.id, decisions, now)),
-        (CaseStep, [{"tenant_id": municipality.id, "case_id": case.id,
-                     **{name: getattr(created, name) for name in STEP_COLUMNS}}]),
-        (OutboxEvent, [{"tenant_id": municipality.id, "id": new_id(), "type": "case.created", "subject": str(case.id),
-                        "time": now, "data": _event_data(case, {}), "delivered_at": None}]))
+        team_id=team.id if team else None, version=1, assignee_email=None, team_slug=team.slug if team else None),
+        decision_rows(municipality.id, case_id, decisions, now), created, municipality.slug, today.year)
     finishing = next((target for target in service.workflow.next_states(case.status, SYSTEM)
                       if target in service.workflow.terminal), None)
     if finishing is None:

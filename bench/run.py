@@ -608,10 +608,10 @@ numbers: run-to-run variance is ±20-40 %. **Benchmarks never gate tests.**
   (`TOWNHALL_DATABASE_PREPARED_STATEMENTS`, default on); the baseline's psycopg does the same.
 - The case rows use a token of the demo's partner client: GET reads one case and its timeline; POST
   opens an `eid-card` case per request and is compared with the baseline POST: one read (the citizen
-  named by e-mail, the catalogue entry, the register entry, the active rules), the form check, the
-  reference from the per-year counter (one row every creation updates), then one statement that
-  inserts the case, its four decisions, its first step and its outbox event, each table's rows sent
-  as one JSON array (ADR 0009). The work
+  named by e-mail, the catalogue entry, the register entry, the active rules), the form check, then
+  one statement that takes the reference from the per-year counter (one row every creation updates)
+  and inserts the case, its four decisions, its first step and its outbox event, each table's rows
+  sent as one JSON array (ADR 0009). The work
   queue is the first page (20, oldest first) of every case the partner may see (the partner opens 25
   cases first, so the page is full on the small demo as on the large one). Ninove's admin client
   gives Ninove's eID card four active rules through the API (eligibility, fee, deadline, routing:

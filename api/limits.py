@@ -7,6 +7,7 @@ every replica). When Redis fails, limits fall back to memory rather than refusin
 
 import base64
 import binascii
+from functools import partial
 
 from flask import Flask, request
 from flask_limiter import Limiter
@@ -58,6 +59,11 @@ def install_limits(app: Flask, settings: Settings) -> Limiter:
     app.view_functions["oauth.authorize"] = per_address_sign_in(per_client_sign_in(authorize_view))  # type: ignore[assignment]
     # Only the two views above are limited, and their wrappers check their own limits. The check
     # Flask-Limiter hooks before every request would look for default limits there are none of, on
-    # every API call: unhook it (its response-header hook stays).
+    # every API call: unhook it. Its response-header hook serves the OAuth blueprint alone.
     app.before_request_funcs[None].remove(limiter._check_request_limit)
+    everywhere = app.after_request_funcs[None]
+    headers = [hook for hook in everywhere if isinstance(hook, partial) and hook.args == (limiter,)]
+    for hook in headers:
+        everywhere.remove(hook)
+    app.after_request_funcs.setdefault("oauth", []).extend(headers)
     return limiter

@@ -204,6 +204,7 @@ def test_the_token_endpoint_is_rate_limited_per_client(
     assert [a.status_code for a in answers[:2]] == [401, 401]
     body = assert_problem(answers[2], 429)
     assert body["status"] == 429 and int(answers[2].headers["Retry-After"]) > 0
+    assert answers[1].headers["X-RateLimit-Remaining"] == "0"  # the limited views tell their limits
     other = Registered("aalst", "aalst.someoneelse1", "x")
     assert token_response(client, other).status_code == 401  # another client is not held back
 

@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Callable
+from datetime import date
 
 import pytest
 from flask import Flask
@@ -9,6 +10,11 @@ from sqlalchemy import select, update
 
 from api.database import database
 from tenants.models import ConfigChange, Tenant, TenantBranding
+from townhall.auth.operations import create_user
+from townhall.cases.models import Case
+from townhall.cases.operations import Municipality, open_case
+from townhall.errors import NotFound
+from townhall.services.operations import configure_service
 from townhall.tenancy import ALL_TENANTS, CrossTenantWrite, TenantContextMissing, check_tenant, tenant_scope
 
 SHARED_ID = uuid.UUID("01900000-0000-7000-8000-000000000001")
@@ -94,6 +100,25 @@ def test_rows_written_with_core_statements_meet_the_same_check(
             check_tenant(ninove.id)
     with pytest.raises(TenantContextMissing):
         check_tenant(aalst.id)
+
+
+def test_a_case_is_never_written_under_another_municipality(app: Flask, two_tenants: tuple[Tenant, Tenant]) -> None:
+    """Opening a case for Ninove while the session serves Aalst: SQLite sees Ninove's catalogue, and
+    the tenant check on the Core-written rows refuses them; on PostgreSQL row-level security hides
+    the catalogue first. Nothing is written either way."""
+    aalst, ninove = two_tenants
+    with app.app_context(), database().unit_of_work() as session:
+        person = create_user(session, {"email": "jan@example.org", "display_name": "Jan", "password": "x" * 12})
+        with tenant_scope(session, ninove.id):
+            configure_service(session, ninove.id, "eid-card", {"fee_cents": 2500, "processing_days": 10})
+    as_ninove = Municipality(ninove.id, "ninove", "Ninove", "https://townhall.test/t/ninove/v1")
+    refusal = NotFound if app.extensions["townhall.database"].engine.dialect.name == "postgresql" else CrossTenantWrite
+    with app.app_context(), database().sessions() as session, tenant_scope(session, aalst.id), \
+            pytest.raises(refusal):
+        open_case(session, app.extensions["townhall.storage"], as_ninove, "eid-card", {"reason": "renewal"},
+                  person.id, "test", date.today())
+    with app.app_context(), database().sessions() as session, tenant_scope(session, ninove.id):
+        assert session.scalars(select(Case.id)).all() == []
 
 
 def test_moving_a_row_to_another_tenant_is_refused(app: Flask, two_tenants: tuple[Tenant, Tenant]) -> None:

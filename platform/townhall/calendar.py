@@ -1,7 +1,7 @@
 """Working days: no weekends, no Belgian public holidays."""
 
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 import holidays
 
@@ -15,6 +15,7 @@ def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _belgian_holidays(day.year)
 
 
+@lru_cache(maxsize=4096)  # every case opened today asks the same few questions
 def add_working_days(start: date, days: int) -> date:
     """The date `days` working days after `start` (0: `start` itself)."""
     current, left = start, days

@@ -467,6 +467,19 @@ def worker_restarts(name: str, log: Path) -> str:
     return f"{name}: {restarts} gunicorn worker restarts during its runs."
 
 
+@contextmanager
+def serve_townhall(name: str, townhall_env: dict[str, str], log: Path, **extra: str) -> Iterator[str]:
+    """Townhall as deployed (`gunicorn -c gunicorn.conf.py`, 2 workers) on a free port, with `extra`
+    settings; yields its base URL."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = townhall_env | {"GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2"} | extra
+    print(name, flush=True)
+    with serve(name, [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env, base_url=base_url,
+               ready_path=LIVEZ.path, log=log):
+        yield base_url
+
+
 def gunicorn_baseline(base_url: str) -> list[str]:
     # Started in bench/: from the repository root gunicorn would silently load Townhall's ./gunicorn.conf.py.
     return [str(BIN / "gunicorn"), "--no-control-socket", "-w", "2", "-k", "sync",
@@ -673,12 +686,7 @@ def measure_large(wrk_path: str, admin: URL, work: Path, townhall_env: dict[str,
     # The bulk load leaves a gigabyte of dirty pages; measure the steady state, not their write-back.
     with psycopg.connect(conninfo(admin), autocommit=True) as connection:
         connection.execute("CHECKPOINT")
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = townhall_env | {"GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2"}
-    print("Townhall, large demo", flush=True)
-    with serve("Townhall (large demo)", [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
-               base_url=base_url, ready_path=LIVEZ.path, log=work / "large.log"):
+    with serve_townhall("Townhall (large demo)", townhall_env, work / "large.log") as base_url:
         partner = access_token(base_url, work / "instance" / "demo.json", "aalst.demo-partner",
                                "cases:read cases:write")
         as_partner = (("Authorization", f"Bearer {partner}"),)
@@ -791,17 +799,12 @@ def measure_all(wrk_path: str, admin: URL, work: Path) -> tuple[list[Result], li
         baseline_url = f"http://127.0.0.1:{free_port()}"
         # The baseline keeps running (idle) beside Townhall: its rows alternate with the rows they are compared to.
         print("baseline", flush=True)
-        with serve("baseline", gunicorn_baseline(baseline_url), cwd=ROOT / "bench",
-                   env=clean_env(BENCH_DATABASE_URL=sqlalchemy_url(owner)), base_url=baseline_url,
-                   ready_path=BASELINE_GET.path, log=work / "baseline.log"):
-            port = free_port()
-            base_url = f"http://127.0.0.1:{port}"
-            gunicorn_env = townhall_env | {"GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2"}
-            print("Townhall", flush=True)
-            with serve("Townhall", [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=gunicorn_env,
-                       base_url=base_url, ready_path=LIVEZ.path, log=work / "townhall.log"):
-                townhall_results, case_path = measure_townhall(wrk_path, base_url, work / "instance" / "demo.json",
-                                                               receiver, owner, baseline_url)
+        with (serve("baseline", gunicorn_baseline(baseline_url), cwd=ROOT / "bench",
+                    env=clean_env(BENCH_DATABASE_URL=sqlalchemy_url(owner)), base_url=baseline_url,
+                    ready_path=BASELINE_GET.path, log=work / "baseline.log"),
+              serve_townhall("Townhall", townhall_env, work / "townhall.log") as base_url):
+            townhall_results, case_path = measure_townhall(wrk_path, base_url, work / "instance" / "demo.json",
+                                                           receiver, owner, baseline_url)
         # The baseline rows first: the table's ratios are to the first row.
         results = sorted(townhall_results, key=lambda result: (result.endpoint != BASELINE_GET,
                                                                result.endpoint != BASELINE_POST))
@@ -809,12 +812,8 @@ def measure_all(wrk_path: str, admin: URL, work: Path) -> tuple[list[Result], li
                  worker_restarts("Townhall", work / "townhall.log")]
 
         # The same endpoint when every request reads the tenant and its branding from PostgreSQL.
-        port = free_port()
-        base_url = f"http://127.0.0.1:{port}"
-        uncached_env = gunicorn_env | {"GUNICORN_BIND": f"127.0.0.1:{port}", "TOWNHALL_TENANT_CACHE_SECONDS": "0"}
-        print("Townhall, tenant cache off", flush=True)
-        with serve("Townhall (cache off)", [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT,
-                   env=uncached_env, base_url=base_url, ready_path=LIVEZ.path, log=work / "uncached.log"):
+        with serve_townhall("Townhall (cache off)", townhall_env, work / "uncached.log",
+                            TOWNHALL_TENANT_CACHE_SECONDS="0") as base_url:
             results.append(measure(wrk_path, base_url, BRANDING_UNCACHED))
         notes.append(worker_restarts("Townhall (cache off)", work / "uncached.log"))
 

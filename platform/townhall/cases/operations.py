@@ -36,7 +36,7 @@ from townhall.cases.models import (
 )
 from townhall.cases.queries import CASE_COLUMNS, STEP_COLUMNS, CaseCard, Intake, Step, intake
 from townhall.clock import utcnow
-from townhall.db import Base
+from townhall.db import Base, stored_utc
 from townhall.errors import Conflict, Forbidden, InvalidInput, NotFound, Refused, StaleVersion
 from townhall.ids import new_id
 from townhall.rules.decisions import (
@@ -131,10 +131,11 @@ def _opening_in_one() -> Select[Any]:
 
 
 def _json_value(value: object) -> str:
-    """The types a row holds besides JSON's own, written as PostgreSQL reads them."""
-    if isinstance(value, datetime) and value.tzinfo is None:
-        raise ValueError("naive datetimes are ambiguous; pass an aware datetime")  # as UTCDateTime does
-    if isinstance(value, uuid.UUID | datetime | date):
+    """The types a row holds besides JSON's own, written as PostgreSQL reads them (moments as
+    `UTCDateTime` binds them)."""
+    if isinstance(value, datetime):
+        return str(stored_utc(value))
+    if isinstance(value, uuid.UUID | date):
         return str(value)
     raise TypeError(f"{type(value).__name__} is not a column value")
 
@@ -201,8 +202,8 @@ def open_case(session: Session, storage: Storage, municipality: Municipality, co
     answer needs no second read).
 
     One read (`intake`) and one write (`_write_new_case`) of rows whose every value is known here:
-    no ORM unit of work on the platform's most frequent write. Services the platform finishes at once continue
-    through the ORM, as every later step of a case does."""
+    no ORM unit of work on the platform's most frequent write. Services the platform finishes at
+    once continue through the ORM, as every later step of a case does."""
     service = service_type(code)
     session.flush()  # Core statements do not autoflush: what the ORM still holds (a new person) goes first
     found = intake(session, municipality.id, code, citizen) if service else None

@@ -1,14 +1,16 @@
 """The application factory: the composition root that wires kernel, tenancy and HTTP together."""
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Request, Response, g
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 
-from api.access import check_declarations
+from api.access import check_declarations, check_synchronous
 from api.clients.routes import ClientIdConverter
 from api.database import close_session, open_database, script_heads
 from api.errors import register_error_handlers
+from api.json_provider import OrjsonProvider
 from api.limits import install_limits
 from api.logging import configure_logging, install_request_logging
 from api.oauth.endpoints import RevocationList
@@ -22,19 +24,29 @@ from townhall.storage import LocalDiskStorage
 
 
 class CookieSessionsWhenSent(SecureCookieSessionInterface):
-    """Flask's signed-cookie session, without building its signer for requests that carry no
-    session cookie (every API call): an empty session is handed out and still saved if written."""
+    """Flask's signed-cookie session (the sign-in pages use it), without its work for requests that
+    carry no cookie at all (every API call): an empty session is handed out, and saved only if written."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+        if "HTTP_COOKIE" not in request.environ or app.config["SESSION_COOKIE_NAME"] not in request.cookies:
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if session or session.modified or session.accessed:
+            super().save_session(app, session, response)
 
 
 class Townhall(Flask):
     """Flask with one commit point: a view that returns normally commits the request's session."""
 
     session_interface = CookieSessionsWhenSent()
+    json_provider_class = OrjsonProvider
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        # Every view and hook is synchronous (`check_synchronous` refuses others at start): Flask's
+        # coroutine check would otherwise run for each of them on every request.
+        return func
 
     def dispatch_request(self) -> Any:
         result = super().dispatch_request()
@@ -65,7 +77,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         TOWNHALL_OPENAPI=(settings.home / "openapi.yaml").read_bytes(),
         TOWNHALL_MIGRATION_HEADS=script_heads(settings),
     )
-    app.json.sort_keys = False  # type: ignore[attr-defined]
     app.secret_key = settings.session_secret()
     app.config.update(
         SESSION_COOKIE_NAME="townhall_session",
@@ -98,4 +109,5 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.register_blueprint(blueprint)
     app.extensions["townhall.limiter"] = install_limits(app, settings)
     check_declarations(app)
+    check_synchronous(app)
     return app

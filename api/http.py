@@ -2,7 +2,6 @@
 
 import base64
 import hashlib
-import json
 import uuid
 from typing import Any
 from urllib.parse import urlencode
@@ -35,7 +34,7 @@ def json_object() -> dict[str, Any]:
         raise RequestEntityTooLarge()
     raw = request.get_data(cache=True)  # over the size limit: 413 from werkzeug
     try:
-        data = json.loads(raw)
+        data = current_app.json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
         raise http_error(BadRequest, "The body is not valid JSON.", "malformed_json") from error
     if not isinstance(data, dict):
@@ -53,8 +52,8 @@ def version_etag(version: int) -> str:
 
 
 def versioned(body: dict[str, Any], version: int, status: int = 200) -> Response:
-    """A JSON answer about one versioned row, with its ETag (jsonify's encoding, without its detours)."""
-    text = current_app.json.dumps(body, separators=(",", ":"))
+    """A JSON answer about one versioned row, with its ETag."""
+    text = current_app.json.dumps(body)
     return Response(text, status, {"ETag": version_etag(version)}, mimetype="application/json")
 
 
@@ -83,7 +82,7 @@ def require_if_match(current_etag: str) -> None:
 
 def cacheable_json(body: dict[str, Any], *, max_age: int, vary: str | None = None) -> Response:
     """A public JSON response with a strong ETag; 304 when the client's copy is current."""
-    payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    payload = current_app.json.dumps(body).encode()
     etag = strong_etag(payload)
     # If-None-Match uses the weak comparison (RFC 9110 §13.1.2): W/"x" matches "x".
     not_modified = request.if_none_match.contains_weak(etag.strip('"')) or request.if_none_match.star_tag
@@ -124,7 +123,7 @@ def paged(items: list[dict[str, Any]], limit: int, key: str, hide: tuple[str, ..
         args = request.args.to_dict() | {"limit": str(limit), "cursor": cursor}
         next_url = request.base_url + "?" + urlencode(args)
     shown = [{k: v for k, v in item.items() if k not in hide} for item in page]
-    response = Response(json.dumps({"items": shown, "next": next_url}, default=str), mimetype="application/json")
+    response = Response(current_app.json.dumps({"items": shown, "next": next_url}), mimetype="application/json")
     if next_url:
         response.headers["Link"] = f'<{next_url}>; rel="next"'
     return response

@@ -7,7 +7,9 @@ every replica). When Redis fails, limits fall back to memory rather than refusin
 
 import base64
 import binascii
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from flask import Flask, request
 from flask_limiter import Limiter
@@ -59,11 +61,18 @@ def install_limits(app: Flask, settings: Settings) -> Limiter:
     app.view_functions["oauth.authorize"] = per_address_sign_in(per_client_sign_in(authorize_view))  # type: ignore[assignment]
     # Only the two views above are limited, and their wrappers check their own limits. The check
     # Flask-Limiter hooks before every request would look for default limits there are none of, on
-    # every API call: unhook it. Its response-header hook serves the OAuth blueprint alone.
+    # every API call: unhook it. Its response-header and clean-up hooks serve the OAuth blueprint alone.
     app.before_request_funcs[None].remove(limiter._check_request_limit)
-    everywhere = app.after_request_funcs[None]
-    headers = [hook for hook in everywhere if isinstance(hook, partial) and hook.args == (limiter,)]
-    for hook in headers:
-        everywhere.remove(hook)
-    app.after_request_funcs.setdefault("oauth", []).extend(headers)
+    _move_hooks(app.after_request_funcs, lambda hook: isinstance(hook, partial) and hook.args == (limiter,))
+    _move_hooks(app.teardown_request_funcs, lambda hook: getattr(hook, "__self__", None) is limiter)
     return limiter
+
+
+def _move_hooks(hooks: dict[str | None, list[Callable[..., Any]]], ours: Callable[[Callable[..., Any]], bool]) -> None:
+    """Move the app-wide hooks `ours` picks to the OAuth blueprint."""
+    moved = [hook for hook in hooks[None] if ours(hook)]
+    if not moved:
+        raise RuntimeError("Flask-Limiter's hooks are not where they were: review install_limits")
+    for hook in moved:
+        hooks[None].remove(hook)
+    hooks.setdefault("oauth", []).extend(moved)

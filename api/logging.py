@@ -4,9 +4,9 @@ those may carry tokens, secrets or personal data."""
 import json
 import logging
 import re
+import secrets
 import sys
 import time
-import uuid
 
 from flask import Flask, Response, g, request
 
@@ -56,7 +56,7 @@ access_log = logging.getLogger("townhall.access")
 def _start(_endpoint: str | None = None, _values: dict[str, object] | None = None) -> None:
     g.started = time.perf_counter()
     incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    g.request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(16)
 
 
 def _finish(response: Response) -> Response:

@@ -7,7 +7,7 @@ from flask import Blueprint, Flask, Response
 from openapi_spec_validator import validate
 
 from api import blueprints
-from api.access import PUBLIC, access_of, undeclared_endpoints
+from api.access import PUBLIC, access_of, public, undeclared_endpoints
 from api.app import create_app
 from api.settings import Settings
 from contract import document
@@ -78,4 +78,17 @@ def test_a_route_without_a_declaration_stops_the_app(settings: Settings, monkeyp
 
     monkeypatch.setattr(blueprints, "ALL", (*blueprints.ALL, careless))
     with pytest.raises(RuntimeError, match=r"careless\.forgot_to_declare"):
+        create_app(settings)
+
+
+def test_an_asynchronous_view_stops_the_app(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    eager = Blueprint("eager", __name__)
+
+    @eager.get("/eager")
+    @public
+    async def awaits_something() -> Response:
+        return Response("never awaited by a sync worker")
+
+    monkeypatch.setattr(blueprints, "ALL", (*blueprints.ALL, eager))
+    with pytest.raises(RuntimeError, match=r"awaits_something"):
         create_app(settings)

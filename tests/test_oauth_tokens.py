@@ -143,6 +143,11 @@ def test_a_token_in_the_query_string_is_refused(client: FlaskClient, partner: Re
     assert assert_problem(response, 400)["code"] == "token_not_in_header"
 
 
+def test_a_token_in_a_form_encoded_body_is_refused(client: FlaskClient, partner: Registered) -> None:
+    response = client.post("/t/aalst/v1/clients", data={"access_token": token(client, partner)})
+    assert assert_problem(response, 400)["code"] == "token_not_in_header"
+
+
 def forged(app: Flask, header: dict[str, str], **claims: object) -> str:
     """A token signed with the platform's real key, with a header and claims of our choosing."""
     keyring = app.extensions["townhall.keyring"]

@@ -132,7 +132,9 @@ def requires(scopes: str) -> Callable[[View], View]:
 
     def decorate(view: View) -> View:
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            if "access_token" in request.args or "access_token" in request.form:
+            # RFC 6750 allows the token as a query or form-encoded body parameter; this API refuses both.
+            if "access_token" in request.args or (request.mimetype == "application/x-www-form-urlencoded"
+                                                  and "access_token" in request.form):
                 raise http_error(BadRequest, "Send the token in the Authorization header, never in the URL or body.",
                                  "token_not_in_header")
             protector: ResourceProtector = current_app.extensions["townhall.resource_protector"]

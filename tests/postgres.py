@@ -52,3 +52,12 @@ def drop_database(name: str) -> None:
 if __name__ == "__main__":
     # `python tests/postgres.py`: exit 0 when the server answers (used by `make test`).
     raise SystemExit(0 if reachable() else 1)
+
+
+def terminate_connections(database_url: str) -> int:
+    """What a server restart or an administrator does to the app role's connections to its database."""
+    url = make_url(database_url)
+    with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
+        rows = admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE usename = %s AND datname = %s", (url.username, url.database)).fetchall()
+    return len(rows)

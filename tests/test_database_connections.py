@@ -4,11 +4,9 @@ uses it, without a round trip per request on busy connections."""
 import time
 import uuid
 
-import psycopg
 import pytest
 from flask import Flask
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 import postgres
 from api.database import database
@@ -22,12 +20,7 @@ pytestmark = [pytest.mark.postgresql, pytest.mark.committed]
 
 def _terminate_app_connections(app: Flask) -> int:
     """What a server restart or an administrator does to the app's idle connections."""
-    url = make_url(app.config["TOWNHALL_SETTINGS"].database_url)
-    with psycopg.connect(make_url(postgres.ADMIN_URL).set(drivername="postgresql")
-                         .render_as_string(hide_password=False), autocommit=True) as admin:
-        rows = admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                             "WHERE usename = %s AND datname = %s", (url.username, url.database)).fetchall()
-    return len(rows)
+    return postgres.terminate_connections(app.config["TOWNHALL_SETTINGS"].database_url)
 
 
 def _aalst(app: Flask) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
+from townhall import driver
 from townhall.auth.models import Delegation, Team, User
 from townhall.auth.operations import unknown_person
 from townhall.auth.queries import access_in_tenant, team_by_slug
@@ -170,7 +171,7 @@ def _write_new_case(session: Session, case: CaseCard, decisions: list[dict[str, 
     if connection.dialect.name == "postgresql":
         tables = _opening_rows(case, decisions, created)
         values = {f"rows_{index}": _json_rows(rows) for index, rows in enumerate(tables)}
-        reference: str = connection.execute(_opening_in_one(), {**numbering, "prefix": prefix, **values}).scalar_one()
+        [(reference,)] = driver.rows(connection, _opening_in_one(), {**numbering, "prefix": prefix, **values})
         return replace(case, reference=reference)
     number: int = connection.execute(_counter_upsert("sqlite"), numbering).scalar_one()
     case = replace(case, reference=f"{prefix}{number:06d}")

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, and_, bindparam, exists, literal, or_, select
 from sqlalchemy.orm import Session
 
+from townhall import driver
 from townhall.auth.models import Delegation, Team, TeamMember, User
 from townhall.auth.scopes import ALL_SERVICES
 from townhall.cases.models import Case, CaseDocument, CaseMessage, CaseStep, Certificate
@@ -128,8 +129,8 @@ def case_with_timeline(session: Session, tenant_id: uuid.UUID, viewer: Viewer,
                        case_id: uuid.UUID) -> tuple[CaseCard, list[Step]] | None:
     """One visible case and its timeline in one query (the most frequent read: one round trip)."""
     citizen, services, params = _viewer_params(viewer)
-    rows = session.connection().execute(_case_with_timeline_statement(citizen, services),
-                                        params | {"tenant": tenant_id, "case": case_id}).all()
+    rows = driver.rows(session.connection(), _case_with_timeline_statement(citizen, services),
+                       params | {"tenant": tenant_id, "case": case_id})
     if not rows:
         return None
     width = len(CASE_COLUMNS) + 2
@@ -190,20 +191,16 @@ def intake(session: Session, tenant_id: uuid.UUID, service: str, citizen: uuid.U
     """One round trip for all of it (None: the municipality has no such catalogue entry). The
     citizen is named by id, or by e-mail address when someone acts on their behalf."""
     who = {"email": citizen.strip().lower()} if isinstance(citizen, str) else {"citizen": citizen}
-    rows = session.connection().execute(_intake_statement("email" in who),
-                                        {"tenant": tenant_id, "service": service, **who}).all()
+    rows = driver.rows(session.connection(), _intake_statement("email" in who),
+                       {"tenant": tenant_id, "service": service, **who})
     if not rows:
         return None
-    first = rows[0]
+    citizen_id, enabled, fee_cents, processing_days, person_ref, *applicant = rows[0][:9]
     # One register entry per person is the rule; should there be more, the first decides alone.
-    rows = [row for row in rows if row.person_ref == first.person_ref]
     return Intake(
-        citizen_id=first.citizen_id, enabled=first.enabled, fee_cents=first.fee_cents,
-        processing_days=first.processing_days,
-        applicant=None if first.person_ref is None else RegisteredApplicant(
-            first.birth_date, first.resident, first.address, first.eid_expires_on),
-        rules=tuple(ActiveRule(row.kind, row.id, row.number, row.expression, row.template_id, row.reason)
-                    for row in rows if row.kind is not None))
+        citizen_id=citizen_id, enabled=enabled, fee_cents=fee_cents, processing_days=processing_days,
+        applicant=None if person_ref is None else RegisteredApplicant(*applicant),
+        rules=tuple(ActiveRule(*row[9:]) for row in rows if row[4] == person_ref and row[9] is not None))
 
 
 NOBODY = "none"

@@ -13,6 +13,7 @@ statement with an expanding IN parameter), SQLAlchemy runs it as usual.
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Dialect, Select
 from sqlalchemy.exc import DBAPIError
@@ -26,8 +27,8 @@ class _Compiled:
     results: tuple[tuple[int, Callable[[Any], Any]], ...]  # columns whose type converts them
 
 
-# By statement object (kept here too, so its id is never reused) and dialect.
-_compiled: dict[tuple[int, str], tuple[Select[Any], _Compiled | None]] = {}
+# Per statement object, for as long as it lives (PostgreSQL's only: the one dialect that uses it).
+_compiled: WeakKeyDictionary[Select[Any], _Compiled | None] = WeakKeyDictionary()
 
 
 def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled | None:
@@ -46,14 +47,13 @@ def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled | None:
 
 
 def rows(connection: Connection, statement: Select[Any], params: Mapping[str, Any]) -> Sequence[Sequence[Any]]:
-    """All rows of `statement`, which must be built once (module level or cached: compiled SQL is
-    kept per statement object), as tuples in the order of its selected columns."""
+    """All rows of `statement` in the order of its selected columns. Build the statement once (module
+    level or cached): its compiled SQL is kept as long as the statement object lives."""
     if connection.dialect.name != "postgresql":
         return connection.execute(statement, params).all()
-    key = (id(statement), connection.dialect.name)
-    if key not in _compiled:
-        _compiled[key] = (statement, _compile(statement, connection.dialect))
-    compiled = _compiled[key][1]
+    if statement not in _compiled:
+        _compiled[statement] = _compile(statement, connection.dialect)
+    compiled = _compiled[statement]
     if compiled is None:
         return connection.execute(statement, params).all()
     values = {**compiled.defaults, **params}

@@ -7,6 +7,7 @@ write an HTTP date)."""
 
 import dataclasses
 import decimal
+import json
 from typing import Any
 
 import orjson
@@ -25,7 +26,12 @@ def _default(value: Any) -> Any:
 
 class OrjsonProvider(JSONProvider):
     def dumps(self, obj: Any, **_kwargs: Any) -> str:
-        return orjson.dumps(obj, default=_default, option=orjson.OPT_NON_STR_KEYS).decode()
+        try:
+            return orjson.dumps(obj, default=_default, option=orjson.OPT_NON_STR_KEYS).decode()
+        except TypeError:
+            # orjson stops at 64-bit integers; a document stored before may hold a larger one. The
+            # standard encoder writes it (and refuses what orjson refused for any other reason).
+            return json.dumps(obj, default=_default, ensure_ascii=False, separators=(",", ":"))
 
     def loads(self, s: str | bytes, **_kwargs: Any) -> Any:
         return orjson.loads(s)

@@ -8,7 +8,9 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -20,7 +22,7 @@ from api.database import database
 from contract import assert_problem
 from oauth_support import REDIRECT, bearer, data, register, signing_key, token, user_token
 from tenants.models import Tenant
-from townhall.auth.models import User
+from townhall.auth.models import Team, User
 from townhall.auth.operations import add_membership, add_team_member, create_team, create_user, delegate
 from townhall.auth.scopes import CASE_WORKER
 from townhall.calendar import add_working_days
@@ -78,6 +80,53 @@ def test_a_citizen_applies_and_follows_the_case(app: Flask, client: FlaskClient,
     with app.app_context(), database().sessions() as session, tenant_scope(session, town.tenant.id):
         events = session.scalars(select(OutboxEvent).where(OutboxEvent.subject == case["id"])).all()
         assert [e.type for e in events] == ["case.created"]
+
+
+def test_each_status_change_leaves_its_event_and_a_refused_one_none(app: Flask, client: FlaskClient,
+                                                                    town: Town) -> None:
+    created = client.post("/t/aalst/v1/cases", json=EID, headers=town.headers["jan"])
+    case, url = data(created), created.headers["Location"] + "/transitions"
+    first, worker = {"If-Match": created.headers["ETag"]}, town.headers["worker"]
+    moved = client.post(url, json={"to": "fee_due"}, headers=worker | first)
+    assert moved.status_code == 200
+    refused = client.post(url, json={"to": "handed_over"}, headers=worker | {"If-Match": moved.headers["ETag"]})
+    assert_problem(refused, 409)
+    assert_problem(client.post(url, json={"to": "cancelled"}, headers=town.headers["jan"] | first), 412)
+    with app.app_context(), database().sessions() as session, tenant_scope(session, town.tenant.id):
+        events = session.scalars(select(OutboxEvent).where(OutboxEvent.subject == case["id"])
+                                 .order_by(OutboxEvent.time, OutboxEvent.id)).all()
+    assert [e.type for e in events] == ["case.created", "case.status-changed"]
+    changed = events[1]
+    assert changed.tenant_id == town.tenant.id and changed.time >= events[0].time
+    assert changed.data == {"case": case["id"], "reference": case["reference"], "service": "eid-card",
+                            "status": "fee_due", "from": "submitted", "to": "fee_due"}
+
+
+def test_a_due_date_skips_weekends_and_belgian_public_holidays(app: Flask, town: Town) -> None:
+    """Ten working days from Wednesday 23 December 2026: Christmas, two weekends and New Year skipped."""
+    aalst = Municipality(town.tenant.id, "aalst", "Aalst", "https://townhall.test/t/aalst/v1")
+    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, town.tenant.id):
+        jan = session.scalars(select(User.id).where(User.email == "jan@example.org")).one()
+        case, _ = open_case(session, app.extensions["townhall.storage"], aalst, "eid-card", {"reason": "renewal"},
+                            jan, "test", date(2026, 12, 23))
+    assert case.due_on == date(2027, 1, 8)
+    assert add_working_days(date(2027, 3, 26), 1) == date(2027, 3, 30)  # Friday, then Easter Monday
+
+
+def test_a_case_opened_today_counts_from_the_municipality_s_own_date(
+    client: FlaskClient, make_tenant: Callable[..., Tenant], town: Town
+) -> None:
+    """UTC+14 and UTC-11 never share a date: each municipality's due date (no working days to add) is
+    its own today."""
+    for slug, nis, zone in (("east", "11001", "Pacific/Kiritimati"), ("west", "11002", "Pacific/Pago_Pago")):
+        tenant = make_tenant(slug, nis, time_zone=zone)
+        with client.application.app_context(), database().unit_of_work() as session, \
+                tenant_scope(session, tenant.id):
+            configure_service(session, tenant.id, "parking-permit", {"processing_days": 0})
+        partner = bearer(token(client, register(client.application, tenant, SCOPES.split())))
+        opened = data(client.post(f"/t/{slug}/v1/cases", json=PERMIT | {"citizen": "jan@example.org"},
+                                  headers=partner))
+        assert opened["due_date"] == datetime.now(ZoneInfo(zone)).date().isoformat(), zone
 
 
 def test_references_count_up_per_municipality(client: FlaskClient, town: Town) -> None:
@@ -195,6 +244,59 @@ def test_another_municipality_never_sees_or_moves_a_case(
     assert_problem(client.post(f"/t/ninove/v1/cases/{case_id}/transitions", json={"to": "cancelled"},
                                headers=ninove_partner | {"If-Match": created.headers["ETag"]}), 404)
     assert data(client.get("/t/ninove/v1/cases", headers=ninove_partner))["items"] == []
+
+
+def test_a_case_is_out_of_reach_from_another_municipality_with_every_kind_of_token(
+    app: Flask, client: FlaskClient, make_tenant: Callable[..., Tenant], town: Town
+) -> None:
+    """Every route of a case, called through Ninove for a case of Aalst: by the same citizen, a case
+    worker, a delegated back-office member and a partner client of Ninove. Nothing is seen or changed."""
+    created = client.post("/t/aalst/v1/cases", json=EID, headers=town.headers["jan"])
+    case_id, etag = data(created)["id"], created.headers["ETag"]
+    client.post(f"/t/aalst/v1/cases/{case_id}/messages", json={"body": "Saturday?"}, headers=town.headers["jan"])
+    document = data(client.post(f"/t/aalst/v1/cases/{case_id}/documents", data={"file": (io.BytesIO(PDF), "a.pdf")},
+                                content_type="multipart/form-data", headers=town.headers["jan"]))["id"]
+    ninove = make_tenant("ninove", "41048")
+    with app.app_context(), database().unit_of_work() as session:
+        worker = session.scalars(select(User).where(User.email == "worker@example.org")).one()
+        team = session.scalars(select(Team).where(Team.slug == "dender")).one()
+        with tenant_scope(session, ninove.id):
+            add_membership(session, ninove.id, worker, CASE_WORKER)
+            delegate(session, ninove.id, team, "eid-card", "test")
+            configure_service(session, ninove.id, "eid-card", {})
+    portal = register(app, ninove, SCOPES.split(), kind="public", grant_types=["authorization_code"],
+                      redirect_uris=[REDIRECT]).client_id
+    tokens = {name: bearer(user_token(app, portal, f"{name}@example.org", PASSWORD, SCOPES))
+              for name in ("jan", "worker", "backoffice")}
+    tokens["partner"] = bearer(token(client, register(app, ninove, SCOPES.split())))
+
+    def calls(case: str) -> list[tuple[str, str, dict[str, Any]]]:
+        return [
+            ("get", case, {}), ("get", f"{case}/decisions", {}), ("get", f"{case}/messages", {}),
+            ("get", f"{case}/documents", {}), ("get", f"{case}/documents/{document}", {}),
+            ("post", f"{case}/transitions", {"json": {"to": "cancelled"}}),
+            ("put", f"{case}/assignment", {"json": {"assignee": "worker@example.org"}}),
+            ("post", f"{case}/messages", {"json": {"body": "hello from elsewhere"}}),
+            ("post", f"{case}/documents", {"data": {"file": (io.BytesIO(PDF), "b.pdf")},
+                                           "content_type": "multipart/form-data"}),
+        ]
+
+    for name, headers in tokens.items():
+        for (method, url, body), (_, nowhere, again) in zip(calls(f"/t/ninove/v1/cases/{case_id}"),
+                                                           calls(f"/t/ninove/v1/cases/{uuid.uuid4()}"), strict=True):
+            answer = getattr(client, method)(url, headers=headers | {"If-Match": etag}, **body)
+            # Not found, or refused to this role whatever the case: the same as for a case that exists nowhere.
+            unknown = getattr(client, method)(nowhere, headers=headers | {"If-Match": etag}, **again)
+            assert answer.status_code in (403, 404), (name, method, url, answer.status_code)
+            assert answer.status_code == unknown.status_code, (name, method, url)
+        for listing in ("/t/ninove/v1/cases", "/t/ninove/v1/me/cases"):  # the queue is staff's, "me" a person's
+            listed = client.get(listing, headers=headers)
+            assert listed.status_code == 403 or data(listed)["items"] == [], (name, listing)
+    seen = client.get(f"/t/aalst/v1/cases/{case_id}", headers=town.headers["worker"])
+    assert seen.headers["ETag"] == etag and data(seen)["status"] == "submitted"
+    assert len(data(client.get(f"/t/aalst/v1/cases/{case_id}/messages", headers=town.headers["jan"]))["items"]) == 1
+    assert [d["id"] for d in data(client.get(f"/t/aalst/v1/cases/{case_id}/documents",
+                                             headers=town.headers["jan"]))["items"]] == [document]
 
 
 def test_list_filters_are_checked(client: FlaskClient, town: Town) -> None:

@@ -84,6 +84,43 @@ def test_who_may_take_which_step() -> None:
     assert step is not None and not step.informs_citizen  # internal work
 
 
+_ISSUING = {  # eID card and passport: apply, fee due, production, pickup (booked), handed over, or cancelled
+    "submitted": {CITIZEN: {"cancelled"}, CASE_WORKER: {"fee_due", "cancelled"}},
+    "fee_due": {CITIZEN: {"cancelled"}, CASE_WORKER: {"production_ordered", "cancelled"},
+                SYSTEM: {"production_ordered"}},
+    "production_ordered": {CASE_WORKER: {"ready_for_pickup", "cancelled"}, SYSTEM: {"ready_for_pickup"}},
+    "ready_for_pickup": {CASE_WORKER: {"handed_over"}, SYSTEM: {"pickup_booked"}},
+    "pickup_booked": {CASE_WORKER: {"handed_over"}, SYSTEM: {"ready_for_pickup"}},
+}
+# Who may move a case from each state, and where to; every other pair of state and role may do nothing.
+ALLOWED: dict[str, dict[str, dict[str, set[str]]]] = {
+    "eid-card": _ISSUING,
+    "travel-document": _ISSUING,
+    "address-change": {"submitted": {CASE_WORKER: {"neighbourhood_check"}},
+                       "neighbourhood_check": {CASE_WORKER: {"registered", "refused"}}},
+    "certificate": {"requested": {SYSTEM: {"issued"}}},
+    "public-space-report": {"submitted": {CASE_WORKER: {"acknowledged", "closed"}},
+                            "acknowledged": {CASE_WORKER: {"in_progress", "closed"}},
+                            "in_progress": {CASE_WORKER: {"resolved"}}},
+    "parking-permit": {"submitted": {CITIZEN: {"cancelled"}, CASE_WORKER: {"fee_due", "refused", "cancelled"}},
+                       "fee_due": {CITIZEN: {"cancelled"}, CASE_WORKER: {"issued", "cancelled"}, SYSTEM: {"issued"}}},
+    "bulky-waste": {"submitted": {CITIZEN: {"cancelled"}, CASE_WORKER: {"fee_due", "cancelled"}, SYSTEM: {"fee_due"}},
+                    "fee_due": {CITIZEN: {"scheduled", "cancelled"}, CASE_WORKER: {"scheduled", "cancelled"},
+                                SYSTEM: {"scheduled"}},
+                    "scheduled": {CITIZEN: {"cancelled"}, CASE_WORKER: {"collected", "cancelled"}}},
+}
+
+
+@pytest.mark.parametrize("code", sorted(SERVICE_TYPES))
+def test_allowed_and_forbidden_transitions_of_each_workflow_for_each_role(code: str) -> None:
+    workflow = SERVICE_TYPES[code].workflow
+    for state in workflow.states:
+        for role in (CITIZEN, CASE_WORKER, SYSTEM):
+            allowed = ALLOWED[code].get(state, {}).get(role, set())
+            # Exactly these: anything else from this state is forbidden to this role.
+            assert set(workflow.next_states(state, role)) == allowed, (state, role)
+
+
 def test_fees() -> None:
     passport = SERVICE_TYPES["travel-document"]
     assert passport.fee({"express": False}, 7_500) == 7_500

@@ -1,6 +1,5 @@
 """Every route declares who may call it. Routes without a declaration stop the app from starting."""
 
-import inspect
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -31,15 +30,3 @@ def check_declarations(app: Flask) -> None:
     if missing:
         raise RuntimeError(f"routes without an access declaration: {', '.join(missing)}")
 
-
-def check_synchronous(app: Flask) -> None:
-    """The app calls views, hooks and error handlers as they are (`Townhall.ensure_sync`): a
-    coroutine function among them would answer with an unawaited coroutine, so none may start."""
-    groups = [app.view_functions.values(), app.teardown_appcontext_funcs,
-              *app.before_request_funcs.values(), *app.after_request_funcs.values(),
-              *app.teardown_request_funcs.values(),
-              *(handlers.values() for codes in app.error_handler_spec.values() for handlers in codes.values())]
-    found = sorted(getattr(f, "__qualname__", repr(f))
-                   for group in groups for f in group if inspect.iscoroutinefunction(f))
-    if found:
-        raise RuntimeError(f"asynchronous views, hooks or error handlers: {', '.join(found)}")

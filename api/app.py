@@ -1,12 +1,13 @@
 """The application factory: the composition root that wires kernel, tenancy and HTTP together."""
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Request, Response, g
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 
-from api.access import check_declarations, check_synchronous
+from api.access import check_declarations
 from api.clients.routes import ClientIdConverter
 from api.database import close_session, open_database, script_heads
 from api.errors import register_error_handlers
@@ -54,6 +55,19 @@ class Townhall(Flask):
         if current is not None:
             current.commit()
         return result
+
+
+def check_synchronous(app: Flask) -> None:
+    """The app calls views, hooks and error handlers as they are (`Townhall.ensure_sync`): a
+    coroutine function among them would answer with an unawaited coroutine, so none may start."""
+    groups = [app.view_functions.values(), app.teardown_appcontext_funcs,
+              *app.before_request_funcs.values(), *app.after_request_funcs.values(),
+              *app.teardown_request_funcs.values(),
+              *(handlers.values() for codes in app.error_handler_spec.values() for handlers in codes.values())]
+    found = sorted(getattr(f, "__qualname__", repr(f))
+                   for group in groups for f in group if inspect.iscoroutinefunction(f))
+    if found:
+        raise RuntimeError(f"asynchronous views, hooks or error handlers: {', '.join(found)}")
 
 
 SECURITY_HEADERS = (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"),

@@ -1,11 +1,10 @@
 """One error envelope for the whole API: RFC 9457 problem details (application/problem+json)."""
 
-import json
 import logging
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 
-from flask import Flask, Response, g
+from flask import Flask, Response, current_app, g
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
@@ -48,7 +47,7 @@ def problem(
     request_id = g.get("request_id")
     if request_id:
         body["request_id"] = request_id
-    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_TYPE)
+    response = Response(current_app.json.dumps(body), status=status, mimetype=PROBLEM_TYPE)
     for name, value in headers:
         if name.lower() != "content-type":
             response.headers[name] = value

@@ -51,9 +51,10 @@ def rows(connection: Connection, statement: Select[Any], params: Mapping[str, An
     level or cached): its compiled SQL is kept as long as the statement object lives."""
     if connection.dialect.name != "postgresql":
         return connection.execute(statement, params).all()
-    if statement not in _compiled:
-        _compiled[statement] = _compile(statement, connection.dialect)
-    compiled = _compiled[statement]
+    try:
+        compiled = _compiled[statement]
+    except KeyError:
+        compiled = _compiled[statement] = _compile(statement, connection.dialect)
     if compiled is None:
         return connection.execute(statement, params).all()
     values = {**compiled.defaults, **params}

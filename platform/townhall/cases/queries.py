@@ -162,6 +162,10 @@ class Intake:
     rules: tuple[ActiveRule, ...]
 
 
+# Positions in `_intake_statement`'s rows: the register entry's reference, and where the rule begins.
+_PERSON_REF, _RULE = 4, 9
+
+
 @cache
 def _intake_statement(by_email: bool) -> Select[Any]:
     entries, users, residents = CatalogEntry.__table__, User.__table__, Resident.__table__
@@ -195,12 +199,13 @@ def intake(session: Session, tenant_id: uuid.UUID, service: str, citizen: uuid.U
                        {"tenant": tenant_id, "service": service, **who})
     if not rows:
         return None
-    citizen_id, enabled, fee_cents, processing_days, person_ref, *applicant = rows[0][:9]
+    citizen_id, enabled, fee_cents, processing_days, person_ref, *applicant = rows[0][:_RULE]
     # One register entry per person is the rule; should there be more, the first decides alone.
     return Intake(
         citizen_id=citizen_id, enabled=enabled, fee_cents=fee_cents, processing_days=processing_days,
         applicant=None if person_ref is None else RegisteredApplicant(*applicant),
-        rules=tuple(ActiveRule(*row[9:]) for row in rows if row[4] == person_ref and row[9] is not None))
+        rules=tuple(ActiveRule(*row[_RULE:]) for row in rows
+                    if row[_PERSON_REF] == person_ref and row[_RULE] is not None))
 
 
 NOBODY = "none"

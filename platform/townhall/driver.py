@@ -3,11 +3,11 @@
 Reading a case and opening one run a few Core statements built once. For those, SQLAlchemy's work
 per execution (cache-key lookup, execution context, result metadata, which makes psycopg build a
 column description it then only tests for None) cost more Python time than the driver's own; on
-the most frequent read it was a fifth of the request. Here the statement is compiled once per
-dialect, its values pass through the same bind processors, rows come back through the same result
-processors, the `before_cursor_execute` listeners are told, and driver errors become SQLAlchemy's
-(a lost connection is invalidated, and answered 503 as elsewhere). Anywhere else (SQLite, or a
-statement with an expanding IN parameter), SQLAlchemy runs it as usual.
+the most frequent read it was a fifth of the request. Here each statement is compiled once (per
+statement object), its values pass through the same bind processors, rows come back through the
+same result processors, the `before_cursor_execute` listeners are told, and driver errors become
+SQLAlchemy's (a lost connection is invalidated, and answered 503 as elsewhere). Anywhere else
+(SQLite, or a statement with an expanding IN parameter), SQLAlchemy runs it as usual.
 """
 
 from collections.abc import Callable, Mapping, Sequence

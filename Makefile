@@ -49,13 +49,19 @@ test: install
 		if [ "$(REQUIRE_POSTGRES)" = 1 ]; then echo "PostgreSQL run required but not possible" >&2; exit 1; fi; \
 	fi
 
-lint: install
+# The strict contract linter comes from npm, pinned by package-lock.json.
+node_modules/.installed-stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+lint: install node_modules/.installed-stamp
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true node_modules/.bin/redocly lint openapi.yaml --format=stylish
 
 bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) instance build *.egg-info .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) node_modules instance build *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -36,6 +36,71 @@ def test_the_contract_is_a_valid_openapi_3_1_document() -> None:
     validate(document())
 
 
+# JSON Schema 2020-12 and the OpenAPI 3.1 additions: any other key in a schema is a typo, or a flow
+# mapping cut short by an unquoted comma (YAML turns the rest of a description into a key).
+SCHEMA_KEYWORDS = {
+    "$id", "$schema", "$ref", "$anchor", "$dynamicRef", "$dynamicAnchor", "$defs", "$comment", "$vocabulary",
+    "allOf", "anyOf", "oneOf", "not", "if", "then", "else", "dependentSchemas", "prefixItems", "items",
+    "contains", "properties", "patternProperties", "additionalProperties", "propertyNames",
+    "unevaluatedItems", "unevaluatedProperties", "type", "enum", "const", "multipleOf", "maximum",
+    "exclusiveMaximum", "minimum", "exclusiveMinimum", "maxLength", "minLength", "pattern", "maxItems",
+    "minItems", "uniqueItems", "maxContains", "minContains", "maxProperties", "minProperties", "required",
+    "dependentRequired", "format", "contentEncoding", "contentMediaType", "contentSchema", "title",
+    "description", "default", "deprecated", "readOnly", "writeOnly", "examples", "example",
+    "discriminator", "xml", "externalDocs",
+}
+SUBSCHEMA_LISTS = {"allOf", "anyOf", "oneOf", "prefixItems"}
+SUBSCHEMA = {"not", "if", "then", "else", "items", "contains", "additionalProperties", "propertyNames",
+             "unevaluatedItems", "unevaluatedProperties", "contentSchema"}
+SUBSCHEMA_MAPS = {"properties", "patternProperties", "$defs", "dependentSchemas"}
+
+
+def unknown_schema_keys(schema: object, where: str) -> list[str]:
+    if not isinstance(schema, dict):
+        return []
+    found = [f"{where}: {key!r}" for key in schema if key not in SCHEMA_KEYWORDS and not str(key).startswith("x-")]
+    for key, value in schema.items():
+        if key in SUBSCHEMA:
+            found += unknown_schema_keys(value, f"{where}.{key}")
+        elif key in SUBSCHEMA_LISTS and isinstance(value, list):
+            for index, item in enumerate(value):
+                found += unknown_schema_keys(item, f"{where}.{key}[{index}]")
+        elif key in SUBSCHEMA_MAPS and isinstance(value, dict):
+            for name, item in value.items():
+                found += unknown_schema_keys(item, f"{where}.{key}.{name}")
+    return found
+
+
+def schemas_in(node: object, where: str = "") -> list[tuple[str, object]]:
+    """Every schema the document holds outside components.schemas: under `schema` keys."""
+    found: list[tuple[str, object]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "schema":
+                found.append((f"{where}.schema", value))
+            else:
+                found += schemas_in(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            found += schemas_in(item, f"{where}[{index}]")
+    return found
+
+
+def test_no_schema_of_the_contract_holds_an_unknown_keyword() -> None:
+    contract = document()
+    schemas = [(f"components.schemas.{name}", schema) for name, schema in contract["components"]["schemas"].items()]
+    schemas += schemas_in({key: value for key, value in contract.items() if key != "components"})
+    schemas += schemas_in({key: value for key, value in contract["components"].items() if key != "schemas"})
+    assert [problem for where, schema in schemas for problem in unknown_schema_keys(schema, where)] == []
+
+
+def test_every_operation_has_a_success_answer() -> None:
+    for path, item in document()["paths"].items():
+        for method, operation in item.items():
+            if method in {"get", "put", "post", "patch", "delete"}:
+                assert any(code.startswith(("2", "3")) for code in operation["responses"]), f"{method} {path}"
+
+
 def test_the_contract_describes_every_route_and_nothing_else(app: Flask) -> None:
     assert flask_operations(app) == contract_operations()
 

@@ -17,6 +17,12 @@ max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "0"))
 # The app writes its own JSON access log line per request (without query strings); gunicorn's
 # access log would repeat it with the raw URL, which may carry personal data.
 accesslog = None
+# Above the app's own limits (api/request_checks.py: 8 KiB target, 8 KiB per header, 32 KiB in
+# all), so that Townhall answers too long a request with a problem document, not gunicorn's HTML.
+# 0 lets gunicorn read request lines up to 1 MiB; past these limits gunicorn still answers itself.
+limit_request_line = 0
+limit_request_field_size = 65_536
+limit_request_fields = 200
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # No control socket in $HOME: parallel servers (tests, benchmarks) must not clash.

@@ -18,6 +18,7 @@ from api.oauth.endpoints import RevocationList
 from api.oauth.keyring import Keyring
 from api.oauth.protect import VerifiedTokens, create_resource_protector
 from api.oauth.server import create_authorization_server
+from api.request_checks import install_request_checks
 from api.settings import Settings
 from api.tenant_api import SlugConverter, leave_request_tenant
 from tenants.registry import TenantCache
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     install_request_logging(app)
     register_error_handlers(app)
+    install_request_checks(app)
     app.after_request(_security_headers)
     app.teardown_request(leave_request_tenant)
     app.teardown_appcontext(close_session)

@@ -17,6 +17,7 @@ from werkzeug.exceptions import (
 )
 
 from api.errors import http_error
+from api.request_checks import check_json_values
 from townhall.validation import load
 
 
@@ -39,6 +40,7 @@ def json_object() -> dict[str, Any]:
         raise http_error(BadRequest, "The body is not valid JSON.", "malformed_json") from error
     if not isinstance(data, dict):
         raise http_error(BadRequest, "The body must be a JSON object.", "malformed_json")
+    check_json_values(data)
     return data
 
 

@@ -18,10 +18,11 @@ from townhall.rules.models import Rule, RuleTemplate, RuleVersion
 from townhall.rules.operations import activate, add_version, create_rule, dry_run, publish_template
 from townhall.rules.queries import rule_by_id, rules_of, templates, versions_of
 from townhall.rules.schemas import EvaluateInput
+from townhall.validation import INTEGER_COLUMN_MAX
 
 
 class ActivateInput(Schema):
-    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    version = fields.Integer(required=True, validate=validate.Range(min=1, max=INTEGER_COLUMN_MAX))
 
 
 def _version_view(version: RuleVersion) -> dict[str, Any]:

@@ -8,6 +8,9 @@ from marshmallow import Schema, ValidationError
 
 from townhall.errors import InvalidInput
 
+# An INTEGER column (version numbers, counters) holds no more on PostgreSQL; inputs naming one stop here.
+INTEGER_COLUMN_MAX = 2**31 - 1
+
 
 def flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     """marshmallow nests messages per field; problems list them as `field.sub: [messages]`."""

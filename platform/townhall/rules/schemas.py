@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from townhall.localisation import LANGUAGES
 from townhall.rules.engine import KINDS
+from townhall.validation import INTEGER_COLUMN_MAX
 
 ACTIONS = ("inform", "offer", "open")
 EVENT_TYPES = ("be.person.born", "be.person.moved-in", "be.person.moved-out", "be.person.turns-18",
@@ -67,7 +68,7 @@ class TemplateInput(_Body, _Target):
 
 class EvaluateInput(Schema):
     input = fields.Dict(required=True)
-    version = fields.Integer(validate=validate.Range(min=1))
+    version = fields.Integer(validate=validate.Range(min=1, max=INTEGER_COLUMN_MAX))
 
 
 class Person(Schema):

@@ -310,3 +310,45 @@ def test_an_exception_closes_a_day_and_long_calendar_lines_are_folded() -> None:
     assert len(parts) > 1 and all(len(part.encode()) <= 75 for part in parts)
     assert all(part.startswith(" ") for part in parts[1:])
     assert "".join(part.removeprefix(" ") if n else part for n, part in enumerate(parts)) == line
+
+
+FAR = ("9999-12-31", "0001-01-01")  # the ends of Python's calendar
+
+
+def test_dates_at_the_ends_of_the_calendar_are_refused_and_the_edges_of_the_window_answer(
+    client: FlaskClient, region: Region
+) -> None:
+    searches = ("/t/aalst/v1/slots?service=eid-card", "/v1/slots?service=eid-card&tenant=ninove",
+                "/v1/slots?service=eid-card&tenant=aalst&near=50.75,3.60")
+    for search in searches:
+        for day in FAR:
+            for query in (f"from={day}", f"to={day}", f"from={day}&to={day}", f"from=2027-03-01&to={day}",
+                          f"from={day}&to=2027-03-01"):
+                problem = assert_problem(client.get(f"{search}&{query}"), 400)
+                assert "1900-01-01" in problem["detail"], problem
+        for query in ("from=1900-01-01", "from=1900-01-01&to=1900-01-31", "from=9000-12-31",
+                      "from=9000-12-18&to=9000-12-31", "from=9000-12-31&to=9000-12-31"):
+            answer = client.get(f"{search}&{query}")
+            assert answer.status_code == 200 and data(answer)["items"] == [], answer.get_data(as_text=True)
+    day_view = f"/t/aalst/v1/offices/{region.offices['aalst']}/day?date="
+    for day in FAR:
+        assert_problem(client.get(day_view + day, headers=region.headers["worker"]), 400)
+    for day in ("1900-01-01", "9000-12-31"):
+        answer = client.get(day_view + day, headers=region.headers["worker"])
+        assert answer.status_code == 200 and data(answer)["items"] == [], answer.get_data(as_text=True)
+
+
+def test_a_booking_or_a_move_at_the_ends_of_the_calendar_is_a_validation_error(
+    client: FlaskClient, region: Region
+) -> None:
+    booked = _book(client, region, "aalst", "2027-03-01T09:00:00+01:00")
+    assert booked.status_code == 201, booked.get_data(as_text=True)
+    moving = region.headers["aalst"] | {"If-Match": booked.headers["ETag"]}
+    for start in ("9999-12-31T23:59:59-01:00", "9999-12-31T23:30:00+00:00", "9999-12-31T23:30:00+14:00",
+                  "0001-01-01T00:00:00+01:00", "0001-01-01T00:00:00Z", "0001-01-01T00:00:00-12:00",
+                  "9000-12-31T09:00:00+01:00", "1900-01-01T09:00:00+01:00"):
+        assert "start" in assert_problem(_book(client, region, "aalst", start), 422)["errors"], start
+        moved = client.post(booked.headers["Location"] + "/reschedule", json={"start": start}, headers=moving)
+        assert "start" in assert_problem(moved, 422)["errors"], start
+    kept = data(client.get(booked.headers["Location"], headers=region.headers["aalst"]))["start"]
+    assert datetime.fromisoformat(kept) == datetime.fromisoformat("2027-03-01T09:00:00+01:00")  # nothing moved

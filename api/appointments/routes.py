@@ -30,6 +30,7 @@ from api.oauth.protect import requires
 from api.platform.routes import platform_api
 from api.tenant_api import tenant_api, tenant_cache
 from tenants.queries import slugs_by_id
+from townhall.appointments.hours import CALENDAR_RANGE, LAST_DAY, in_calendar
 from townhall.appointments.ics import calendar
 from townhall.appointments.models import Appointment, Office, OfficeService
 from townhall.appointments.operations import Booking, book, cancel, reschedule, save_office
@@ -142,23 +143,29 @@ def office_day(office_id: uuid.UUID) -> Response:
     if not _staff():
         raise Forbidden("The day view is for the municipality's staff.")
     office = _find_office(office_id)
-    try:
-        day = date.fromisoformat(request.args.get("date", ""))
-    except ValueError as error:
-        raise bad_parameter("date is YYYY-MM-DD.") from error
+    day = _date("date")
     visits = day_at_office(session(), office, day)
     return jsonify(office=str(office.id), date=day.isoformat(), items=[_appointment_view(a) for a in visits])
 
 
 # --- slots ------------------------------------------------------------------------------------------
 
-def _range() -> tuple[date, date]:
-    today = datetime.now(UTC).date()
+def _date(name: str, default: date | None = None) -> date:
+    """A date parameter within the calendar the date arithmetic can bear (400 otherwise)."""
+    if name not in request.args and default is not None:
+        return default
     try:
-        first = date.fromisoformat(request.args["from"]) if "from" in request.args else today
-        last = date.fromisoformat(request.args["to"]) if "to" in request.args else first + timedelta(days=13)
+        day = date.fromisoformat(request.args.get(name, ""))
     except ValueError as error:
-        raise bad_parameter("from and to are dates (YYYY-MM-DD).") from error
+        raise bad_parameter(f"{name} is a date (YYYY-MM-DD) {CALENDAR_RANGE}.") from error
+    if not in_calendar(day):
+        raise bad_parameter(f"{name} is a date (YYYY-MM-DD) {CALENDAR_RANGE}.")
+    return day
+
+
+def _range() -> tuple[date, date]:
+    first = _date("from", datetime.now(UTC).date())
+    last = _date("to", min(first + timedelta(days=13), LAST_DAY))
     if last < first or (last - first).days >= MAX_SEARCH_DAYS:
         raise bad_parameter(f"to comes after from, at most {MAX_SEARCH_DAYS} days later.")
     return first, last

@@ -9,8 +9,18 @@ from zoneinfo import ZoneInfo
 from townhall.calendar import is_working_day
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# The dates any appointment input may name (slot searches, day views, bookings): far wider than any
+# horizon or history, and far enough from the ends of Python's calendar (years 1 and 9999) that a day
+# either side and any time zone's offset stay representable.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9000, 12, 31)
+CALENDAR_RANGE = f"from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}"
+
 # The communities' own days, which an office may keep closed as well (the municipality's choice).
 REGIONAL_HOLIDAYS = {"VLG": (7, 11), "WAL": (9, 27), "DG": (11, 15)}
+
+
+def in_calendar(day: date) -> bool:
+    return FIRST_DAY <= day <= LAST_DAY
 
 
 def _national_holiday(day: date) -> bool:

@@ -1,11 +1,12 @@
 """What an office and a booking look like on input."""
 
 import re
+from datetime import datetime
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from townhall.appointments.hours import REGIONAL_HOLIDAYS, WEEKDAYS
+from townhall.appointments.hours import CALENDAR_RANGE, REGIONAL_HOLIDAYS, WEEKDAYS, in_calendar
 from townhall.localisation import LANGUAGES
 
 _HOUR = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
@@ -23,6 +24,12 @@ def _intervals(value: Any) -> None:
         if not previous <= pair[0] < pair[1]:
             raise ValidationError("Pairs run forward in time and do not overlap.")
         previous = pair[1]
+
+
+def _in_calendar(value: datetime) -> None:
+    """Checked on the date as written, before any time zone conversion can overflow (years 1, 9999)."""
+    if not in_calendar(value.date()):
+        raise ValidationError(f"A date {CALENDAR_RANGE}.")
 
 
 class OfficeServiceInput(Schema):
@@ -64,11 +71,12 @@ class OfficeInput(Schema):
 class BookingInput(Schema):
     service = fields.String(required=True, validate=validate.Length(min=1, max=63))
     office = fields.UUID(required=True)
-    start = fields.AwareDateTime(required=True, metadata={"description": "A slot's start, ISO 8601 with offset."})
+    start = fields.AwareDateTime(required=True, validate=_in_calendar,
+                                 metadata={"description": "A slot's start, ISO 8601 with offset."})
     case = fields.UUID(metadata={"description": "The case this visit is for (an eID pickup moves it on)."})
     citizen = fields.Email(metadata={"description": "Only when booking on someone's behalf."})
 
 
 class RescheduleInput(Schema):
-    start = fields.AwareDateTime(required=True)
+    start = fields.AwareDateTime(required=True, validate=_in_calendar)
     office = fields.UUID()

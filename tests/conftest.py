@@ -35,6 +35,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 REDIS_URL = os.environ.get("TOWNHALL_TEST_REDIS_URL")
 
 
+# Why a marked test cannot run here: it is reported as skipped with this reason (never silently
+# deselected), so that the summary says what this run did not prove.
+UNAVAILABLE = {
+    "postgresql": "needs PostgreSQL: run with --backend postgresql",
+    "redis": "needs Redis: set TOWNHALL_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/0)",
+}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """PostgreSQL-only tests run in the PostgreSQL run; Redis tests when TOWNHALL_TEST_REDIS_URL is set."""
     unavailable = set()
@@ -42,11 +50,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         unavailable.add("postgresql")
     if not REDIS_URL:
         unavailable.add("redis")
-    deselected = [item for item in items if any(item.get_closest_marker(m) for m in unavailable)]
-    selected = [item for item in items if item not in deselected]
-    if deselected:
-        config.hook.pytest_deselected(items=deselected)
-        items[:] = selected
+    for item in items:
+        for marker in sorted(unavailable):
+            if item.get_closest_marker(marker):
+                item.add_marker(pytest.mark.skip(reason=UNAVAILABLE[marker]))
+                break
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -63,10 +71,10 @@ def backend(pytestconfig: pytest.Config) -> str:
 TEST_SETTINGS: dict[str, Any] = {
     "base_url": "https://townhall.test",
     "tenant_cache_seconds": 0,
-    "token_rate_limit_per_client": "10000 per minute",
+    "token_failure_limit": "10000 per minute",
     "token_rate_limit_per_address": "10000 per minute",
     "login_rate_limit": "10000 per minute",
-    "login_rate_limit_per_client": "10000 per minute",
+    "login_failure_limit": "10000 per minute",
 }
 
 

@@ -11,17 +11,16 @@ from api.access import check_declarations
 from api.clients.routes import ClientIdConverter
 from api.database import close_session, open_database, script_heads
 from api.errors import register_error_handlers
+from api.invalidation import install_caches
 from api.json_provider import OrjsonProvider
 from api.limits import install_limits
 from api.logging import configure_logging, install_request_logging
-from api.oauth.endpoints import RevocationList
 from api.oauth.keyring import Keyring
 from api.oauth.protect import VerifiedTokens, create_resource_protector
 from api.oauth.server import create_authorization_server
 from api.request_checks import install_request_checks
 from api.settings import Settings
 from api.tenant_api import SlugConverter, leave_request_tenant
-from tenants.registry import TenantCache
 from townhall.storage import LocalDiskStorage
 
 
@@ -100,11 +99,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
     )
     app.extensions["townhall.database"] = open_database(settings)
-    app.extensions["townhall.tenant_cache"] = TenantCache(settings.tenant_cache_seconds)
     app.extensions["townhall.storage"] = LocalDiskStorage(settings.instance_path / "storage")
     keyring = Keyring(settings.access_token_lifetime)
     app.extensions["townhall.keyring"] = keyring
-    app.extensions["townhall.revocations"] = RevocationList(settings.tenant_cache_seconds)
+    install_caches(app, settings, keyring)  # tenant facts and revocations, kept true across processes
     app.extensions["townhall.oauth"] = create_authorization_server(app, settings, keyring)
     app.extensions["townhall.verified_tokens"] = verified = VerifiedTokens(settings.tenant_cache_seconds)
     app.extensions["townhall.resource_protector"] = create_resource_protector(settings.base_url, keyring, verified)

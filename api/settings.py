@@ -15,6 +15,12 @@ from sqlalchemy.exc import ArgumentError
 
 PROJECT_HOME = Path(__file__).resolve().parents[1]
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+ENVIRONMENTS = ("development", "production")
+# Settings whose meaning changed: named at start rather than silently ignored.
+REPLACED = {
+    "TOWNHALL_TOKEN_RATE_LIMIT_PER_CLIENT": "TOWNHALL_TOKEN_FAILURE_LIMIT (failed requests per client and address)",
+    "TOWNHALL_LOGIN_RATE_LIMIT_PER_CLIENT": "TOWNHALL_LOGIN_FAILURE_LIMIT (failed sign-ins per account and address)",
+}
 
 
 def valid_limit(value: str) -> bool:
@@ -38,6 +44,7 @@ class Settings:
     instance_path: Path = field(default_factory=lambda: PROJECT_HOME / "instance")
     database_url: str = ""
     migration_database_url: str = ""
+    listen_database_url: str = ""  # where each process LISTENs for change notices (ADR 0010)
     database_prepared_statements: bool = True
     redis_url: str | None = None
     base_url: str = "http://127.0.0.1:8000"
@@ -48,13 +55,15 @@ class Settings:
     public_cache_seconds: int = 300
     tenant_cache_seconds: int = 5
     access_token_seconds: int = 600
-    token_rate_limit_per_client: str = "60 per minute"  # noqa: S105  (a rate, not a secret)
-    token_rate_limit_per_address: str = "120 per minute"  # noqa: S105
+    environment: str = "development"  # TOWNHALL_ENV; "production" requires Redis
+    token_failure_limit: str = "10 per minute"  # failed token requests per client id and address
+    token_rate_limit_per_address: str = "120 per minute"  # noqa: S105  (a rate, not a secret)
     login_rate_limit: str = "10 per minute"
-    login_rate_limit_per_client: str = "120 per minute"
+    login_failure_limit: str = "5 per minute"  # failed sign-ins per account and address
     log_level: str = "INFO"
     secret_key: str = field(default="", repr=False)
     webhooks_allow_private: bool = False
+    webhooks_allowed_ports: tuple[int, ...] = ()  # besides 443, which is always allowed
     worker_threads: int = 16
     smtp_host: str | None = None  # None: no e-mail
     smtp_port: int = 587
@@ -68,6 +77,8 @@ class Settings:
             object.__setattr__(self, "database_url", f"sqlite:///{self.instance_path / 'townhall.db'}")
         if not self.migration_database_url:
             object.__setattr__(self, "migration_database_url", self.database_url)
+        if not self.listen_database_url:
+            object.__setattr__(self, "listen_database_url", self.database_url)
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
         problems = self.problems()
         if problems:
@@ -78,7 +89,7 @@ class Settings:
 
     def _connection_problems(self) -> list[str]:
         found = []
-        for name in ("database_url", "migration_database_url"):
+        for name in ("database_url", "migration_database_url", "listen_database_url"):
             try:
                 backend = make_url(getattr(self, name)).get_backend_name()
             except ArgumentError:
@@ -91,6 +102,12 @@ class Settings:
             found.append("TOWNHALL_BASE_URL: an absolute http(s) URL such as https://townhall.example.org")
         if self.redis_url is not None and urlsplit(self.redis_url).scheme not in ("redis", "rediss"):
             found.append("TOWNHALL_REDIS_URL: a redis:// or rediss:// URL")
+        if self.environment not in ENVIRONMENTS:
+            found.append(f"TOWNHALL_ENV: one of {', '.join(ENVIRONMENTS)}")
+        if self.environment == "production" and self.redis_url is None:
+            # Without Redis each process counts on its own: the limits would hold per machine only.
+            found.append("TOWNHALL_REDIS_URL: required when TOWNHALL_ENV=production, so that every replica "
+                         "counts the rate limits together")
         if not (self.home / "openapi.yaml").is_file() or not (self.home / "migrations").is_dir():
             found.append(f"TOWNHALL_HOME: {self.home} holds no openapi.yaml and migrations/")
         return found
@@ -109,14 +126,16 @@ class Settings:
             found.append("TOWNHALL_MAX_BODY_BYTES: between 1024 and 1073741824")
         if not 1 <= self.worker_threads <= 256:
             found.append("TOWNHALL_WORKER_THREADS: between 1 and 256")
+        if len(self.webhooks_allowed_ports) > 16 or not all(1 <= p <= 65535 for p in self.webhooks_allowed_ports):
+            found.append("TOWNHALL_WEBHOOKS_ALLOWED_PORTS: at most 16 ports, each between 1 and 65535")
         if not 1 <= self.appointments_per_citizen <= 100:
             found.append("TOWNHALL_APPOINTMENTS_PER_CITIZEN: between 1 and 100")
         if not 1024 <= self.max_document_bytes <= 1_073_741_824:
             found.append("TOWNHALL_MAX_DOCUMENT_BYTES: between 1024 and 1073741824")
         if not 0 <= self.public_cache_seconds <= 86_400:
             found.append("TOWNHALL_PUBLIC_CACHE_SECONDS: between 0 and 86400")
-        for name in ("token_rate_limit_per_client", "token_rate_limit_per_address", "login_rate_limit",
-                     "login_rate_limit_per_client"):
+        for name in ("token_failure_limit", "token_rate_limit_per_address", "login_rate_limit",
+                     "login_failure_limit"):
             if not valid_limit(getattr(self, name)):
                 found.append(f"TOWNHALL_{name.upper()}: a rate such as '60 per minute'")
         if not 60 <= self.access_token_seconds <= 3600:
@@ -162,7 +181,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if environ is None else environ
-        problems: list[str] = []
+        problems: list[str] = [f"{old}: replaced by {new}" for old, new in REPLACED.items() if old in env]
 
         def integer(name: str, default: int) -> int:
             raw = env.get(name)
@@ -173,6 +192,13 @@ class Settings:
                 return default
             return int(raw)
 
+        def ports(name: str) -> tuple[int, ...]:
+            raw = [part.strip() for part in env.get(name, "").split(",") if part.strip()]
+            if not all(re.fullmatch(r"[0-9]{1,5}", part) for part in raw):
+                problems.append(f"{name}: port numbers separated by commas, got {env[name]!r}")
+                return ()
+            return tuple(sorted({int(part) for part in raw}))
+
         def flag(name: str, default: bool = False) -> bool:
             raw = env.get(name, "").strip().lower()
             if raw not in ("", "0", "1", "false", "true"):
@@ -182,6 +208,7 @@ class Settings:
         values: dict[str, object] = {
             "database_url": env.get("TOWNHALL_DATABASE_URL", ""),
             "migration_database_url": env.get("TOWNHALL_MIGRATION_DATABASE_URL", ""),
+            "listen_database_url": env.get("TOWNHALL_LISTEN_DATABASE_URL", ""),
             "database_prepared_statements": flag("TOWNHALL_DATABASE_PREPARED_STATEMENTS", default=True),
             "redis_url": env.get("TOWNHALL_REDIS_URL") or None,
             "base_url": env.get("TOWNHALL_BASE_URL", cls.base_url),
@@ -191,16 +218,16 @@ class Settings:
             "public_cache_seconds": integer("TOWNHALL_PUBLIC_CACHE_SECONDS", cls.public_cache_seconds),
             "tenant_cache_seconds": integer("TOWNHALL_TENANT_CACHE_SECONDS", cls.tenant_cache_seconds),
             "access_token_seconds": integer("TOWNHALL_ACCESS_TOKEN_SECONDS", cls.access_token_seconds),
-            "token_rate_limit_per_client": env.get("TOWNHALL_TOKEN_RATE_LIMIT_PER_CLIENT",
-                                                   cls.token_rate_limit_per_client),
+            "environment": env.get("TOWNHALL_ENV", cls.environment).strip().lower(),
+            "token_failure_limit": env.get("TOWNHALL_TOKEN_FAILURE_LIMIT", cls.token_failure_limit),
             "token_rate_limit_per_address": env.get("TOWNHALL_TOKEN_RATE_LIMIT_PER_ADDRESS",
                                                     cls.token_rate_limit_per_address),
             "login_rate_limit": env.get("TOWNHALL_LOGIN_RATE_LIMIT", cls.login_rate_limit),
-            "login_rate_limit_per_client": env.get("TOWNHALL_LOGIN_RATE_LIMIT_PER_CLIENT",
-                                                   cls.login_rate_limit_per_client),
+            "login_failure_limit": env.get("TOWNHALL_LOGIN_FAILURE_LIMIT", cls.login_failure_limit),
             "log_level": env.get("TOWNHALL_LOG_LEVEL", cls.log_level).upper(),
             "secret_key": env.get("TOWNHALL_SECRET_KEY", ""),
             "webhooks_allow_private": flag("TOWNHALL_WEBHOOKS_ALLOW_PRIVATE"),
+            "webhooks_allowed_ports": ports("TOWNHALL_WEBHOOKS_ALLOWED_PORTS"),
             "worker_threads": integer("TOWNHALL_WORKER_THREADS", cls.worker_threads),
             "smtp_host": env.get("TOWNHALL_SMTP_HOST") or None,
             "smtp_port": integer("TOWNHALL_SMTP_PORT", cls.smtp_port),

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from tenants.models import BRANDING_FIELDS, ConfigChange, Tenant, TenantBranding, TenantStatus
 from tenants.schemas import BrandingInput, TenantInput, normalise_colour
 from townhall.errors import Conflict, StaleVersion
+from townhall.invalidation import announce
 from townhall.tenancy import tenant_scope
 from townhall.validation import load
 
@@ -59,6 +60,7 @@ def update_branding(
     if changes:
         _record(session, tenant, actor, "branding", changes)
         session.flush()
+        announce(session, f"tenant:{tenant.slug}")
     return changes
 
 
@@ -70,4 +72,5 @@ def set_status(session: Session, tenant: Tenant, status: TenantStatus, actor: st
         _record(session, tenant, actor, "status", {"status": {"from": tenant.status.value, "to": status.value}})
         tenant.status = status
         session.flush()
+    announce(session, f"tenant:{tenant.slug}")  # every process refuses (or serves) it once this commits
     return True

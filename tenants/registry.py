@@ -1,21 +1,21 @@
 """A per-process cache of tenant facts that every request needs (which tenant, its status, languages,
 branding), so that public reads do not pay database round trips for configuration that rarely changes.
 
-Entries live `ttl` seconds: a change made elsewhere (another worker, the CLI) is seen within that time.
+Entries live `ttl` seconds while the process hears announced changes (`townhall.invalidation`: a
+suspension or branding change made elsewhere drops them at once), at most one second otherwise.
 Snapshots are plain frozen values, never ORM objects, so they are safe to share between requests.
 """
 
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
 from tenants.models import Tenant, TenantBranding, TenantStatus
 from tenants.queries import branding_of, tenant_by_slug
+from townhall.invalidation import Configured, FreshMap, Freshness
 
 
 @dataclass(frozen=True)
@@ -57,48 +57,46 @@ class BrandingSnapshot:
                    branding.privacy_url, branding.version)
 
 
-K = TypeVar("K")
-V = TypeVar("V")
-
-
 class TenantCache:
-    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic,
+                 freshness: Freshness | None = None) -> None:
         self.ttl = ttl
-        self._clock = clock
-        self._tenants: dict[str, tuple[float, TenantSnapshot]] = {}
-        self._branding: dict[uuid.UUID, tuple[float, BrandingSnapshot]] = {}
-        self._lock = threading.Lock()
+        freshness = freshness or Configured()
+        self._tenants: FreshMap[str, TenantSnapshot] = FreshMap(ttl, freshness, clock)
+        self._branding: FreshMap[uuid.UUID, BrandingSnapshot] = FreshMap(ttl, freshness, clock)
+        self._ids: dict[str, uuid.UUID] = {}  # slugs and ids never change: which branding a slug's is
 
     def tenant(self, session: Session, slug: str) -> TenantSnapshot | None:
         """The tenant with this slug, or None (unknown slugs are not cached: a new tenant shows at once)."""
         cached = self._tenants.get(slug)
-        if cached is not None and cached[0] > self._clock():
-            return cached[1]
+        if cached is not None:
+            return cached
+        read = self._tenants.begin()
         tenant = tenant_by_slug(session, slug)
         if tenant is None:
             return None
         snapshot = TenantSnapshot.of(tenant)
-        self._store(self._tenants, slug, snapshot)
+        self._ids[slug] = snapshot.id
+        self._tenants.put(slug, snapshot, read)
         return snapshot
 
     def branding(self, session: Session, tenant_id: uuid.UUID) -> BrandingSnapshot:
         """The tenant's branding; the caller has made `tenant_id` the current tenant."""
         cached = self._branding.get(tenant_id)
-        if cached is not None and cached[0] > self._clock():
-            return cached[1]
+        if cached is not None:
+            return cached
+        read = self._branding.begin()
         snapshot = BrandingSnapshot.of(branding_of(session, tenant_id))
-        self._store(self._branding, tenant_id, snapshot)
+        self._branding.put(tenant_id, snapshot, read)
         return snapshot
 
     def forget(self, slug: str) -> None:
-        """Drop what this process knows of a tenant it just changed."""
-        with self._lock:
-            dropped = self._tenants.pop(slug, None)
-            if dropped is not None:
-                self._branding.pop(dropped[1].id, None)
+        """Drop what this process knows of a tenant that changed (here, or as announced by another)."""
+        self._tenants.forget(slug)
+        tenant_id = self._ids.get(slug)
+        if tenant_id is not None:
+            self._branding.forget(tenant_id)
 
-    def _store(self, table: dict[K, tuple[float, V]], key: K, value: V) -> None:
-        if self.ttl <= 0:
-            return
-        with self._lock:
-            table[key] = (self._clock() + self.ttl, value)
+    def clear(self) -> None:
+        self._tenants.clear()
+        self._branding.clear()

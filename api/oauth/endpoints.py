@@ -1,11 +1,11 @@
 """Revocation (RFC 7009) and introspection (RFC 7662).
 
 Access tokens are JWTs: revoking one puts its `jti` on the tenant's revocation list, which the tenant
-APIs consult (cached for TOWNHALL_TENANT_CACHE_SECONDS). Revoking a refresh token revokes its whole
-grant: the refresh family and every access token issued from it.
+APIs consult (cached per process; every process is told when it changes, ADR 0010). Revoking a
+refresh token revokes its whole grant: the refresh family and every access token issued from it.
+A disabled client's tokens are on the list too, while it stays disabled.
 """
 
-import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -22,33 +22,37 @@ from api.oauth.clients import Client
 from api.oauth.keyring import Keyring
 from townhall.auth.grants import refresh_token_by_value, revoke_access_token, revoke_grant, revoked_ids
 from townhall.auth.models import ClientKind, RefreshToken
+from townhall.invalidation import Configured, FreshMap, Freshness
 
 
 class RevocationList:
-    """Per process: the revoked token ids of each tenant, read again after `ttl` seconds."""
+    """Per process: each tenant's revoked token and grant ids and disabled clients, kept `ttl`
+    seconds while announced changes are heard (they drop the tenant's entry at once), else at most
+    one second (`townhall.invalidation`)."""
 
-    def __init__(self, ttl: float) -> None:
+    def __init__(self, ttl: float, freshness: Freshness | None = None) -> None:
         self.ttl = ttl
-        self._entries: dict[uuid.UUID, tuple[float, frozenset[str]]] = {}
-        self._lock = threading.Lock()
+        self._entries: FreshMap[uuid.UUID, frozenset[str]] = FreshMap(ttl, freshness or Configured())
 
     def revoked(self, tenant_id: uuid.UUID) -> frozenset[str]:
         cached = self._entries.get(tenant_id)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
+        if cached is not None:
+            return cached
+        read = self._entries.begin()
         ids = revoked_ids(session(), tenant_id)
-        if self.ttl > 0:
-            with self._lock:
-                self._entries[tenant_id] = (time.monotonic() + self.ttl, ids)
+        self._entries.put(tenant_id, ids, read)
         return ids
 
     def forget(self, tenant_id: uuid.UUID) -> None:
-        with self._lock:
-            self._entries.pop(tenant_id, None)
+        self._entries.forget(tenant_id)
+
+    def clear(self) -> None:
+        self._entries.clear()
 
     def is_revoked(self, tenant_id: uuid.UUID, claims: dict[str, Any]) -> bool:
         ids = self.revoked(tenant_id)
-        return claims.get("jti") in ids or f"grant:{claims.get('grant_id')}" in ids
+        return (claims.get("jti") in ids or f"grant:{claims.get('grant_id')}" in ids
+                or f"client:{claims.get('client_id')}" in ids)
 
 
 class KnownToken:

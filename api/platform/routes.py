@@ -95,7 +95,7 @@ def change_tenant(slug: str) -> Response:
     require_if_match(_tenant_etag(tenant))
     set_status(session(), tenant, TenantStatus(json_body(StatusChange)["status"]), _actor())
     cache: TenantCache = current_app.extensions["townhall.tenant_cache"]
-    cache.forget(slug)  # this process at once; the others within their cache time
+    cache.forget(slug)  # this process at once; the others when the announced change commits
     return _one(_tenant_view(tenant), etag=_tenant_etag(tenant))
 
 

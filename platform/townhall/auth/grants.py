@@ -2,7 +2,8 @@
 
 A grant (`grant_id`) is everything one user consent produced: its code, the refresh tokens that
 replace each other, and the access tokens issued from them (they carry the grant id). Revoking a
-grant stops all of it; access tokens are stopped through the revocation list.
+grant stops all of it; access tokens are stopped through the revocation list, which every process
+is told of (`townhall.invalidation.announce`) when it changes.
 """
 
 import hashlib
@@ -11,11 +12,19 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import literal, select, union_all, update
 from sqlalchemy.orm import Session
 
-from townhall.auth.models import AuthorizationCode, PlatformAuthorizationCode, RefreshToken, RevokedToken
+from townhall.auth.models import (
+    AuthorizationCode,
+    ClientStatus,
+    OAuthClient,
+    PlatformAuthorizationCode,
+    RefreshToken,
+    RevokedToken,
+)
 from townhall.clock import utcnow
+from townhall.invalidation import announce
 
 CODE_LIFETIME = timedelta(minutes=5)
 REFRESH_LIFETIME = timedelta(days=30)
@@ -126,10 +135,18 @@ def revoke_access_token(session: Session, tenant_id: uuid.UUID, jti: str, expire
     if session.get(RevokedToken, (tenant_id, jti)) is None:
         session.add(RevokedToken(tenant_id=tenant_id, jti=jti, expires_at=expires_at))
         session.flush()
+    announce(session, revocations_subject(tenant_id))
+
+
+def revocations_subject(tenant_id: uuid.UUID) -> str:
+    """What `announce` says when a municipality's revocation list (or a client's status) changed."""
+    return f"revocations:{tenant_id}"
 
 
 def revoked_ids(session: Session, tenant_id: uuid.UUID) -> frozenset[str]:
-    """Token ids and `grant:<id>` entries still worth refusing (their tokens have not expired)."""
-    return frozenset(session.scalars(
-        select(RevokedToken.jti).where(RevokedToken.tenant_id == tenant_id, RevokedToken.expires_at > utcnow())
-    ))
+    """Token ids and `grant:<id>` entries still worth refusing (their tokens have not expired), and
+    `client:<client id>` for each disabled client (its tokens are refused while it is disabled)."""
+    revoked = select(RevokedToken.jti).where(RevokedToken.tenant_id == tenant_id, RevokedToken.expires_at > utcnow())
+    disabled = select(literal("client:") + OAuthClient.client_id).where(
+        OAuthClient.tenant_id == tenant_id, OAuthClient.status == ClientStatus.DISABLED)
+    return frozenset(session.scalars(union_all(revoked, disabled)))

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from townhall.auth.models import KeyStatus, SigningKey
 from townhall.clock import utcnow
 from townhall.ids import new_id
+from townhall.invalidation import announce
 
 ALGORITHM = "ES256"
 
@@ -45,6 +46,7 @@ def rotate(session: Session, token_lifetime: timedelta, now: datetime | None = N
     upcoming.status = KeyStatus.ACTIVE
     session.add(_generate())
     session.flush()
+    announce(session, "keys")  # every verifier reloads the key set at once
     return upcoming
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from townhall.auth.grants import revocations_subject
 from townhall.auth.models import (
     ClientKind,
     ClientStatus,
@@ -25,6 +26,7 @@ from townhall.auth.schemas import ClientInput, PlatformClientInput, UserInput
 from townhall.auth.scopes import ALL_SERVICES, TENANT_ROLES
 from townhall.clock import utcnow
 from townhall.errors import Conflict, InvalidInput, NotFound
+from townhall.invalidation import announce
 from townhall.validation import load
 
 
@@ -146,8 +148,11 @@ def rotate_client_secret(session: Session, client: OAuthClient) -> str:
 
 
 def set_client_status(session: Session, client: OAuthClient, status: ClientStatus) -> None:
+    changed = client.status is not status
     client.status = status
     session.flush()
+    if changed:  # a disabled client's tokens are refused: every process drops its revocation list
+        announce(session, revocations_subject(client.tenant_id))
 
 
 def update_client(session: Session, client: OAuthClient, changes: Mapping[str, Any]) -> None:
@@ -162,5 +167,4 @@ def update_client(session: Session, client: OAuthClient, changes: Mapping[str, A
                "redirect_uris": client.redirect_uris, "scopes": client.scopes}
     values = load(ClientInput, current | {k: v for k, v in changes.items() if k != "status"})
     client.name, client.redirect_uris, client.scopes = values["name"], values["redirect_uris"], values["scopes"]
-    client.status = ClientStatus(status)
-    session.flush()
+    set_client_status(session, client, ClientStatus(status))

@@ -12,8 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
-import requests
-from requests.adapters import HTTPAdapter
 from sqlalchemy.orm import Session
 
 from api.settings import Settings
@@ -22,10 +20,21 @@ from tenants.queries import all_tenants, branding_of
 from townhall.cases.models import OutboxEvent
 from townhall.db import Database
 from townhall.tenancy import tenant_scope
-from townhall.webhooks.delivery import TIMEOUT_SECONDS, Outcome, due, due_emails, fan_out, prepare, record, send
+from townhall.webhooks.delivery import (
+    TIMEOUT_SECONDS,
+    Outcome,
+    due,
+    due_emails,
+    fan_out,
+    http_session,
+    prepare,
+    record,
+    send,
+)
 from townhall.webhooks.mail import Brand, compose
 from townhall.webhooks.models import Delivery, Subscription
 from townhall.webhooks.secrets import Sealer
+from townhall.webhooks.ssrf import Policy
 
 log = logging.getLogger("townhall.worker")
 BATCH = 200
@@ -35,11 +44,8 @@ class Worker:
     def __init__(self, settings: Settings, database: Database) -> None:
         self.settings, self.database = settings, database
         self.sealer = Sealer(settings.session_secret())
-        self.http = requests.Session()
-        self.http.trust_env = False  # no proxies from the environment: the SSRF check is the last word
-        adapter = HTTPAdapter(pool_connections=64, pool_maxsize=settings.worker_threads)
-        self.http.mount("https://", adapter)
-        self.http.mount("http://", adapter)
+        self.http = http_session(settings.worker_threads)
+        self.egress = Policy.of(settings.webhooks_allow_private, settings.webhooks_allowed_ports)
         self.pool = ThreadPoolExecutor(max_workers=settings.worker_threads, thread_name_prefix="webhook")
         self.stopping = threading.Event()
 
@@ -101,7 +107,7 @@ class Worker:
             if not batch:
                 return counts
             sendings = [prepare(delivery, subscription, self.sealer, at) for delivery, subscription in batch]
-            outcomes = list(self.pool.map(lambda s: send(self.http, s, at, self.settings.webhooks_allow_private),
+            outcomes = list(self.pool.map(lambda s: send(self.http, s, at, self.egress),
                                           sendings))
             for (delivery, subscription), outcome in zip(batch, outcomes, strict=True):
                 record(session, delivery, outcome, now or datetime.now(UTC))

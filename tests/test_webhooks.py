@@ -5,6 +5,7 @@ import json
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -20,11 +22,11 @@ from standardwebhooks import Webhook
 
 from api.cli import cli
 from api.database import database
-from api.settings import Settings
+from api.settings import Settings, SettingsError
 from api.worker import Worker
-from contract import assert_problem
+from contract import assert_problem, document, schema_errors
 from oauth_support import bearer, data, register, signing_key, token
-from receiver import Receiver, free_port
+from receiver import Receiver, free_port, tls_for
 from tenants.models import Tenant
 from townhall.auth.operations import create_user
 from townhall.services.operations import configure_service
@@ -93,6 +95,17 @@ def test_events_arrive_signed_as_cloud_events(
     assert sorted(e["data"]["reference"] for e in events) == sorted(c["reference"] for c in cases)
     assert {(e["specversion"], e["type"], e["source"], e["datacontenttype"]) for e in events} == {
         ("1.0", "case.created", "https://townhall.test/t/aalst/v1", "application/json")}
+    # Structured mode as a CloudEvents receiver sees it: the media type, then the SDK's reading.
+    assert {r.headers["content-type"] for r in receiver.requests} == {"application/cloudevents+json; charset=utf-8"}
+    assert list(document()["webhooks"]["event"]["post"]["requestBody"]["content"]) == ["application/cloudevents+json"]
+    assert all(schema_errors("#/components/schemas/CloudEvent", e) == [] for e in events)  # as the contract says
+    for request, sent in zip(receiver.requests, events, strict=True):
+        read = request.event
+        assert read is not None  # the receiver recognised it (415 otherwise)
+        assert (read.get_specversion(), read.get_id(), read.get_source(), read.get_type(), read.get_subject(),
+                read.get_datacontenttype(), read.get_data()) == (
+            "1.0", sent["id"], sent["source"], "case.created", sent["data"]["case"], "application/json", sent["data"])
+        assert read.get_time() == datetime.fromisoformat(sent["time"])  # aware: a naive moment never equals it
     forged = dict(receiver.requests[0].headers) | {"webhook-signature": "v1,AAAA"}
     with pytest.raises(Exception, match="signature"):
         verifier.verify(receiver.requests[0].body, forged)
@@ -281,3 +294,109 @@ def test_the_worker_command_runs_once_or_until_sigterm(app: Flask, settings: Set
             assert process.wait(timeout=15) == 0  # the round in hand finishes, then it stops cleanly
         finally:
             process.kill()
+
+
+PUBLIC = "93.184.216.34"  # a public address, named by number: nothing is looked up, nothing is called here
+
+
+def test_a_webhook_url_names_port_443_or_one_the_operator_allows(
+    app: Flask, client: FlaskClient, partner: dict[str, str], receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for url in (f"https://{PUBLIC}:22/hook", f"https://{PUBLIC}:8443/hook", f"https://{PUBLIC}:80/hook",
+                f"https://{PUBLIC}:6379/"):
+        refused = client.post("/t/aalst/v1/webhooks", json={"url": url}, headers=partner)
+        assert "port" in assert_problem(refused, 422)["errors"]["url"][0], url
+    assert data(client.get("/t/aalst/v1/webhooks", headers=partner))["items"] == []  # nothing saved
+    default = subscribe(client, partner, f"https://{PUBLIC}/hook")
+    subscribe(client, partner, f"https://{PUBLIC}:443/hook")
+    url = f"/t/aalst/v1/webhooks/{default['id']}"
+    moved = client.patch(url, json={"url": f"https://{PUBLIC}:22/hook"},
+                         headers=partner | {"If-Match": client.get(url, headers=partner).headers["ETag"]})
+    assert "url" in assert_problem(moved, 422)["errors"]
+    assert data(client.get(url, headers=partner))["url"] == f"https://{PUBLIC}/hook"  # unchanged
+
+    monkeypatch.setitem(app.config, "TOWNHALL_SETTINGS",
+                        replace(app.config["TOWNHALL_SETTINGS"], webhooks_allowed_ports=(8443,)))
+    allowed = subscribe(client, partner, f"https://{PUBLIC}:8443/hook", event_types=["case.created"])
+    assert_problem(client.post("/t/aalst/v1/webhooks", json={"url": f"https://{PUBLIC}:22/"}, headers=partner), 422)
+    for other in data(client.get("/t/aalst/v1/webhooks", headers=partner))["items"]:
+        if other["id"] != allowed["id"]:
+            client.delete(f"/t/aalst/v1/webhooks/{other['id']}", headers=partner)
+    client.post("/t/aalst/v1/cases", json=EID, headers=partner)
+    _run(app, webhooks_allowed_ports=())  # the operator has since taken 8443 off the list: refused, nothing called
+    [attempted] = _log(client, partner, allowed)
+    assert attempted["attempts"][0]["error"] == "A webhook URL uses port 443, not 8443."  # type: ignore[index]
+
+
+def test_the_allowed_ports_are_a_short_list_of_port_numbers(settings: Settings) -> None:
+    base = {"TOWNHALL_DATABASE_URL": settings.database_url, "TOWNHALL_HOME": str(settings.home)}
+    assert Settings.from_env(base).webhooks_allowed_ports == ()
+    assert Settings.from_env(base | {"TOWNHALL_WEBHOOKS_ALLOWED_PORTS": "9443, 8443,8443"}).webhooks_allowed_ports \
+        == (8443, 9443)
+    for wrong in ("https", "8443;9443", "-1", "70000", "0", ",".join(str(p) for p in range(8000, 8017))):
+        with pytest.raises(SettingsError, match="TOWNHALL_WEBHOOKS_ALLOWED_PORTS"):
+            Settings.from_env(base | {"TOWNHALL_WEBHOOKS_ALLOWED_PORTS": wrong})
+
+
+def resolving(monkeypatch: pytest.MonkeyPatch, name: str, answers: list[str]) -> list[str]:
+    """The system's resolver, except for `name`: each lookup answers the next of `answers` (the last
+    one ever after), as a name under an attacker's control may. Returns the lookups' answers."""
+    real, asked = socket.getaddrinfo, list[str]()
+
+    def getaddrinfo(host: str, port: object, *args: Any, **kwargs: Any) -> Any:
+        if host != name:
+            return real(host, port, *args, **kwargs)  # type: ignore[arg-type]
+        asked.append(answers[min(len(asked), len(answers) - 1)])
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (asked[-1], int(str(port))))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return asked
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(
+    app: Flask, client: FlaskClient, partner: dict[str, str], private_ok: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port, checked, elsewhere = free_port(), Receiver(), Receiver()
+    try:
+        checked.start(port, "127.0.0.2")
+        elsewhere.start(port, "127.0.0.1")  # where the name points by the time a second lookup would be made
+        asked = resolving(monkeypatch, "hooks.partner.test", ["127.0.0.2", "127.0.0.2", "127.0.0.1"])
+        subscription = subscribe(client, partner, f"http://hooks.partner.test:{port}/hook")
+        client.post("/t/aalst/v1/cases", json=EID, headers=partner)
+        _run(app, webhooks_allow_private=True)
+    finally:
+        checked.stop()
+        elsewhere.stop()
+    assert [d["status"] for d in _log(client, partner, subscription)] == ["delivered"]
+    assert elsewhere.requests == [] and len(checked.requests) == 1
+    assert checked.requests[0].headers["host"] == f"hooks.partner.test:{port}"  # the name, not the address
+    assert asked == ["127.0.0.2", "127.0.0.2"]  # when saved, and once when delivering: never again to connect
+
+
+def test_tls_is_for_the_name_though_the_connection_goes_to_the_checked_address(
+    app: Flask, client: FlaskClient, partner: dict[str, str], private_ok: None, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path
+) -> None:
+    context, authority = tls_for(tmp_path, "hooks.partner.test")
+    secure = Receiver(tls=context)
+    try:
+        port = int(secure.start().rsplit(":", 1)[1].split("/")[0])
+        resolving(monkeypatch, "hooks.partner.test", ["127.0.0.1"])
+        resolving(monkeypatch, "wrong.partner.test", ["127.0.0.1"])  # the same server, not its certificate's name
+        right = subscribe(client, partner, f"https://hooks.partner.test:{port}/hook")
+        wrong = subscribe(client, partner, f"https://wrong.partner.test:{port}/hook")
+        client.post("/t/aalst/v1/cases", json=EID, headers=partner)
+        done = worker(app)
+        done.http.verify = str(authority)  # trust the test authority, as a system's CA bundle would be trusted
+        try:
+            done.run_once()
+        finally:
+            done.close()
+    finally:
+        secure.stop()
+    assert [d["status"] for d in _log(client, partner, right)] == ["delivered"]
+    [refused] = _log(client, partner, wrong)
+    assert refused["status"] == "pending" and refused["attempts"][0]["error"] == "SSLError"  # type: ignore[index]
+    assert "hooks.partner.test" in secure.server_names and "wrong.partner.test" in secure.server_names  # SNI
+    assert [r.headers["host"] for r in secure.requests] == [f"hooks.partner.test:{port}"]
+

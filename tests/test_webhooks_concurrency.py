@@ -23,6 +23,7 @@ from townhall.services.operations import configure_service
 from townhall.tenancy import tenant_scope
 from townhall.webhooks.operations import subscribe
 from townhall.webhooks.secrets import Sealer
+from townhall.webhooks.ssrf import Policy
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.committed]
 EID = {"service": "eid-card", "form": {"reason": "renewal"}, "citizen": "jan@example.org"}
@@ -37,7 +38,8 @@ def _setup(app: Flask, url: str) -> dict[str, str]:
         create_user(session, {"email": "jan@example.org", "display_name": "Jan"})
         with tenant_scope(session, tenant.id):
             configure_service(session, tenant.id, "eid-card", {})
-            subscribe(session, tenant.id, {"url": url}, Sealer(settings.session_secret()), "test", True)
+            subscribe(session, tenant.id, {"url": url}, Sealer(settings.session_secret()), "test",
+                      Policy(allow_private=True))
             client, secret = create_client(session, tenant.id, tenant.slug, {
                 "name": "Partner", "kind": "confidential", "grant_types": ["client_credentials"],
                 "scopes": ["cases:write"]})

@@ -18,6 +18,7 @@ from townhall.webhooks.models import Attempt, Delivery, Subscription
 from townhall.webhooks.operations import change, replay, rotate, subscribe
 from townhall.webhooks.queries import delivery_log, subscription_of, subscriptions_of
 from townhall.webhooks.secrets import Sealer
+from townhall.webhooks.ssrf import Policy
 
 
 class ReplayInput(Schema):
@@ -30,8 +31,9 @@ def _sealer() -> Sealer:
     return Sealer(current_app.config["TOWNHALL_SETTINGS"].session_secret())
 
 
-def _allow_private() -> bool:
-    return bool(current_app.config["TOWNHALL_SETTINGS"].webhooks_allow_private)
+def _egress() -> Policy:
+    settings = current_app.config["TOWNHALL_SETTINGS"]
+    return Policy.of(settings.webhooks_allow_private, settings.webhooks_allowed_ports)
 
 
 def _view(subscription: Subscription) -> dict[str, Any]:
@@ -58,7 +60,7 @@ def _find(subscription_id: uuid.UUID) -> Subscription:
 @tenant_api.post("/webhooks")
 @requires("webhooks:manage")
 def create_webhook() -> Response:
-    subscription, secret = subscribe(session(), g.tenant.id, json_object(), _sealer(), actor(), _allow_private())
+    subscription, secret = subscribe(session(), g.tenant.id, json_object(), _sealer(), actor(), _egress())
     response = _one(subscription, 201, secret)
     response.headers["Location"] = url_for("tenant_api.get_webhook", subscription_id=subscription.id)
     return response
@@ -81,7 +83,7 @@ def get_webhook(subscription_id: uuid.UUID) -> Response:
 def patch_webhook(subscription_id: uuid.UUID) -> Response:
     subscription = _find(subscription_id)
     require_if_match(version_etag(subscription.version))
-    change(session(), subscription, json_object(), _allow_private())
+    change(session(), subscription, json_object(), _egress())
     return _one(subscription)
 
 

@@ -9,9 +9,11 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
@@ -23,11 +25,15 @@ from townhall.webhooks.mail import recipients
 from townhall.webhooks.models import Attempt, Delivery, Subscription
 from townhall.webhooks.secrets import Sealer
 
+if TYPE_CHECKING:
+    from requests.adapters import _HostParams, _PoolKwargs
+
 GIVE_UP_AFTER = timedelta(hours=24)
 FIRST_RETRY_SECONDS = 5
 LONGEST_WAIT_SECONDS = 3600
 MAX_RESPONSE_BYTES = 65_536  # an answer is read this far, no further
 TIMEOUT_SECONDS = 10.0
+CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"  # structured mode, as receivers recognise it
 
 
 def cloud_event(event: OutboxEvent, source: str) -> dict[str, Any]:
@@ -124,16 +130,45 @@ def headers(sending: Sending, at: datetime) -> dict[str, str]:
     """`webhook-id` is the delivery's id: the same on every retry, so receivers can drop repeats."""
     message_id = f"msg_{sending.delivery_id.hex}"
     signatures = " ".join(Webhook(secret).sign(message_id, at, sending.body) for secret in sending.secrets)
-    return {"content-type": "application/json", "webhook-id": message_id,
+    return {"content-type": CONTENT_TYPE, "webhook-id": message_id,
             "webhook-timestamp": str(int(at.timestamp())), "webhook-signature": signatures,
             "user-agent": "Townhall-Webhooks/1"}
 
 
-def send(http: requests.Session, sending: Sending, at: datetime, allow_private: bool) -> Outcome:
+class PinnedAdapter(HTTPAdapter):
+    """Connects to the address in the URL (the one `ssrf.check` chose) while TLS is for the name in
+    the Host header: SNI and certificate verification for that name, one pool per address and name."""
+
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: bool | str, cert: str | tuple[str, str] | None = None
+    ) -> "tuple[_HostParams, _PoolKwargs]":
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        name = request.headers.get("host")
+        if host_params["scheme"] == "https" and name:  # urllib3 takes the key; the stubs do not list it
+            cast(dict[str, Any], pool_kwargs)["server_hostname"] = urlsplit(f"//{name}").hostname
+        return host_params, pool_kwargs
+
+
+def http_session(connections: int) -> requests.Session:
+    """The session `send` expects: pinned connections, no proxies from the environment (the SSRF
+    check is the last word)."""
+    http = requests.Session()
+    http.trust_env = False
+    adapter = PinnedAdapter(pool_connections=64, pool_maxsize=connections)
+    http.mount("https://", adapter)
+    http.mount("http://", adapter)
+    return http
+
+
+def send(http: requests.Session, sending: Sending, at: datetime, egress: ssrf.Policy) -> Outcome:
+    """One attempt through a session from `http_session`. The name is looked up once, here (it may
+    point elsewhere since the subscription was saved), and the connection goes to the address that
+    was checked."""
     started = time.monotonic()
     try:
-        ssrf.check(sending.url, allow_private)  # again: the name may point elsewhere by now
-        with http.post(sending.url, data=sending.body.encode(), headers=headers(sending, at),
+        target = ssrf.check(sending.url, egress)
+        with http.post(target.pinned_url, data=sending.body.encode(),
+                       headers=headers(sending, at) | {"host": target.host_header},
                        timeout=TIMEOUT_SECONDS, allow_redirects=False, stream=True) as response:
             response.raw.read(MAX_RESPONSE_BYTES, decode_content=False)
             status = response.status_code

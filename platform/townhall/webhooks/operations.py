@@ -30,18 +30,18 @@ class SubscriptionInput(Schema):
     active = fields.Boolean(load_default=True)
 
 
-def _checked(values: Mapping[str, Any], allow_private: bool) -> None:
+def _checked(values: Mapping[str, Any], egress: ssrf.Policy) -> None:
     try:
-        ssrf.check(values["url"], allow_private)
+        ssrf.check(values["url"], egress)
     except ssrf.Refused as refused:
         raise InvalidInput({"url": [str(refused)]}) from refused
 
 
 def subscribe(session: Session, tenant_id: uuid.UUID, data: Mapping[str, Any], sealer: Sealer, actor: str,
-              allow_private: bool) -> tuple[Subscription, str]:
+              egress: ssrf.Policy) -> tuple[Subscription, str]:
     """A subscription and its signing secret, which is shown this once."""
     values = load(SubscriptionInput, data)
-    _checked(values, allow_private)
+    _checked(values, egress)
     secret = new_secret()
     subscription = Subscription(tenant_id=tenant_id, url=values["url"], event_types=sorted(set(values["event_types"])),
                                 active=values["active"], secret=sealer.seal(secret), created_by=actor)
@@ -50,13 +50,13 @@ def subscribe(session: Session, tenant_id: uuid.UUID, data: Mapping[str, Any], s
     return subscription, secret
 
 
-def change(session: Session, subscription: Subscription, data: Mapping[str, Any], allow_private: bool,
+def change(session: Session, subscription: Subscription, data: Mapping[str, Any], egress: ssrf.Policy,
            expected_version: int | None = None) -> Subscription:
     if expected_version is not None and expected_version != subscription.version:
         raise StaleVersion("The subscription changed since you read it.")
     values = load(SubscriptionInput, {"url": subscription.url, "event_types": subscription.event_types,
                                         "active": subscription.active} | dict(data))
-    _checked(values, allow_private)
+    _checked(values, egress)
     subscription.url, subscription.event_types = values["url"], sorted(set(values["event_types"]))
     if values["active"] and not subscription.active:
         subscription.disabled_reason = None

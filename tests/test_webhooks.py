@@ -28,6 +28,7 @@ from contract import assert_problem, document, schema_errors
 from oauth_support import bearer, data, register, signing_key, token
 from receiver import Receiver, free_port, tls_for
 from tenants.models import Tenant
+from tenants.queries import require_tenant
 from townhall.auth.operations import create_user
 from townhall.services.operations import configure_service
 from townhall.tenancy import tenant_scope
@@ -400,3 +401,29 @@ def test_tls_is_for_the_name_though_the_connection_goes_to_the_checked_address(
     assert "hooks.partner.test" in secure.server_names and "wrong.partner.test" in secure.server_names  # SNI
     assert [r.headers["host"] for r in secure.requests] == [f"hooks.partner.test:{port}"]
 
+
+def test_case_created_tells_the_status_the_api_answers(
+    app: Flask, client: FlaskClient, partner: dict[str, str], receiver: Receiver, private_ok: None
+) -> None:
+    """A certificate is issued in the transaction that opens it: its `case.created` says `issued`,
+    as the answer does, on both ways a case is written (one statement on PostgreSQL, Core INSERTs on
+    SQLite); a case that waits for staff says its first status."""
+    with app.app_context(), database().unit_of_work() as session:
+        tenant = require_tenant(session, "aalst")
+        with tenant_scope(session, tenant.id):
+            configure_service(session, tenant.id, "certificate", {})
+    subscribe(client, partner, receiver.start(), event_types=["case.created"])
+    answered = {case["id"]: case["status"] for case in (
+        data(client.post("/t/aalst/v1/cases", json=body | {"citizen": "jan@example.org"}, headers=partner))
+        for body in ({"service": "certificate", "form": {"kind": "residence"}}, EID))}
+    assert sorted(answered.values()) == ["issued", "submitted"]
+    _run(app, webhooks_allow_private=True)
+    told = {}
+    for request in receiver.requests:
+        assert request.event is not None
+        event_data = request.event.get_data()
+        assert isinstance(event_data, dict)
+        told[event_data["case"]] = event_data["status"]
+    assert told == answered
+    for case_id, status in answered.items():  # and what a later read answers
+        assert data(client.get(f"/t/aalst/v1/cases/{case_id}", headers=partner))["status"] == status

@@ -145,23 +145,24 @@ def _json_value(value: object) -> str:
     raise TypeError(f"{type(value).__name__} is not a column value")
 
 
-def _opening_rows(case: CaseCard, decisions: list[dict[str, Any]],
-                  created: Step) -> tuple[list[dict[str, Any]], ...]:
+def _opening_rows(case: CaseCard, decisions: list[dict[str, Any]], created: Step,
+                  settled: str) -> tuple[list[dict[str, Any]], ...]:
     """The rows of `_OPENING`, every column given; the tenant checked as the ORM guard checks it at
-    flush (it does not see Core writes; row-level security checks again on PostgreSQL)."""
+    flush (it does not see Core writes; row-level security checks again on PostgreSQL). The event
+    tells the status the case has when the transaction ends (`settled`), not the first one."""
     step = {name: getattr(created, name) for name in STEP_COLUMNS}
     rows: tuple[list[dict[str, Any]], ...] = (
         [{name: getattr(case, name) for name in CASE_COLUMNS}], decisions,
         [{"tenant_id": case.tenant_id, "case_id": case.id, **step}],
         [{"tenant_id": case.tenant_id, "id": new_id(), "type": "case.created", "subject": str(case.id),
-          "time": created.at, "data": _event_data(case, {}), "delivered_at": None}])
+          "time": created.at, "data": _event_data(replace(case, status=settled), {}), "delivered_at": None}])
     for row in (row for table in rows for row in table):
         check_tenant(row["tenant_id"])
     return rows
 
 
 def _write_new_case(session: Session, case: CaseCard, decisions: list[dict[str, Any]], created: Step,
-                    slug: str, year: int) -> CaseCard:
+                    slug: str, year: int, settled: str) -> CaseCard:
     """Take the case's number from the counter of its municipality and year (one atomic upsert:
     concurrent creations each get their own) and write the case, its decisions, its first step and
     its `case.created` event with Core statements built once: opening a case is the most frequent
@@ -169,13 +170,13 @@ def _write_new_case(session: Session, case: CaseCard, decisions: list[dict[str, 
     connection = session.connection()
     numbering, prefix = {"tenant": case.tenant_id, "year": year}, f"{slug.upper()}-{year}-"
     if connection.dialect.name == "postgresql":
-        tables = _opening_rows(case, decisions, created)
+        tables = _opening_rows(case, decisions, created, settled)
         values = {f"rows_{index}": _json_rows(rows) for index, rows in enumerate(tables)}
         [(reference,)] = driver.rows(connection, _opening_in_one(), {**numbering, "prefix": prefix, **values})
         return replace(case, reference=reference)
     number: int = connection.execute(_counter_upsert("sqlite"), numbering).scalar_one()
     case = replace(case, reference=f"{prefix}{number:06d}")
-    for model, rows in zip(_OPENING, _opening_rows(case, decisions, created), strict=True):
+    for model, rows in zip(_OPENING, _opening_rows(case, decisions, created, settled), strict=True):
         if rows:
             connection.execute(_insert(model), rows)
     return case
@@ -229,6 +230,10 @@ def open_case(session: Session, storage: Storage, municipality: Municipality, co
     duplicate = (_possible_duplicate(session, municipality.id, code, form_values, service.workflow.terminal)
                  if code == "public-space-report" else None)
     now, case_id, status = utcnow(), new_id(), service.workflow.initial
+    # Services that need no human (certificates) finish at once, in this transaction: their
+    # `case.created` already tells the final status, the one the answer gives.
+    finishing = next((target for target in service.workflow.next_states(status, SYSTEM)
+                      if target in service.workflow.terminal), None)
     created = Step(id=new_id(), at=now, actor=actor, kind="created", from_status=None, to_status=status, note=None,
                    visible_to_citizen=True)
     case = _write_new_case(session, CaseCard(
@@ -237,12 +242,11 @@ def open_case(session: Session, storage: Storage, municipality: Municipality, co
         created_at=now, updated_at=now, due_on=add_working_days(today, decisions.deadline_days),
         fee_cents=decisions.fee_cents, possible_duplicate_of=duplicate, assignee_id=None,
         team_id=team.id if team else None, version=1, assignee_email=None, team_slug=team.slug if team else None),
-        decision_rows(municipality.id, case_id, decisions, now), created, municipality.slug, today.year)
-    finishing = next((target for target in service.workflow.next_states(case.status, SYSTEM)
-                      if target in service.workflow.terminal), None)
+        decision_rows(municipality.id, case_id, decisions, now), created, municipality.slug, today.year,
+        finishing or status)
     if finishing is None:
         return case, [created]
-    # Services that need no human (certificates) finish at once: the platform takes the step itself.
+    # The platform takes the finishing step itself.
     finished = session.scalars(select(Case).where(Case.tenant_id == case.tenant_id, Case.id == case.id)).one()
     steps: list[CaseStep | Step] = [created, _move(session, finished, finishing, SYSTEM, "system")]
     if code == "certificate" and finished.status == "issued":

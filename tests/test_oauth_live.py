@@ -4,6 +4,7 @@ import secrets
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -11,7 +12,7 @@ from authlib.integrations.requests_client import OAuth2Session as AuthlibSession
 from flask import Flask
 from joserfc import jwt
 from joserfc.jwk import KeySet
-from oauthlib.oauth2 import BackendApplicationClient, InvalidClientError
+from oauthlib.oauth2 import BackendApplicationClient, InvalidClientError, OAuth2Error
 from requests_oauthlib import OAuth2Session
 from werkzeug.serving import make_server
 
@@ -108,8 +109,8 @@ def test_secrets_and_tokens_never_reach_the_logs(live: Live, capsys: pytest.Capt
         assert secret not in logs
 
 
-def play_the_person(live: Live, url: str) -> str:
-    """A browser: sign in through the real form and allow; returns where the server sends it back."""
+def play_the_person(live: Live, url: str, decision: str = "allow") -> str:
+    """A browser: sign in through the real form and decide; returns where the server sends it back."""
     browser = requests.Session()
     page = browser.get(url, timeout=10)
     assert page.status_code == 200, page.text
@@ -117,7 +118,7 @@ def play_the_person(live: Live, url: str) -> str:
                                         "password": PASSWORD}, allow_redirects=False, timeout=10)
     assert signed_in.status_code == 303, signed_in.text
     consent = browser.get(live.url + signed_in.headers["Location"], timeout=10)
-    decided = browser.post(url, data={"action": "consent", "decision": "allow", "csrf": csrf_of(consent.text)},
+    decided = browser.post(url, data={"action": "consent", "decision": decision, "csrf": csrf_of(consent.text)},
                            allow_redirects=False, timeout=10)
     assert decided.status_code == 303, decided.text
     location: str = decided.headers["Location"]
@@ -175,3 +176,40 @@ def test_a_whole_code_flow_leaves_no_password_code_or_token_in_the_logs(
     code = callback.split("code=")[1].split("&")[0]
     for secret in (PASSWORD, ADMIN, code, token["access_token"], token["refresh_token"]):
         assert secret not in logs
+
+
+def test_authlib_client_checks_the_issuer_of_the_authorization_response(live: Live) -> None:
+    """RFC 9207 as a client applies it: the metadata promises `iss`, and the response must carry
+    exactly the issuer the client meant to talk to (mix-up defence), on success and on denial."""
+    metadata = requests.get(f"{live.url}/.well-known/oauth-authorization-server", timeout=10).json()
+    assert metadata["authorization_response_iss_parameter_supported"] is True
+    verifier = secrets.token_urlsafe(48)
+    with AuthlibSession(live.portal_id, redirect_uri=REDIRECT, scope="clients:manage",
+                        code_challenge_method="S256") as session:
+        url, state = session.create_authorization_url(metadata["authorization_endpoint"].replace(
+            metadata["issuer"], live.url), code_verifier=verifier)
+        callback = play_the_person(live, url)
+        assert parse_qs(urlsplit(callback).query)["iss"] == [metadata["issuer"]]
+        token = session.fetch_token(f"{live.url}/oauth/token", authorization_response=callback, state=state,
+                                    code_verifier=verifier, timeout=10)
+        assert session.get(f"{live.url}/t/aalst/v1/clients", timeout=10).status_code == 200 and token["access_token"]
+
+        url, _ = session.create_authorization_url(f"{live.url}/oauth/authorize", code_verifier=verifier)
+        denied = play_the_person(live, url, decision="deny")
+        denial = parse_qs(urlsplit(denied).query)
+        assert denial["error"] == ["access_denied"] and denial["iss"] == [metadata["issuer"]]
+
+
+def test_requests_oauthlib_is_told_that_response_mode_fragment_is_refused(live: Live) -> None:
+    metadata = requests.get(f"{live.url}/.well-known/oauth-authorization-server", timeout=10).json()
+    assert "fragment" not in metadata["response_modes_supported"]
+    session = OAuth2Session(live.portal_id, redirect_uri=REDIRECT, scope=["clients:manage"], pkce="S256")
+    url, _ = session.authorization_url(f"{live.url}/oauth/authorize", response_mode="fragment")
+    answer = requests.get(url, allow_redirects=False, timeout=10)
+    assert answer.status_code == 302 and answer.headers["Location"].startswith(REDIRECT)
+    assert "#" not in answer.headers["Location"]  # never a code in a fragment the client did not get
+    with pytest.raises(OAuth2Error) as refused:  # oauthlib reads the error from the redirect
+        session.fetch_token(f"{live.url}/oauth/token", authorization_response=answer.headers["Location"],
+                            include_client_id=True, timeout=10)
+    assert refused.value.error == "invalid_request" and "response_mode" in str(refused.value.description)
+    assert parse_qs(urlsplit(answer.headers["Location"]).query)["iss"] == [metadata["issuer"]]

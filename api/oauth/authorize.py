@@ -11,6 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from authlib.common.urls import add_params_to_uri
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2 import OAuth2Error
 from flask import Response, current_app, g, request
@@ -81,12 +82,18 @@ def _validated(person: Person | None) -> tuple[Any, Response | None]:
         return None, _page("error", None, status=400, message="The request is malformed.")
     except OAuth2Error as error:
         if getattr(error, "redirect_uri", None):  # the redirect URI was validated: tell the client
-            return None, _see_other(_server().handle_error_response(request, error))
+            return None, _to_client(_server().handle_error_response(request, error))
         return None, _page("error", None, status=400, message=error.description or error.error)
 
 
-def _see_other(response: Response) -> Response:
-    """After a form post the browser must follow with GET: 303, never 307 (RFC 9700)."""
+def _to_client(response: Response) -> Response:
+    """An authorization response sent back to the client's redirect URI. It names the issuer, errors
+    included (RFC 9207: a client talking to several servers tells which one answered); after a form
+    post the browser must follow with GET: 303, never 307 (RFC 9700)."""
+    location = response.headers.get("Location")
+    if location:
+        issuer: str = current_app.config["TOWNHALL_SETTINGS"].base_url
+        response.headers["Location"] = add_params_to_uri(location, {"iss": issuer})
     if request.method == "POST" and response.status_code in (302, 307):
         response.status_code = 303
     return response
@@ -110,7 +117,7 @@ def _consent(client: Client, user: User) -> Response:
         return answer
     if request.method == "POST" and request.form.get("action") == "consent":
         allowed = request.form.get("decision") == "allow"
-        return _see_other(_server().create_authorization_response(grant=grant, grant_user=person if allowed else None))
+        return _to_client(_server().create_authorization_response(grant=grant, grant_user=person if allowed else None))
     text = TEXT[_language(client)]
     return _page("consent", client, csrf=_csrf(), scopes=scope_lines(grant.request.scope or ""),
                  signed_in_as=text["signed_in_as"].format(name=user.display_name),

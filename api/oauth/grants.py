@@ -145,8 +145,22 @@ class StoredCode:
         return int(self.row.auth_time.timestamp())
 
 
+RESPONSE_MODES = ("query",)
+"""How the authorization response reaches the client: the code in the redirect URI's query only."""
+
+
 class AuthorizationCodeGrant(ResourceIndicator, StrictScope, grants.AuthorizationCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+    def validate_authorization_request(self) -> str:
+        redirect_uri: str = super().validate_authorization_request()
+        # Authlib ignores response_mode: a client asking for fragment or form_post would get a code in
+        # the query without being told. Refused to the (validated) redirect URI, in the query.
+        mode = self.request.payload.data.get("response_mode")
+        if mode is not None and mode not in RESPONSE_MODES:
+            raise InvalidRequestError("Only response_mode=query is supported.", state=self.request.payload.state,
+                                      redirect_uri=redirect_uri)
+        return redirect_uri
 
     def save_authorization_code(self, code: str, request_: Any) -> None:
         person: Person = request_.user

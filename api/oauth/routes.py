@@ -5,13 +5,14 @@ from collections.abc import Callable
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2 import rfc9207
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 from flask import Blueprint, Response, current_app, jsonify
 
 from api.access import public
 from api.database import session
 from api.oauth.keyring import Keyring
-from townhall.auth.scopes import SCOPES
+from townhall.auth.scopes import ALL_SCOPES
 
 oauth = Blueprint("oauth", __name__)
 
@@ -43,13 +44,13 @@ def metadata(base_url: str) -> dict[str, Any]:
         "jwks_uri": f"{base_url}/.well-known/jwks.json",
         "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
+        "response_modes_supported": ["query"],  # any other response_mode is refused (grants.py)
+        "authorization_response_iss_parameter_supported": True,  # RFC 9207, errors included
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "ui_locales_supported": ["nl", "fr", "de", "en"],
-        "token_endpoint_auth_signing_alg_values_supported": ["ES256"],
-        "scopes_supported": sorted(SCOPES),
+        "scopes_supported": sorted(ALL_SCOPES),
         "code_challenge_methods_supported": ["S256"],
     }
 
@@ -76,7 +77,7 @@ def introspect() -> Response:
 @public
 def server_metadata() -> Response:
     document = metadata(current_app.config["TOWNHALL_SETTINGS"].base_url)
-    AuthorizationServerMetadata(document).validate()
+    AuthorizationServerMetadata(document).validate(metadata_classes=[rfc9207.AuthorizationServerMetadata])
     response = jsonify(document)
     response.headers["Cache-Control"] = "public, max-age=300"
     response.headers["Access-Control-Allow-Origin"] = "*"

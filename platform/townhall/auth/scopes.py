@@ -20,6 +20,9 @@ PLATFORM_SCOPES: dict[str, str] = {
 }
 """Scopes of the platform API (`/v1`); never in a municipality's token."""
 
+ALL_SCOPES: frozenset[str] = frozenset(SCOPES) | frozenset(PLATFORM_SCOPES)
+"""Every scope a token may carry, municipal or platform: what the server metadata advertises."""
+
 PERSON_PLATFORM_SCOPES: frozenset[str] = frozenset({"cases:read"})
 """What anyone may grant a platform front-end on the platform API: their own cases in every
 municipality, and (shared back-office staff) the cases delegated to their teams."""

@@ -1,10 +1,11 @@
-"""One error envelope for the whole API: RFC 9457 problem details (application/problem+json)."""
+"""One error envelope for the whole API: RFC 9457 problem details (application/problem+json); on
+the OAuth endpoints, RFC 6749 §5.2 errors, the shape OAuth clients read."""
 
 import logging
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, has_request_context, request
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
@@ -25,6 +26,26 @@ _DOMAIN_STATUS: dict[type[TownhallError], tuple[int, str]] = {
 }
 
 
+# RFC 6749 (token), RFC 7009 (revocation) and RFC 7662 (introspection) endpoints: every error they
+# answer, ours or Flask's (405, 413, 414, 429, 503, ...), is `{"error", "error_description"}`.
+OAUTH_ENDPOINTS = frozenset({"/oauth/token", "/oauth/revoke", "/oauth/introspect"})
+_OAUTH_ERRORS = {401: "invalid_client", 403: "unauthorized_client", 429: "slow_down", 500: "server_error",
+                 503: "temporarily_unavailable"}
+
+
+def oauth_error(status: int, description: str, headers: Iterable[tuple[str, str]] = ()) -> Response:
+    """An RFC 6749 §5.2 error; 429 is `slow_down` (RFC 8628's registered token endpoint error), other
+    client errors without a code of their own `invalid_request`."""
+    error = _OAUTH_ERRORS.get(status, "invalid_request" if status < 500 else "server_error")
+    body = {"error": error, "error_description": description}
+    response = Response(current_app.json.dumps(body), status=status, mimetype="application/json")
+    for name, value in headers:
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def problem(
     status: int,
     detail: str | None = None,
@@ -34,6 +55,8 @@ def problem(
     headers: Iterable[tuple[str, str]] = (),
     errors: Mapping[str, list[str]] | None = None,
 ) -> Response:
+    if has_request_context() and request.path in OAUTH_ENDPOINTS:
+        return oauth_error(status, detail or title or HTTPStatus(status).phrase, headers)
     body: dict[str, object] = {
         "type": "about:blank",
         "title": title or HTTPStatus(status).phrase,
@@ -69,6 +92,8 @@ def _http_error(error: HTTPException) -> Response:
         return _unexpected(error.original_exception)
     status = error.code or 500
     detail = getattr(error, "townhall_detail", None) or error.description
+    if status == 429:  # Flask-Limiter's description is the limit itself
+        detail = f"Too many requests ({detail}); retry after the seconds Retry-After gives."
     headers = [*error.get_headers(), *getattr(error, "townhall_headers", [])]
     return problem(status, detail, code=getattr(error, "townhall_code", None), headers=headers)
 

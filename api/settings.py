@@ -56,11 +56,13 @@ class Settings:
     tenant_cache_seconds: int = 5
     access_token_seconds: int = 600
     environment: str = "development"  # TOWNHALL_ENV; "production" requires Redis
-    token_failure_limit: str = "10 per minute"  # failed token requests per client id and address
+    token_failure_limit: str = "10 per minute"  # noqa: S105  (failed token requests per client and address)
     token_rate_limit_per_address: str = "120 per minute"  # noqa: S105  (a rate, not a secret)
     login_rate_limit: str = "10 per minute"
     login_failure_limit: str = "5 per minute"  # failed sign-ins per account and address
     log_level: str = "INFO"
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are believed (0: none).
+    trusted_proxy_hops: int = 0
     secret_key: str = field(default="", repr=False)
     webhooks_allow_private: bool = False
     webhooks_allowed_ports: tuple[int, ...] = ()  # besides 443, which is always allowed
@@ -144,6 +146,8 @@ class Settings:
             found.append("TOWNHALL_TENANT_CACHE_SECONDS: between 0 and 3600")
         if self.secret_key and len(self.secret_key) < 32:
             found.append("TOWNHALL_SECRET_KEY: at least 32 characters")
+        if not 0 <= self.trusted_proxy_hops <= 5:
+            found.append("TOWNHALL_TRUSTED_PROXY_HOPS: between 0 and 5")
         if self.log_level not in LOG_LEVELS:
             found.append(f"TOWNHALL_LOG_LEVEL: one of {', '.join(LOG_LEVELS)}")
         return found
@@ -225,6 +229,7 @@ class Settings:
             "login_rate_limit": env.get("TOWNHALL_LOGIN_RATE_LIMIT", cls.login_rate_limit),
             "login_failure_limit": env.get("TOWNHALL_LOGIN_FAILURE_LIMIT", cls.login_failure_limit),
             "log_level": env.get("TOWNHALL_LOG_LEVEL", cls.log_level).upper(),
+            "trusted_proxy_hops": integer("TOWNHALL_TRUSTED_PROXY_HOPS", cls.trusted_proxy_hops),
             "secret_key": env.get("TOWNHALL_SECRET_KEY", ""),
             "webhooks_allow_private": flag("TOWNHALL_WEBHOOKS_ALLOW_PRIVATE"),
             "webhooks_allowed_ports": ports("TOWNHALL_WEBHOOKS_ALLOWED_PORTS"),

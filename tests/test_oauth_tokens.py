@@ -12,7 +12,7 @@ from joserfc.jwk import ECKey, KeySet
 
 from api.database import database
 from api.settings import Settings
-from contract import assert_problem
+from contract import assert_oauth_error, assert_problem
 from oauth_support import Registered, basic, bearer, data, register, signing_key, token, token_response
 from tenants.models import Tenant
 from townhall.auth.models import ClientStatus
@@ -196,19 +196,19 @@ def test_metadata_describes_the_server(client: FlaskClient) -> None:
     assert all("d" not in key for key in data(client.get("/.well-known/jwks.json"))["keys"])
 
 
-def test_the_token_endpoint_is_rate_limited_per_client(
+def test_failed_token_requests_are_limited_per_client_and_address(
     app: Flask, settings: Settings, make_app: Callable[[Settings], Flask], partner: Registered
 ) -> None:
-    limited = make_app(replace(settings, token_rate_limit_per_client="2 per minute"))
+    limited = make_app(replace(settings, token_failure_limit="2 per minute"))
     client = limited.test_client()
     with limited.app_context():
         limited.extensions["townhall.limiter"].reset()
     # The limited app has its own engine: the partner created in this test's transaction is not
-    # visible to it, so these are failed attempts; they count all the same.
+    # visible to it, so these are failed attempts.
     answers = [token_response(client, partner) for _ in range(3)]
     assert [a.status_code for a in answers[:2]] == [401, 401]
-    body = assert_problem(answers[2], 429)
-    assert body["status"] == 429 and int(answers[2].headers["Retry-After"]) > 0
+    assert_oauth_error(answers[2], 429, "slow_down")
+    assert int(answers[2].headers["Retry-After"]) > 0
     assert answers[1].headers["X-RateLimit-Remaining"] == "0"  # the limited views tell their limits
     other = Registered("aalst", "aalst.someoneelse1", "x")
     assert token_response(client, other).status_code == 401  # another client is not held back

@@ -1,10 +1,12 @@
 """Appointments at any counter in the region: opening hours across daylight-saving changes and
 holidays, region-wide slot search, booking with capacity, calendar files, and isolation."""
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
@@ -167,7 +169,7 @@ def test_a_booking_takes_the_slot_and_comes_with_a_calendar_file(
     url = booked.headers["Location"]
     moved = client.post(url + "/reschedule", json={"start": "2027-03-02T09:30:00+01:00"},
                         headers=region.headers["aalst"] | {"If-Match": booked.headers["ETag"]})
-    assert data(moved)["start"] == "2027-03-02T08:30:00+00:00"
+    assert data(moved)["start"] == "2027-03-02T09:30:00+01:00"
     assert "2027-03-01T09:00:00+01:00" in starts(client, "/t/aalst/v1/slots?service=eid-card&from=2027-03-01"
                                                          "&to=2027-03-01")  # the old seat is free again
     cancelled = client.post(url + "/cancel", headers=region.headers["aalst"] | {"If-Match": moved.headers["ETag"]})
@@ -352,3 +354,90 @@ def test_a_booking_or_a_move_at_the_ends_of_the_calendar_is_a_validation_error(
         assert "start" in assert_problem(moved, 422)["errors"], start
     kept = data(client.get(booked.headers["Location"], headers=region.headers["aalst"]))["start"]
     assert datetime.fromisoformat(kept) == datetime.fromisoformat("2027-03-01T09:00:00+01:00")  # nothing moved
+
+
+def _event_data(app: Flask, slug: str, subject: str) -> list[tuple[str, dict[str, Any]]]:
+    with app.app_context(), database().sessions() as session:
+        tenant = session.scalars(select(Tenant).where(Tenant.slug == slug)).one()
+        with tenant_scope(session, tenant.id):
+            rows = session.execute(select(OutboxEvent.type, OutboxEvent.data).where(OutboxEvent.subject == subject)
+                                   .order_by(OutboxEvent.id)).all()
+            return [(kind, dict(body)) for kind, body in rows]
+
+
+def test_every_moment_of_an_appointment_has_its_office_offset_as_the_slot_had(
+    app: Flask, client: FlaskClient, region: Region
+) -> None:
+    winter = starts(client, "/t/ninove/v1/slots?service=eid-card&from=2027-03-01&to=2027-03-01")[0]
+    summer = starts(client, "/t/ninove/v1/slots?service=eid-card&from=2027-06-01&to=2027-06-01")[1]
+    assert (winter, summer) == ("2027-03-01T09:00:00+01:00", "2027-06-01T09:30:00+02:00")
+    # The same moment written in UTC: the answer still speaks the office's offset.
+    booked = _book(client, region, "ninove", "2027-03-01T08:00:00Z")
+    assert booked.status_code == 201, booked.get_data(as_text=True)
+    body = data(booked)
+    assert (body["start"], body["end"]) == (winter, "2027-03-01T09:30:00+01:00")
+    created = datetime.fromisoformat(body["created_at"])  # Brussels' offset at that moment, never UTC's
+    assert created.utcoffset() == created.astimezone(ZoneInfo("Europe/Brussels")).utcoffset() != timedelta(0)
+    url, headers = booked.headers["Location"], region.headers["ninove"]
+    assert data(client.get(url, headers=headers))["start"] == winter
+    assert [a["start"] for a in data(client.get("/t/ninove/v1/appointments", headers=headers))["items"]] == [winter]
+    day = data(client.get(f"/t/aalst/v1/offices/{region.offices['aalst']}/day?date=2027-03-01",
+                          headers=region.headers["worker"]))
+    assert [(a["start"], a["end"]) for a in day["items"]] == [(winter, "2027-03-01T09:30:00+01:00")]
+    moved = client.post(url + "/reschedule", json={"start": "2027-06-01T07:30:00+00:00"},
+                        headers=headers | {"If-Match": booked.headers["ETag"]})
+    assert (data(moved)["start"], data(moved)["end"]) == (summer, "2027-06-01T10:00:00+02:00")
+    with app.app_context(), database().unit_of_work() as session:
+        tenant = session.scalars(select(Tenant).where(Tenant.slug == "ninove")).one()
+        with tenant_scope(session, tenant.id):
+            assert remind(session, tenant.id, datetime.fromisoformat(summer) - timedelta(hours=2)) == 1
+    etag = client.get(url, headers=headers).headers["ETag"]
+    cancelled = client.post(url + "/cancel", headers=headers | {"If-Match": etag})
+    assert data(cancelled)["start"] == summer
+    assert [(kind, event["start"]) for kind, event in _event_data(app, "ninove", body["id"])] == [
+        ("appointment.booked", winter), ("appointment.rescheduled", summer), ("appointment.reminder", summer),
+        ("appointment.cancelled", summer)]
+
+
+def test_the_calendar_file_changes_only_when_the_visit_does(app: Flask, client: FlaskClient, region: Region) -> None:
+    booked = _book(client, region, "aalst", "2027-03-01T09:00:00+01:00")
+    assert booked.status_code == 201, booked.get_data(as_text=True)
+    url, headers = booked.headers["Location"], region.headers["aalst"]
+
+    def download() -> tuple[bytes, Any]:
+        answer = client.get(url + ".ics", headers=headers)
+        assert answer.status_code == 200
+        return answer.data, icalendar.Calendar.from_ical(answer.data).walk("VEVENT")[0]
+
+    first_bytes, first = download()
+    time.sleep(1.1)  # DTSTAMP counts seconds: a later download in another second
+    again_bytes, again = download()
+    assert again.decoded("DTSTAMP") == first.decoded("DTSTAMP") and again_bytes == first_bytes
+    booked_at = datetime.fromisoformat(data(booked)["created_at"])
+    assert first.decoded("DTSTAMP") == booked_at.replace(microsecond=0)
+    assert first.decoded("LAST-MODIFIED") == first.decoded("DTSTAMP") and first["SEQUENCE"] == 0
+
+    with app.app_context(), database().unit_of_work() as session:  # a reminder is no change for the calendar
+        tenant = session.scalars(select(Tenant).where(Tenant.slug == "aalst")).one()
+        with tenant_scope(session, tenant.id):
+            assert remind(session, tenant.id, datetime.fromisoformat("2027-03-01T06:00:00+01:00")) == 1
+    assert download()[0] == first_bytes
+
+    time.sleep(1.1)
+    etag = client.get(url, headers=headers).headers["ETag"]
+    moved = client.post(url + "/reschedule", json={"start": "2027-03-02T09:30:00+01:00"},
+                        headers=headers | {"If-Match": etag})
+    assert moved.status_code == 200, moved.get_data(as_text=True)
+    _, after_move = download()
+    assert after_move.decoded("DTSTAMP") > first.decoded("DTSTAMP") and after_move["SEQUENCE"] == 1
+    assert after_move.decoded("DTSTART") == datetime.fromisoformat("2027-03-02T09:30:00+01:00")
+    assert after_move.decoded("CREATED") == first.decoded("CREATED")
+
+    time.sleep(1.1)
+    cancelled = client.post(url + "/cancel", headers=headers | {"If-Match": moved.headers["ETag"]})
+    assert cancelled.status_code == 200
+    cancelled_bytes, after_cancel = download()
+    assert after_cancel.decoded("DTSTAMP") > after_move.decoded("DTSTAMP") and after_cancel["SEQUENCE"] == 2
+    assert after_cancel["STATUS"] == "CANCELLED"
+    time.sleep(1.1)
+    assert download()[0] == cancelled_bytes

@@ -4,9 +4,10 @@ region that serves the citizen's municipality. Offices and slots are public; boo
 import json
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from authlib.integrations.flask_oauth2 import current_token
 from flask import Response, current_app, g, jsonify, request, url_for
@@ -15,6 +16,7 @@ from api.access import public
 from api.caller import actor, is_client
 from api.database import session
 from api.http import (
+    bad_cursor,
     bad_parameter,
     id_cursor,
     json_body,
@@ -46,8 +48,10 @@ from townhall.appointments.queries import (
     distance_km,
     free_slots,
     office_of,
+    office_zones,
     offices_of,
     served_slugs,
+    zone_of,
 )
 from townhall.appointments.schemas import BookingInput, OfficeInput, RescheduleInput
 from townhall.auth.operations import require_user
@@ -145,7 +149,8 @@ def office_day(office_id: uuid.UUID) -> Response:
     office = _find_office(office_id)
     day = _date("date")
     visits = day_at_office(session(), office, day)
-    return jsonify(office=str(office.id), date=day.isoformat(), items=[_appointment_view(a) for a in visits])
+    zone = ZoneInfo(office.time_zone)
+    return jsonify(office=str(office.id), date=day.isoformat(), items=[_appointment_view(a, zone) for a in visits])
 
 
 # --- slots ------------------------------------------------------------------------------------------
@@ -190,11 +195,11 @@ def _page(kinds: tuple[type | tuple[type, ...], ...] = TIME_KEY) -> tuple[int, t
     try:
         after = json.loads(cursor)
     except ValueError as error:
-        raise bad_parameter("cursor is not one this API gave out.") from error
+        raise bad_cursor() from error
     well_formed = isinstance(after, list) and len(after) == len(kinds) and all(
         isinstance(part, kind) and not isinstance(part, bool) for part, kind in zip(after, kinds, strict=False))
     if not well_formed:
-        raise bad_parameter("cursor is not one this API gave out.")
+        raise bad_cursor()
     return limit, tuple(after)
 
 
@@ -271,17 +276,20 @@ def region_slots() -> Response:
 
 # --- appointments -----------------------------------------------------------------------------------
 
-def _appointment_view(appointment: Appointment) -> dict[str, Any]:
+def _appointment_view(appointment: Appointment, zone: tzinfo) -> dict[str, Any]:
+    """Every moment with the office's offset, as its slots are offered (stored in UTC)."""
     return {"id": str(appointment.id), "service": appointment.service, "office": str(appointment.office_id),
-            "start": appointment.starts_at.isoformat(), "end": appointment.ends_at.isoformat(),
+            "start": appointment.starts_at.astimezone(zone).isoformat(),
+            "end": appointment.ends_at.astimezone(zone).isoformat(),
             "status": appointment.status, "citizen_id": str(appointment.citizen_id),
             "case": str(appointment.case_id) if appointment.case_id else None,
-            "created_at": appointment.created_at.isoformat()}
+            "created_at": appointment.created_at.astimezone(zone).isoformat()}
 
 
 def _one(appointment: Appointment, status: int = 200) -> Response:
     calendar_url = url_for("tenant_api.appointment_calendar", appointment_id=appointment.id)
-    return versioned(_appointment_view(appointment) | {"calendar": calendar_url}, appointment.version, status)
+    zone = zone_of(office_zones(session(), [appointment]), appointment)
+    return versioned(_appointment_view(appointment, zone) | {"calendar": calendar_url}, appointment.version, status)
 
 
 def _mine() -> uuid.UUID | None:
@@ -322,7 +330,8 @@ def _create_appointment() -> Response:
 def list_appointments() -> Response:
     limit, after = page_params()
     found = appointments_of(session(), g.tenant.id, _mine(), id_cursor(after), limit + 1)
-    return paged([_appointment_view(a) for a in found], limit, key="id")
+    zones = office_zones(session(), found)
+    return paged([_appointment_view(a, zone_of(zones, a)) for a in found], limit, key="id")
 
 
 def _find(appointment_id: uuid.UUID) -> Appointment:
@@ -354,7 +363,7 @@ def cancel_appointment(appointment_id: uuid.UUID) -> Response:
     appointment = _find(appointment_id)
     require_if_match(version_etag(appointment.version))
     case = visible_case(session(), g.tenant.id, Viewer(), appointment.case_id) if appointment.case_id else None
-    cancel(session(), appointment, case)
+    cancel(session(), appointment, case, datetime.now(UTC))
     return _one(appointment)
 
 
@@ -368,7 +377,7 @@ def appointment_calendar(appointment_id: uuid.UUID) -> Response:
     service = service_type(appointment.service)
     name = pick(service.names, [*request.accept_languages.values(), g.tenant.default_language])[1] if service else ""
     host = urlsplit(current_app.config["TOWNHALL_SETTINGS"].base_url).hostname or "townhall"
-    body = calendar(appointment, office, f"{name} — {office.name}", host, datetime.now(UTC))
+    body = calendar(appointment, office, f"{name} — {office.name}", host)
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = f'attachment; filename="appointment-{appointment.id}.ics"'
     return response

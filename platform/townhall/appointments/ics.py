@@ -3,7 +3,7 @@ times in UTC (so no VTIMEZONE is needed and every calendar shows the right local
 METHOD, since there is no ORGANIZER: it is a copy for the citizen's calendar, not an invitation."""
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from townhall.appointments.models import Appointment, Office
 
@@ -15,7 +15,7 @@ def _text(value: str) -> str:
 
 
 def _utc(moment: datetime) -> str:
-    return moment.strftime("%Y%m%dT%H%M%SZ")
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def fold(line: str) -> str:
@@ -34,7 +34,10 @@ def fold(line: str) -> str:
     return "\r\n ".join(parts)
 
 
-def calendar(appointment: Appointment, office: Office, title: str, host: str, now: datetime) -> bytes:
+def calendar(appointment: Appointment, office: Office, title: str, host: str) -> bytes:
+    """The same bytes on every download until the visit changes: DTSTAMP (without METHOD, the time
+    the event was last revised, RFC 5545 §3.8.7.2) and LAST-MODIFIED are when it was booked, moved or
+    cancelled, and SEQUENCE counts those changes, so a subscribed calendar sees a new version only then."""
     lines: Iterable[str] = (
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -42,7 +45,9 @@ def calendar(appointment: Appointment, office: Office, title: str, host: str, no
         "CALSCALE:GREGORIAN",
         "BEGIN:VEVENT",
         f"UID:{appointment.id}@{host}",
-        f"DTSTAMP:{_utc(now)}",
+        f"DTSTAMP:{_utc(appointment.changed_at)}",
+        f"CREATED:{_utc(appointment.created_at)}",
+        f"LAST-MODIFIED:{_utc(appointment.changed_at)}",
         f"DTSTART:{_utc(appointment.starts_at)}",
         f"DTEND:{_utc(appointment.ends_at)}",
         f"SUMMARY:{_text(title)}",
@@ -50,7 +55,7 @@ def calendar(appointment: Appointment, office: Office, title: str, host: str, no
         f"GEO:{office.lat:.6f};{office.long:.6f}",
         f"DESCRIPTION:{_text(office.accessibility or title)}",
         "STATUS:" + ("CANCELLED" if appointment.status == "cancelled" else "CONFIRMED"),
-        f"SEQUENCE:{appointment.version - 1}",
+        f"SEQUENCE:{appointment.sequence}",
         "END:VEVENT",
         "END:VCALENDAR",
     )

@@ -87,6 +87,11 @@ class Appointment(TenantOwned, Base):
     status: Mapped[str] = mapped_column(String(20), default="booked")  # booked, cancelled
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What a calendar copy needs (DTSTAMP, SEQUENCE): when the visit last changed for the citizen
+    # (booked, moved, cancelled) and how often; a reminder changes neither (`version` counts every
+    # write of the row, reminders included).
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sequence: Mapped[int] = mapped_column(default=0)
     reminded_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(default=1)
 

@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from townhall.appointments.models import Appointment, Office, OfficeService, RegionalService, SlotSeat
-from townhall.appointments.queries import Counter, counters_serving
+from townhall.appointments.queries import Counter, counters_serving, office_zones, zone_of
 from townhall.cases.models import Case, OutboxEvent
 from townhall.cases.operations import move_case
 from townhall.errors import Conflict, InvalidInput, Refused, StaleVersion
@@ -68,10 +68,12 @@ def save_office(session: Session, tenant_id: uuid.UUID, time_zone: str, values: 
     return office
 
 
-def _event(session: Session, appointment: Appointment, kind: str) -> None:
+def _event(session: Session, appointment: Appointment, kind: str, zone: tzinfo) -> None:
+    """`start` with the office's offset, as the slot was offered (and as e-mails quote it)."""
     session.add(OutboxEvent(tenant_id=appointment.tenant_id, type=f"appointment.{kind}", subject=str(appointment.id),
                             data={"appointment": str(appointment.id), "office": str(appointment.office_id),
-                                  "service": appointment.service, "start": appointment.starts_at.isoformat(),
+                                  "service": appointment.service,
+                                  "start": appointment.starts_at.astimezone(zone).isoformat(),
                                   "status": appointment.status, "citizen": str(appointment.citizen_id),
                                   "case": str(appointment.case_id) if appointment.case_id else None}))
 
@@ -140,7 +142,7 @@ def book(session: Session, booking: Booking, now: datetime, per_citizen: int) ->
                               office_id=counter.office.id, service=booking.service, starts_at=start,
                               ends_at=start + timedelta(minutes=counter.offer.duration_minutes),
                               citizen_id=booking.citizen_id, case_id=case.id if case else None,
-                              created_by=booking.actor)
+                              created_by=booking.actor, created_at=now, changed_at=now)
     appointment.id = new_id()  # the seat names it before the row exists
     _take_seat(session, counter, start, appointment.id)
     session.add(appointment)
@@ -149,7 +151,7 @@ def book(session: Session, booking: Booking, now: datetime, per_citizen: int) ->
         move_case(session, case, "pickup_booked", SYSTEM, "system",
                   note=f"Pickup on {start.astimezone(ZoneInfo(counter.office.time_zone)):%Y-%m-%d %H:%M} "
                        f"at {counter.office.name}.")
-    _event(session, appointment, "booked")
+    _event(session, appointment, "booked", ZoneInfo(counter.office.time_zone))
     return appointment
 
 
@@ -168,12 +170,13 @@ def reschedule(session: Session, appointment: Appointment, start: datetime, offi
     appointment.starts_at = new_start
     appointment.ends_at = new_start + timedelta(minutes=counter.offer.duration_minutes)
     appointment.reminded_at = None
+    appointment.changed_at, appointment.sequence = now, appointment.sequence + 1
     session.flush()
-    _event(session, appointment, "rescheduled")
+    _event(session, appointment, "rescheduled", ZoneInfo(counter.office.time_zone))
     return appointment
 
 
-def cancel(session: Session, appointment: Appointment, case: Case | None,
+def cancel(session: Session, appointment: Appointment, case: Case | None, now: datetime,
            expected_version: int | None = None) -> Appointment:
     if expected_version is not None and expected_version != appointment.version:
         raise StaleVersion("The appointment changed since you read it.")
@@ -181,10 +184,11 @@ def cancel(session: Session, appointment: Appointment, case: Case | None,
         return appointment
     _free_seat(session, appointment)
     appointment.status = "cancelled"
+    appointment.changed_at, appointment.sequence = now, appointment.sequence + 1
     session.flush()
     if case is not None and case.status == "pickup_booked":
         move_case(session, case, "ready_for_pickup", SYSTEM, "system", note="Pickup appointment cancelled.")
-    _event(session, appointment, "cancelled")
+    _event(session, appointment, "cancelled", zone_of(office_zones(session, [appointment]), appointment))
     return appointment
 
 
@@ -193,8 +197,9 @@ def remind(session: Session, tenant_id: uuid.UUID, now: datetime, ahead: timedel
     due = session.scalars(select(Appointment).where(
         Appointment.tenant_id == tenant_id, Appointment.status == "booked", Appointment.reminded_at.is_(None),
         Appointment.starts_at >= now, Appointment.starts_at <= now + ahead)).all()
+    zones = office_zones(session, due)
     for appointment in due:
         appointment.reminded_at = now
-        _event(session, appointment, "reminder")
+        _event(session, appointment, "reminder", zone_of(zones, appointment))
     session.flush()
     return len(due)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from tenants.models import Tenant, TenantBranding, TenantStatus
 from tenants.queries import branding_of, tenant_by_slug
-from townhall.invalidation import Configured, FreshMap, Freshness
+from townhall.invalidation import Configured, FreshMap, Freshness, transaction_began
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,7 @@ class TenantCache:
     def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic,
                  freshness: Freshness | None = None) -> None:
         self.ttl = ttl
+        self._monotonic = clock is time.monotonic  # reads are then dated from their transaction's start
         freshness = freshness or Configured()
         self._tenants: FreshMap[str, TenantSnapshot] = FreshMap(ttl, freshness, clock)
         self._branding: FreshMap[uuid.UUID, BrandingSnapshot] = FreshMap(ttl, freshness, clock)
@@ -71,7 +72,7 @@ class TenantCache:
         cached = self._tenants.get(slug)
         if cached is not None:
             return cached
-        read = self._tenants.begin()
+        read = self._tenants.begin(self._began(session))
         tenant = tenant_by_slug(session, slug)
         if tenant is None:
             return None
@@ -85,10 +86,13 @@ class TenantCache:
         cached = self._branding.get(tenant_id)
         if cached is not None:
             return cached
-        read = self._branding.begin()
+        read = self._branding.begin(self._began(session))
         snapshot = BrandingSnapshot.of(branding_of(session, tenant_id))
         self._branding.put(tenant_id, snapshot, read)
         return snapshot
+
+    def _began(self, session: Session) -> float | None:
+        return transaction_began(session) if self._monotonic else None
 
     def forget(self, slug: str) -> None:
         """Drop what this process knows of a tenant that changed (here, or as announced by another)."""

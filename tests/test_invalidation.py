@@ -307,6 +307,18 @@ def test_a_read_that_began_before_an_invalidation_is_not_kept() -> None:
     assert entries.get(key) is None  # the next request reads again and sees the revocation
 
 
+def test_a_read_is_dated_from_its_transaction() -> None:
+    """A SQLite transaction reads the database as it was at its start, however late the read."""
+    now = [100.0]
+    entries: FreshMap[str, str] = FreshMap(CACHE_SECONDS, Configured(), clock=lambda: now[0])
+    began = now[0]  # the request's transaction starts
+    now[0] += 0.1
+    entries.forget("aalst")  # a change is announced
+    now[0] += 0.1
+    entries.put("aalst", "not revoked", entries.begin(since=began))  # read after it, from the old snapshot
+    assert entries.get("aalst") is None
+
+
 def test_an_older_read_never_replaces_a_newer_one() -> None:
     now = [100.0]
     entries: FreshMap[str, str] = FreshMap(CACHE_SECONDS, Configured(), clock=lambda: now[0])

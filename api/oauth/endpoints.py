@@ -22,7 +22,7 @@ from api.oauth.clients import Client
 from api.oauth.keyring import Keyring
 from townhall.auth.grants import refresh_token_by_value, revoke_access_token, revoke_grant, revoked_ids
 from townhall.auth.models import ClientKind, RefreshToken
-from townhall.invalidation import Configured, FreshMap, Freshness
+from townhall.invalidation import Configured, FreshMap, Freshness, transaction_began
 
 
 class RevocationList:
@@ -38,7 +38,7 @@ class RevocationList:
         cached = self._entries.get(tenant_id)
         if cached is not None:
             return cached
-        read = self._entries.begin()
+        read = self._entries.begin(transaction_began(session()))
         ids = revoked_ids(session(), tenant_id)
         self._entries.put(tenant_id, ids, read)
         return ids

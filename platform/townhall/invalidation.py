@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 import psycopg
-from sqlalchemy import func, select
+from sqlalchemy import Connection, event, func, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 CHANNEL = "townhall_changes"
 UNHEARD_SECONDS = 1.0
@@ -31,6 +31,20 @@ UNHEARD_SECONDS = 1.0
 listener's last heartbeat must be for it to count as hearing)."""
 
 log = logging.getLogger("townhall.invalidation")
+
+
+_BEGAN = "townhall.transaction_began"
+
+
+@event.listens_for(Session, "after_begin")
+def _note_begin(session: Session, _transaction: SessionTransaction, _connection: Connection) -> None:
+    session.info[_BEGAN] = time.monotonic()
+
+
+def transaction_began(session: Session) -> float | None:
+    """When the session's current transaction began (`time.monotonic`), if it has one."""
+    began: float | None = session.info.get(_BEGAN) if session.in_transaction() else None
+    return began
 
 
 def announce(session: Session, subject: str) -> None:
@@ -68,7 +82,6 @@ class Read:
     """When a read for the cache began: its result is kept only if nothing was invalidated since."""
 
     at: float
-    generation: int
 
 
 class FreshMap(Generic[K, V]):
@@ -79,7 +92,7 @@ class FreshMap(Generic[K, V]):
         self._freshness = freshness
         self._clock = clock
         self._entries: dict[K, tuple[float, V]] = {}
-        self._generation = 0
+        self._invalidated_at = float("-inf")
         self._lock = threading.Lock()
 
     def get(self, key: K) -> V | None:
@@ -91,14 +104,17 @@ class FreshMap(Generic[K, V]):
             return None
         return found[1]
 
-    def begin(self) -> Read:
-        return Read(self._clock(), self._generation)
+    def begin(self, since: float | None = None) -> Read:
+        """A read starts; `since`: when its transaction began, if earlier (a SQLite transaction reads
+        the database as it was at its first statement, however late this read comes)."""
+        now = self._clock()
+        return Read(now if since is None else min(now, since))
 
     def put(self, key: K, value: V, read: Read) -> None:
         if self.ttl <= 0:
             return
         with self._lock:
-            if read.generation != self._generation:
+            if read.at <= self._invalidated_at:
                 return  # something was invalidated while this was read: it may predate the change
             current = self._entries.get(key)
             if current is None or current[0] <= read.at:  # never an older read over a newer one
@@ -106,12 +122,12 @@ class FreshMap(Generic[K, V]):
 
     def forget(self, key: K) -> None:
         with self._lock:
-            self._generation += 1
+            self._invalidated_at = self._clock()
             self._entries.pop(key, None)
 
     def clear(self) -> None:
         with self._lock:
-            self._generation += 1
+            self._invalidated_at = self._clock()
             self._entries.clear()
 
 

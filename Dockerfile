@@ -30,6 +30,7 @@ COPY openapi.yaml gunicorn.conf.py ./
 COPY migrations/ migrations/
 USER townhall
 EXPOSE 8000
+# The API's check; deploy/compose.yaml gives workers their own (`townhall worker --check`).
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/livez', timeout=2)"]
 CMD ["gunicorn", "-c", "gunicorn.conf.py"]

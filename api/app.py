@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, Request, Response, g
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api.access import check_declarations
 from api.clients.routes import ClientIdConverter
@@ -124,4 +125,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["townhall.limiter"] = install_limits(app, settings)
     check_declarations(app)
     check_synchronous(app)
+    if settings.trusted_proxy_hops:
+        # Behind that many proxies the client's address (rate-limit keys), scheme and host are the
+        # ones they forwarded; with none, those headers are anyone's to forge and are ignored.
+        hops = settings.trusted_proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app

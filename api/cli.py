@@ -16,11 +16,12 @@ from zoneinfo import ZoneInfo
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup
+from flask.cli import AppGroup, ScriptInfo
 from sqlalchemy.orm import Session
 
 from api import database
 from api.app import create_app
+from api.heartbeat import MAX_AGE_SECONDS, Heartbeat
 from api.progress import Progress
 from api.settings import Settings, SettingsError
 from api.worker import Worker
@@ -63,7 +64,23 @@ def command_transaction() -> Iterator[Session]:
         raise click.ClickException(error.detail) from error
 
 
-cli = FlaskGroup(create_app=create_app, help="Townhall: operate the platform.")
+class TownhallGroup(AppGroup):
+    """Townhall's own commands only (not Flask's run/shell/routes); each command that needs the app
+    builds it from the TOWNHALL_* settings, so `--help` and `--version` need no database."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        extra.setdefault("obj", ScriptInfo(create_app=create_app, set_debug_flag=False))
+        return super().make_context(info_name, args, parent, **extra)
+
+
+@click.group(cls=TownhallGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="townhall", prog_name="townhall", message="%(prog)s %(version)s")
+def cli() -> None:
+    """Townhall: operate the platform (database, demo, municipalities, identity, background work).
+
+    Settings come from the TOWNHALL_* environment variables (see the README). Run
+    `townhall COMMAND --help` for a command's options."""
 
 
 @cli.group()
@@ -72,7 +89,7 @@ def db() -> None:
 
 
 @db.command()
-@click.option("--revision", default="head", show_default=True)
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
 def upgrade(revision: str) -> None:
     """Migrate the database up to REVISION (as the owner role; grants the app role its rights)."""
     database.upgrade(settings(), revision)
@@ -175,10 +192,25 @@ def proactive_scan(days: int, slug: str | None) -> None:
     click.echo(f"proactive scan of {len(targets)} municipalities: {summary}")
 
 
-@cli.command("worker")
+@cli.command("worker", with_appcontext=False)
 @click.option("--once", is_flag=True, help="One round, then stop (tests, cron).")
-def worker_command(once: bool) -> None:
-    """Deliver outbox events (webhooks) until stopped; SIGTERM finishes the round in hand first."""
+@click.option("--check", is_flag=True,
+              help="Deliver nothing: exit 0 if this host's worker made progress lately, else 1 (health checks).")
+@click.option("--max-age", type=click.IntRange(1, 86_400), default=MAX_AGE_SECONDS, show_default=True,
+              help="With --check: seconds since the worker's last heartbeat that still count as healthy.")
+@click.pass_context
+def worker_command(ctx: click.Context, once: bool, check: bool, max_age: int) -> None:
+    """Deliver outbox events (webhooks, e-mail) until stopped; SIGTERM finishes the round in hand
+    first. The worker touches a heartbeat file in the instance folder as it goes; --check reads it."""
+    if check:
+        # Settings alone, no app: a health check every 30 s must not open database connections.
+        _check_worker(Settings.from_env(), max_age)
+        return
+    with ctx.ensure_object(ScriptInfo).load_app().app_context():
+        _run_worker(once)
+
+
+def _run_worker(once: bool) -> None:
     worker = Worker(settings(), database.database())
     signal.signal(signal.SIGTERM, lambda _signum, _frame: worker.stopping.set())
     try:
@@ -192,6 +224,15 @@ def worker_command(once: bool) -> None:
         worker.stopping.set()
     finally:
         worker.close()
+
+
+def _check_worker(configured: Settings, max_age: int) -> None:
+    age = Heartbeat.of_worker(configured).age()
+    if age is None:
+        raise click.ClickException("no worker heartbeat on this host yet")
+    if age > max_age:
+        raise click.ClickException(f"the worker's last heartbeat is {age:.0f} s old (more than {max_age} s)")
+    click.echo(f"worker alive: last heartbeat {age:.0f} s ago")
 
 
 @cli.group()
@@ -237,12 +278,15 @@ def _describe(tenant: Tenant) -> dict[str, Any]:
 
 
 @tenants.command("create")
-@click.option("--slug", required=True)
+@click.option("--slug", required=True, help="Short name in the URLs (/t/SLUG/...): lower case, digits, hyphens.")
 @click.option("--nis-code", required=True, help="5-digit NIS code of the municipality.")
-@click.option("--name", "names", multiple=True, required=True, metavar="LANG=NAME")
-@click.option("--language", "languages", multiple=True, required=True, type=click.Choice(LANGUAGES))
-@click.option("--default-language", required=True, type=click.Choice(LANGUAGES))
-@click.option("--time-zone", default="Europe/Brussels", show_default=True)
+@click.option("--name", "names", multiple=True, required=True, metavar="LANG=NAME",
+              help="The municipality's name in one language (repeat per language).")
+@click.option("--language", "languages", multiple=True, required=True, type=click.Choice(LANGUAGES),
+              help="A language it serves citizens in (repeat).")
+@click.option("--default-language", required=True, type=click.Choice(LANGUAGES),
+              help="The language when a request asks for none it serves.")
+@click.option("--time-zone", default="Europe/Brussels", show_default=True, help="IANA time zone of its offices.")
 def tenants_create(slug: str, nis_code: str, names: tuple[str, ...], languages: tuple[str, ...],
                    default_language: str, time_zone: str) -> None:
     """Register a municipality."""
@@ -257,14 +301,22 @@ def tenants_create(slug: str, nis_code: str, names: tuple[str, ...], languages: 
 @tenants.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def tenants_list(as_json: bool) -> None:
-    """List every municipality."""
+    """List every municipality: a table with a header row, or JSON."""
     with command_transaction() as session:
         rows = [_describe(t) for t in all_tenants(session)]
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    for row in rows:
-        click.echo(f"{row['slug']:<20} {row['nis_code']}  {row['status']:<9} {','.join(row['languages'])}")
+    _table(("SLUG", "NIS CODE", "STATUS", "LANGUAGES", "NAME"),
+           [(row["slug"], row["nis_code"], row["status"], ",".join(row["languages"]),
+             row["names"].get(row["default_language"], "")) for row in rows])
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """Columns as wide as their widest cell, two spaces apart; the last one is not padded."""
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
+    for line in (header, *rows):
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
 
 
 @tenants.command("show")

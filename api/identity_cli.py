@@ -35,8 +35,8 @@ def users() -> None:
 
 
 @users.command("create")
-@click.option("--email", required=True)
-@click.option("--name", "display_name", required=True)
+@click.option("--email", required=True, help="Their e-mail address (the sign-in name).")
+@click.option("--name", "display_name", required=True, help="Their name as shown to others.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               help="At least 12 characters (asked for when not given).")
 @click.option("--operator", is_flag=True, help="A platform operator.")
@@ -100,7 +100,7 @@ def teams() -> None:
 
 @teams.command("create")
 @click.argument("slug")
-@click.option("--name", required=True)
+@click.option("--name", required=True, help="The team's name.")
 def teams_create(slug: str, name: str) -> None:
     """Create a team."""
     with command_transaction() as session:
@@ -153,11 +153,14 @@ def _client_summary(client: Any, secret: str | None = None) -> dict[str, Any]:
 
 @clients.command("create")
 @click.argument("tenant")
-@click.option("--name", required=True)
+@click.option("--name", required=True, help="The client's name, shown on the sign-in page.")
 @click.option("--public", is_flag=True, help="A public client (no secret; browser or mobile app).")
-@click.option("--grant", "grant_types", multiple=True, required=True, type=click.Choice(GRANT_TYPES))
-@click.option("--redirect-uri", "redirect_uris", multiple=True)
-@click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(tuple(SCOPES)))
+@click.option("--grant", "grant_types", multiple=True, required=True, type=click.Choice(GRANT_TYPES),
+              help="A grant type it may use (repeat).")
+@click.option("--redirect-uri", "redirect_uris", multiple=True,
+              help="Where the authorization code flow may return to (repeat).")
+@click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(tuple(SCOPES)),
+              help="A scope it may ask for (repeat).")
 def clients_create(tenant: str, name: str, public: bool, grant_types: tuple[str, ...],
                    redirect_uris: tuple[str, ...], scopes: tuple[str, ...]) -> None:
     """Register a client; a confidential client's secret is printed this once."""
@@ -172,13 +175,14 @@ def clients_create(tenant: str, name: str, public: bool, grant_types: tuple[str,
 
 
 @clients.command("create-platform")
-@click.option("--name", required=True)
+@click.option("--name", required=True, help="The client's name, shown on the sign-in page.")
 @click.option("--public", is_flag=True, help="A public app (no secret) for staff serving several municipalities.")
 @click.option("--grant", "grant_types", multiple=True, default=("client_credentials",), show_default=True,
-              type=click.Choice(GRANT_TYPES))
-@click.option("--redirect-uri", "redirect_uris", multiple=True)
+              type=click.Choice(GRANT_TYPES), help="A grant type it may use (repeat).")
+@click.option("--redirect-uri", "redirect_uris", multiple=True,
+              help="Where the authorization code flow may return to (repeat).")
 @click.option("--scope", "scopes", multiple=True, default=("platform:manage",), show_default=True,
-              type=click.Choice((*SCOPES, *PLATFORM_SCOPES)))
+              type=click.Choice((*SCOPES, *PLATFORM_SCOPES)), help="A scope it may ask for (repeat).")
 def clients_create_platform(name: str, public: bool, grant_types: tuple[str, ...], redirect_uris: tuple[str, ...],
                             scopes: tuple[str, ...]) -> None:
     """Register a client of the platform itself: automation for the platform API (/v1), or an app for

@@ -110,6 +110,8 @@ class Settings:
             # Without Redis each process counts on its own: the limits would hold per machine only.
             found.append("TOWNHALL_REDIS_URL: required when TOWNHALL_ENV=production, so that every replica "
                          "counts the rate limits together")
+        if not 0 <= self.trusted_proxy_hops <= 5:
+            found.append("TOWNHALL_TRUSTED_PROXY_HOPS: between 0 and 5")
         if not (self.home / "openapi.yaml").is_file() or not (self.home / "migrations").is_dir():
             found.append(f"TOWNHALL_HOME: {self.home} holds no openapi.yaml and migrations/")
         return found
@@ -146,8 +148,6 @@ class Settings:
             found.append("TOWNHALL_TENANT_CACHE_SECONDS: between 0 and 3600")
         if self.secret_key and len(self.secret_key) < 32:
             found.append("TOWNHALL_SECRET_KEY: at least 32 characters")
-        if not 0 <= self.trusted_proxy_hops <= 5:
-            found.append("TOWNHALL_TRUSTED_PROXY_HOPS: between 0 and 5")
         if self.log_level not in LOG_LEVELS:
             found.append(f"TOWNHALL_LOG_LEVEL: one of {', '.join(LOG_LEVELS)}")
         return found

@@ -14,6 +14,7 @@ from email.message import EmailMessage
 
 from sqlalchemy.orm import Session
 
+from api.heartbeat import Heartbeat
 from api.settings import Settings
 from tenants.models import Tenant, TenantStatus
 from tenants.queries import all_tenants, branding_of
@@ -48,6 +49,7 @@ class Worker:
         self.egress = Policy.of(settings.webhooks_allow_private, settings.webhooks_allowed_ports)
         self.pool = ThreadPoolExecutor(max_workers=settings.worker_threads, thread_name_prefix="webhook")
         self.stopping = threading.Event()
+        self.heartbeat = Heartbeat.of_worker(settings)  # for `townhall worker --check`
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -58,6 +60,7 @@ class Worker:
         counts: Counter[str] = Counter()
         with self.database.sessions() as session:
             tenants = [(t.id, t.slug) for t in all_tenants(session) if t.status is TenantStatus.ACTIVE]
+        self.heartbeat.beat()  # the database answered
         for tenant_id, slug in tenants:
             if self.stopping.is_set():
                 break
@@ -68,6 +71,7 @@ class Worker:
                 session.flush()
             for channel in (self._deliver, self._mail):
                 while not self.stopping.is_set():
+                    self.heartbeat.beat()  # a long backlog is progress, not a hang
                     sent = channel(tenant_id, now)
                     counts += sent
                     if sum(sent.values()) < BATCH:

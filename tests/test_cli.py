@@ -1,15 +1,26 @@
 """The `townhall` command: tenants, demo seed and migrations, each command one commit."""
 
 import json
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import replace
 from datetime import UTC, datetime
+from importlib.metadata import version
 from pathlib import Path
 
-from click.testing import Result
+import click
+import pytest
+from click.testing import CliRunner, Result
 from flask import Flask
 from sqlalchemy import select
 
 from api.cli import cli
 from api.database import database, script_heads
+from api.heartbeat import Heartbeat
+from api.settings import Settings
 from tenants.queries import config_history, require_tenant
 from townhall.cases.models import Case, CaseStep, ReferenceCounter
 from townhall.services.registry import SERVICE_TYPES
@@ -154,3 +165,110 @@ def test_the_large_demo_writes_numbered_cases_under_each_municipality(app: Flask
     again = run(app, "demo", "seed", "--output", str(tmp_path / "demo.json"), "--large", "--tenants", "3",
                 "--cases", "50")
     assert again.exit_code == 0 and "this run made 0 municipalities and 0 cases" in again.output
+
+
+TOWNHALL = Path(sys.executable).parent / "townhall"
+
+
+def test_the_installed_command_has_townhall_s_own_help_and_version(tmp_path: Path) -> None:
+    env = {**os.environ, "TOWNHALL_INSTANCE_PATH": str(tmp_path)}
+    shown = subprocess.run([str(TOWNHALL), "--version"], env=env, capture_output=True, text=True, timeout=60,
+                           check=False)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout == f"townhall {version('townhall')}\n"
+    helped = subprocess.run([str(TOWNHALL), "--help"], env=env, capture_output=True, text=True, timeout=60,
+                            check=False)
+    assert helped.returncode == 0, helped.stderr
+    listed = set(re.findall(r"^  ([a-z-]+)  ", helped.stdout.split("Commands:")[1], re.MULTILINE))
+    assert listed == {"appointments", "clients", "db", "delegate", "demo", "keys", "members", "proactive", "teams",
+                      "tenants", "users", "worker"}
+    assert "Flask" not in helped.stdout and "--app" not in helped.stdout  # not Flask's run/shell/routes/--app
+    assert not list(tmp_path.iterdir())  # help and version build no app: no database, no secret key
+
+
+def _commands(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:
+    found: list[tuple[tuple[str, ...], click.Command]] = []
+    for name, command in group.commands.items():
+        found.append(((*path, name), command))
+        if isinstance(command, click.Group):
+            found += _commands(command, (*path, name))
+    return found
+
+
+def test_every_group_command_and_option_has_a_help_text() -> None:
+    commands = _commands(cli)
+    assert len(commands) >= 37
+    missing = [" ".join(path) for path, command in commands if not (command.help or "").strip()]
+    missing += [f"{' '.join(path)} {param.opts[0]}" for path, command in commands for param in command.params
+                if isinstance(param, click.Option) and not (param.help or "").strip()]
+    assert missing == []
+    for path, command in commands:  # and each one shows it
+        shown = CliRunner().invoke(cli, [*path, "--help"])
+        assert shown.exit_code == 0 and (command.help or "").split()[0] in shown.output, path
+
+
+def test_every_command_the_scripts_and_docs_name_exists() -> None:
+    """The Makefile, CI, deploy/ and the docs call these: they must keep working."""
+    for line in ("db upgrade", "db downgrade", "db current", "demo seed", "worker", "proactive scan",
+                 "appointments remind", "tenants create", "tenants list", "tenants show", "tenants suspend",
+                 "tenants activate", "tenants branding", "users create", "members add", "members list",
+                 "teams create", "teams add-member", "delegate", "clients create", "clients create-platform",
+                 "clients list", "clients rotate-secret", "clients disable", "keys rotate", "keys list"):
+        assert CliRunner().invoke(cli, [*line.split(), "--help"]).exit_code == 0, line
+
+
+def test_tenants_list_is_a_table_with_a_header_row(app: Flask) -> None:
+    for slug, nis, names in (("gent", "44021", ["nl=Gent"]), ("sint-martens-latem", "44064", ["nl=Sint-Martens-Latem"]),
+                             ("eupen", "63023", ["de=Eupen"])):
+        language = names[0].split("=")[0]
+        created = run(app, "tenants", "create", "--slug", slug, "--nis-code", nis, *[f"--name={n}" for n in names],
+                      "--language", language, "--default-language", language)
+        assert created.exit_code == 0, created.output
+    run(app, "tenants", "suspend", "eupen")
+    listed = run(app, "tenants", "list")
+    assert listed.exit_code == 0, listed.output
+    header, *rows = listed.output.splitlines()
+    assert header.split() == ["SLUG", "NIS", "CODE", "STATUS", "LANGUAGES", "NAME"]
+    assert [row.split() for row in rows] == [["eupen", "63023", "suspended", "de", "Eupen"],
+                                             ["gent", "44021", "active", "nl", "Gent"],
+                                             ["sint-martens-latem", "44064", "active", "nl", "Sint-Martens-Latem"]]
+    for title in ("NIS CODE", "STATUS", "LANGUAGES", "NAME"):  # every cell starts under its title
+        column = header.index(title)
+        assert all(row[column - 2:column] == "  " and row[column] != " " for row in rows), title
+
+
+def test_worker_check_reports_the_heartbeat_of_this_host_s_worker(app: Flask, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(app.config, "TOWNHALL_SETTINGS", replace(app.config["TOWNHALL_SETTINGS"],
+                                                                 instance_path=tmp_path))
+
+    def check(*options: str) -> Result:  # as a container's health check runs it: settings from the environment
+        return app.test_cli_runner().invoke(cli, ["worker", "--check", *options],
+                                            env={"TOWNHALL_INSTANCE_PATH": str(tmp_path)})
+
+    never = check()
+    assert never.exit_code == 1 and "no worker heartbeat" in never.output
+    assert run(app, "worker", "--once").exit_code == 0  # a round touches the heartbeat
+    alive = check()
+    assert alive.exit_code == 0 and "worker alive" in alive.output, alive.output
+    (beat,) = tmp_path.glob("worker-*.heartbeat")
+    assert beat == Heartbeat.of_worker(app.config["TOWNHALL_SETTINGS"]).path
+    old = time.time() - 400
+    os.utime(beat, (old, old))  # no progress for 400 s: a stuck or cut-off worker
+    stale = check()
+    assert stale.exit_code == 1 and "more than 300 s" in stale.output
+    assert check("--max-age", "600").exit_code == 0
+
+
+def test_worker_check_builds_no_app(tmp_path: Path) -> None:
+    """It reads the settings and one file: no database connection, nothing written."""
+    env = {**os.environ, "TOWNHALL_INSTANCE_PATH": str(tmp_path),
+           "TOWNHALL_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:9/nowhere"}
+    result = subprocess.run([str(TOWNHALL), "worker", "--check"], env=env, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 1 and "no worker heartbeat" in result.stderr
+    assert not list(tmp_path.iterdir())
+    Heartbeat.of_worker(Settings(instance_path=tmp_path)).beat()
+    result = subprocess.run([str(TOWNHALL), "worker", "--check"], env=env, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0 and "worker alive" in result.stdout, result.stderr

@@ -60,8 +60,13 @@ def versioned(body: dict[str, Any], version: int, status: int = 200) -> Response
 
 
 def bad_parameter(detail: str) -> Exception:
-    """A 400 problem for a query parameter (or cursor) this API cannot use."""
+    """A 400 problem for a query parameter this API cannot use."""
     return http_error(BadRequest, detail, "invalid_parameter")
+
+
+def bad_cursor() -> Exception:
+    """A 400 problem for a cursor this API did not give out: only its own `next` links are valid."""
+    return http_error(BadRequest, "cursor is not one this API gave out.", "invalid_cursor")
 
 
 def id_cursor(cursor: str | None) -> uuid.UUID | None:
@@ -69,7 +74,7 @@ def id_cursor(cursor: str | None) -> uuid.UUID | None:
     try:
         return uuid.UUID(cursor) if cursor else None
     except ValueError as error:
-        raise bad_parameter("cursor is not one this API gave out.") from error
+        raise bad_cursor() from error
 
 
 def require_if_match(current_etag: str) -> None:
@@ -109,9 +114,9 @@ def page_params(default: int = 50, maximum: int = 200) -> tuple[int, str | None]
         padded = cursor.encode() + b"=" * (-len(cursor) % 4)
         after = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (ValueError, UnicodeError) as error:  # binascii.Error is a ValueError
-        raise http_error(BadRequest, "cursor is not one this API gave out.", "invalid_parameter") from error
+        raise bad_cursor() from error
     if not after:
-        raise http_error(BadRequest, "cursor is not one this API gave out.", "invalid_parameter")
+        raise bad_cursor()
     return int(raw_limit), after
 
 

@@ -73,7 +73,7 @@ def _check_query_and_form() -> None:
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         fields = [*request.form.items(multi=True), *((name, file.filename or "")
                                                      for name, file in request.files.items(multi=True))]
-        if any(NUL in name or NUL in value for name, value in fields):
+        if any(NUL in (name or "") or NUL in (value or "") for name, value in fields):  # a part may lack a name
             raise http_error(BadRequest, "Form fields must not contain NUL characters.", "invalid_parameter")
 
 

@@ -12,6 +12,7 @@ from api.app import create_app
 from api.settings import Settings
 from contract import document
 from townhall.auth.scopes import PLATFORM_SCOPES, SCOPES
+from townhall.services.registry import SERVICE_TYPES
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -157,3 +158,7 @@ def test_an_asynchronous_view_stops_the_app(settings: Settings, monkeypatch: pyt
     monkeypatch.setattr(blueprints, "ALL", (*blueprints.ALL, eager))
     with pytest.raises(RuntimeError, match=r"awaits_something"):
         create_app(settings)
+
+
+def test_the_contract_names_exactly_the_services_the_platform_runs() -> None:
+    assert document()["components"]["schemas"]["ServiceCode"]["enum"] == list(SERVICE_TYPES)

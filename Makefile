@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# What the demo hands out (demo.json, the served contract, redirect URIs): the address served,
+# unless TOWNHALL_BASE_URL (or BASE_URL) names the one clients reach, e.g. behind a proxy.
+BASE_URL ?= $(or $(TOWNHALL_BASE_URL),http://$(HOST):$(PORT))
 REQUIRE_POSTGRES ?= 0
 
 .PHONY: install run test lint bench clean
@@ -20,16 +23,17 @@ install: $(STAMP)
 
 run: install
 	$(BIN)/townhall db upgrade
-	$(BIN)/townhall demo seed
+	TOWNHALL_BASE_URL=$(BASE_URL) $(BIN)/townhall demo seed
 	@echo
-	@echo "Townhall serves on http://$(HOST):$(PORT) (SQLite under instance/). Try:"
-	@echo "  curl -i http://$(HOST):$(PORT)/t/aalst/v1/branding"
-	@echo "  curl -H 'Accept-Language: fr' http://$(HOST):$(PORT)/t/ninove/v1/branding"
-	@echo "  open http://$(HOST):$(PORT)/docs   (the API contract)"
+	@echo "Townhall serves $(BASE_URL) (listening on $(HOST):$(PORT), SQLite under instance/). Try:"
+	@echo "  open $(BASE_URL)/            (the demo municipalities, the docs and the contract)"
+	@echo "  curl -i $(BASE_URL)/t/aalst/v1/branding"
+	@echo "  curl -H 'Accept-Language: fr' $(BASE_URL)/t/ninove/v1/branding"
+	@echo "  open $(BASE_URL)/docs        (the API contract; Authorize signs in a demo person)"
 	@echo "  $(BIN)/townhall tenants list       (instance/demo.json describes the demo)"
 	@echo
 	@# The worker (webhooks, e-mail) runs beside the API and stops with it.
-	export TOWNHALL_BASE_URL=$${TOWNHALL_BASE_URL:-http://$(HOST):$(PORT)}; \
+	export TOWNHALL_BASE_URL=$(BASE_URL); \
 	$(BIN)/townhall worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	GUNICORN_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py
 

@@ -11,6 +11,7 @@ import api.proactive.routes
 import api.rules.routes
 import api.services.routes
 import api.webhooks.routes
+from api.landing.routes import landing
 from api.oauth.routes import oauth
 from api.operations.routes import operations
 from api.platform.routes import platform_api
@@ -30,4 +31,4 @@ ROUTE_MODULES = (
     api.services.routes,
     api.webhooks.routes,
 )
-ALL = (operations, oauth, platform_api, tenant_api)
+ALL = (operations, landing, oauth, platform_api, tenant_api)

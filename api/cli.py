@@ -141,7 +141,7 @@ def demo_seed(output: Path | None, large: bool, tenant_count: int, case_count: i
                  "languages": t.languages, "api": settings().tenant_api_url(t.slug) + "/v1"}
                 for t in tenants
             ],
-        } | DemoIdentity(session, known).seed(list(tenants))
+        } | DemoIdentity(session, known, settings().base_url).seed(list(tenants))
     target.parent.mkdir(parents=True, exist_ok=True)
     # It holds the demo's secrets and passwords: readable by its owner only.
     with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:

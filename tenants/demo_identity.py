@@ -1,6 +1,6 @@
 """The demo consortium's people and clients: per municipality a partner client, a citizen portal
-client, a tenant admin and a case worker; one shared back-office team with delegations from two
-municipalities; one citizen.
+client, a client for the docs page's Authorize button, a tenant admin and a case worker; one shared
+back-office team with delegations from two municipalities; one citizen.
 
 Secrets and passwords are random. Only their hashes are stored, so the demo keeps them in
 instance/demo.json and reuses them on the next seed; a secret that was lost is replaced.
@@ -22,6 +22,7 @@ from townhall.auth.operations import (
     create_user,
     delegate,
     rotate_client_secret,
+    update_client,
 )
 from townhall.auth.passwords import hash_password, verify_password
 from townhall.auth.queries import (
@@ -31,7 +32,8 @@ from townhall.auth.queries import (
     team_by_slug,
     user_by_email,
 )
-from townhall.auth.scopes import CASE_WORKER, TENANT_ADMIN
+from townhall.auth.schemas import redirect_uri_problem
+from townhall.auth.scopes import CASE_WORKER, CITIZEN_SCOPES, ROLE_SCOPES, TENANT_ADMIN
 from townhall.tenancy import tenant_scope
 
 PORTAL_REDIRECT = "http://127.0.0.1:8765/callback"
@@ -43,15 +45,27 @@ PARTNER = {"name": "Partner integration", "kind": "confidential", "grant_types":
 PORTAL = {"name": "Citizen portal", "kind": "public", "grant_types": ["authorization_code", "refresh_token"],
           "redirect_uris": [PORTAL_REDIRECT],
           "scopes": ["catalog:read", "cases:read", "cases:write", "appointments:read", "appointments:write"]}
+# The docs page (/docs) signs people in with Swagger UI's redirect page: a public PKCE client per
+# municipality, `<slug>.demo-docs`, whose redirect URI is that page on the served base URL.
+DOCS_CLIENT = "demo-docs"
+DOCS_REDIRECT_PATH = "/docs/oauth2-redirect.html"
+DOCS = {"name": "API documentation (/docs)", "kind": "public", "grant_types": ["authorization_code"],
+        "scopes": sorted(CITIZEN_SCOPES.union(*ROLE_SCOPES.values()))}
 ADMIN = {"name": "Admin console", "kind": "confidential", "grant_types": ["client_credentials"],
          "scopes": ["clients:manage", "members:manage", "config:write", "audit:read"]}
 
 
-class DemoIdentity:
-    """Seeds people and clients, reusing the credentials a previous seed wrote down."""
+def docs_client_id(slug: str) -> str:
+    return f"{slug}.{DOCS_CLIENT}"
 
-    def __init__(self, session: Session, known: dict[str, Any]) -> None:
+
+class DemoIdentity:
+    """Seeds people and clients, reusing the credentials a previous seed wrote down. Redirect URIs
+    on Townhall itself follow `base_url`, the one being served (a new port updates them)."""
+
+    def __init__(self, session: Session, known: dict[str, Any], base_url: str) -> None:
         self.session = session
+        self.base_url = base_url
         self.known_secrets = {c["client_id"]: c.get("client_secret") for c in known.get("clients", [])}
         self.known_passwords = {u["email"]: u["password"] for u in known.get("users", [])}
         self.clients: list[dict[str, Any]] = []
@@ -85,6 +99,8 @@ class DemoIdentity:
                 secret = self.known_secrets.get(client_id)
                 if data["kind"] == "confidential" and not secret:
                     secret = rotate_client_secret(self.session, existing)
+                if existing.redirect_uris != data.get("redirect_uris", existing.redirect_uris):
+                    update_client(self.session, existing, {"redirect_uris": data["redirect_uris"]})
         entry = {"tenant": tenant.slug, "client_id": client_id, "grant_types": data["grant_types"],
                  "scopes": data["scopes"], "redirect_uris": data.get("redirect_uris", [])}
         if secret:
@@ -92,10 +108,16 @@ class DemoIdentity:
         self.clients.append(entry)
 
     def seed(self, tenants: list[Tenant]) -> dict[str, Any]:
+        # A client may redirect to https or to plain http on loopback only: served elsewhere over
+        # http (HOST=0.0.0.0), the docs page has no client and a token is pasted in instead.
+        page = self.base_url + DOCS_REDIRECT_PATH
+        docs_redirect = None if redirect_uri_problem(page) else page
         for tenant in tenants:
             self.client(tenant, "demo-partner", PARTNER)
             self.client(tenant, "demo-portal", PORTAL)
             self.client(tenant, "demo-admin", ADMIN)
+            if docs_redirect is not None:
+                self.client(tenant, DOCS_CLIENT, DOCS | {"redirect_uris": [docs_redirect]})
             self.grant(self.person(f"admin.{tenant.slug}@demo.example", f"Admin {tenant.slug}"), tenant, TENANT_ADMIN)
             self.grant(self.person(f"worker.{tenant.slug}@demo.example", f"Case worker {tenant.slug}"), tenant,
                        CASE_WORKER)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tenants.models import ConfigChange, Tenant, TenantBranding
+from tenants.models import ConfigChange, Tenant, TenantBranding, TenantStatus
 from townhall.errors import NotFound
 
 
@@ -35,6 +35,12 @@ def all_tenants(session: Session, after: str | None = None, limit: int | None = 
     if after is not None:
         query = query.where(Tenant.slug > after)
     return session.scalars(query.limit(limit)).all()
+
+
+def active_tenants(session: Session, limit: int) -> Sequence[Tenant]:
+    """The first `limit` active municipalities by slug (what the landing page lists)."""
+    return session.scalars(select(Tenant).where(Tenant.status == TenantStatus.ACTIVE)
+                           .order_by(Tenant.slug).limit(limit)).all()
 
 
 def branding_of(session: Session, tenant_id: uuid.UUID) -> TenantBranding:

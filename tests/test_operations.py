@@ -44,7 +44,11 @@ def test_readyz_is_ready_with_a_live_redis(settings: Settings, make_app: Callabl
 def test_the_contract_is_served(client: FlaskClient) -> None:
     response = client.get("/openapi.yaml")
     assert response.mimetype == "application/yaml"
-    assert yaml.safe_load(response.data) == yaml.safe_load((ROOT / "openapi.yaml").read_text())
+    served, written = yaml.safe_load(response.data), yaml.safe_load((ROOT / "openapi.yaml").read_text())
+    # As written, but for the installation's own base URL (tests/test_first_run.py checks those parts).
+    for document in (served, written):
+        del document["servers"], document["components"]["securitySchemes"]["oauth2"]["flows"]
+    assert served == written
 
 
 def test_the_docs_page_loads_its_assets_from_the_app_itself(client: FlaskClient) -> None:

@@ -1,13 +1,19 @@
 """Health, readiness, the OpenAPI document and a docs page whose assets the app serves itself."""
 
+import json
 from pathlib import Path
+from typing import Any
 
 import flask_swagger_ui
-from flask import Blueprint, Response, current_app, jsonify, send_from_directory
+import yaml
+from flask import Blueprint, Flask, Response, current_app, jsonify, send_from_directory
 
 from api.access import public
 from api.errors import problem
 from api.operations.checks import database_problem, redis_problem
+from api.settings import Settings
+from tenants.demo import DEMO_TENANTS
+from tenants.demo_identity import DOCS_REDIRECT_PATH, docs_client_id
 
 operations = Blueprint("operations", __name__)
 # Swagger UI 5 (renders OpenAPI 3.1) ships inside this package: no CDN, closed networks work.
@@ -26,7 +32,44 @@ DOCS_PAGE = """<!doctype html>
 </body>
 </html>
 """
-DOCS_SCRIPT = "SwaggerUIBundle({url: '/openapi.yaml', dom_id: '#api', deepLinking: true});\n"
+# Scopes ticked in the Authorize dialog: ones every demo person (admin, case worker, citizen) may grant.
+DOCS_SCOPES = ["catalog:read", "cases:read"]
+
+
+def docs_script(settings: Settings) -> str:
+    # The redirect page must be named: Swagger UI would guess /oauth2-redirect.html, next to /docs.
+    config = {"url": "/openapi.yaml", "dom_id": "#api", "deepLinking": True,
+              "oauth2RedirectUrl": settings.base_url + DOCS_REDIRECT_PATH}
+    oauth: dict[str, Any] = {"usePkceWithAuthorizationCodeGrant": True, "scopes": DOCS_SCOPES, "scopeSeparator": " "}
+    if settings.environment != "production":
+        # The demo's public code-flow client of its first municipality (`<slug>.demo-docs` for the others).
+        oauth["clientId"] = docs_client_id(DEMO_TENANTS[0]["tenant"]["slug"])
+    return f"const ui = SwaggerUIBundle({json.dumps(config)});\nui.initOAuth({json.dumps(oauth)});\n"
+
+
+def served_contract(document: bytes, base_url: str) -> bytes:
+    """openapi.yaml as this installation serves it: `servers` is its base URL and the OAuth flows
+    name its absolute endpoints, so clients and the docs page call the host and port really served."""
+    contract: dict[str, Any] = yaml.load(document, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506  (a safe loader)
+    contract["servers"] = [{"url": base_url, "description": "This installation (TOWNHALL_BASE_URL)"}]
+    for scheme in contract.get("components", {}).get("securitySchemes", {}).values():
+        for flow in scheme.get("flows", {}).values():
+            for key in ("authorizationUrl", "tokenUrl", "refreshUrl"):
+                if str(flow.get(key, "")).startswith("/"):
+                    flow[key] = base_url + flow[key]
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    dumped: bytes = yaml.dump(contract, Dumper=dumper, sort_keys=False, allow_unicode=True, width=120,
+                              encoding="utf-8")
+    return dumped
+
+
+def contract_of(app: Flask) -> bytes:
+    # Made on first request (the whole contract is parsed and written once), then kept.
+    served: bytes | None = app.extensions.get("townhall.served_contract")
+    if served is None:
+        served = served_contract(app.config["TOWNHALL_OPENAPI"], app.config["TOWNHALL_SETTINGS"].base_url)
+        app.extensions["townhall.served_contract"] = served
+    return served
 
 
 @operations.get("/livez")
@@ -48,7 +91,7 @@ def readyz() -> Response:
 @operations.get("/openapi.yaml")
 @public
 def openapi_document() -> Response:
-    response = Response(current_app.config["TOWNHALL_OPENAPI"], mimetype="application/yaml")
+    response = Response(contract_of(current_app), mimetype="application/yaml")
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 
@@ -63,5 +106,14 @@ def docs_page() -> Response:
 @public
 def docs_asset(asset: str) -> Response:
     if asset == "townhall-docs.js":
-        return Response(DOCS_SCRIPT, mimetype="text/javascript")
+        return Response(docs_script(current_app.config["TOWNHALL_SETTINGS"]), mimetype="text/javascript")
     return send_from_directory(SWAGGER_ASSETS, asset, max_age=86_400)
+
+
+# DOCS_REDIRECT_PATH, and the script it loads beside it.
+@operations.get("/docs/<any('oauth2-redirect.html', 'oauth2-redirect.js'):page>")
+@public
+def docs_oauth_redirect(page: str) -> Response:
+    """Swagger UI's own OAuth 2.0 redirect page (and its script): it hands the code in the query back
+    to the docs page that opened the Authorize popup, which then exchanges it with PKCE."""
+    return send_from_directory(SWAGGER_ASSETS, page, max_age=86_400)

@@ -33,11 +33,10 @@ from tenants.operations import create_tenant, set_status, update_branding
 from tenants.queries import all_tenants, branding_of, config_history, require_tenant
 from townhall.appointments.operations import remind
 from townhall.auth.keys import ensure_signing_key
-from townhall.cases.operations import Municipality
 from townhall.errors import InvalidInput, TownhallError
 from townhall.localisation import LANGUAGES
-from townhall.rules.proactive import scan
-from townhall.tenancy import tenant_scope
+from townhall.proactive.operations import scan
+from townhall.tenancy import Municipality, tenant_scope
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -5,9 +5,10 @@ import townhall.appointments.models
 import townhall.auth.models
 import townhall.cases.models
 import townhall.idempotency
+import townhall.outbox.models
+import townhall.proactive.models
 import townhall.rules.models
-import townhall.services.models
-import townhall.webhooks.models  # noqa: F401  (registers the webhook tables)
+import townhall.services.models  # noqa: F401  (registers the catalogue tables)
 from townhall.db import Base
 
 metadata = Base.metadata

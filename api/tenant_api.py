@@ -8,10 +8,9 @@ from werkzeug.routing import BaseConverter
 from api.database import session
 from tenants.registry import TenantCache, TenantSnapshot
 from tenants.schemas import SLUG_PATTERN
-from townhall.cases.operations import Municipality
 from townhall.errors import Forbidden, NotFound
 from townhall.localisation import pick
-from townhall.tenancy import enter_tenant, leave_tenant
+from townhall.tenancy import Municipality, enter_tenant, leave_tenant
 
 
 class SlugConverter(BaseConverter):

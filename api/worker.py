@@ -18,10 +18,9 @@ from api.heartbeat import Heartbeat
 from api.settings import Settings
 from tenants.models import Tenant, TenantStatus
 from tenants.queries import all_tenants, branding_of
-from townhall.cases.models import OutboxEvent
+from townhall.cases.queries import case_citizen
 from townhall.db import Database
-from townhall.tenancy import tenant_scope
-from townhall.webhooks.delivery import (
+from townhall.outbox.delivery import (
     TIMEOUT_SECONDS,
     Outcome,
     due,
@@ -32,10 +31,12 @@ from townhall.webhooks.delivery import (
     record,
     send,
 )
-from townhall.webhooks.mail import Brand, compose
-from townhall.webhooks.models import Delivery, Subscription
-from townhall.webhooks.secrets import Sealer
-from townhall.webhooks.ssrf import Policy
+from townhall.outbox.mail import Brand, compose
+from townhall.outbox.models import Delivery, Subscription
+from townhall.outbox.operations import emit
+from townhall.outbox.secrets import Sealer
+from townhall.outbox.ssrf import Policy
+from townhall.tenancy import tenant_scope
 
 log = logging.getLogger("townhall.worker")
 BATCH = 200
@@ -67,7 +68,7 @@ class Worker:
             source = self.settings.tenant_api_url(slug) + "/v1"
             with self.database.unit_of_work() as session, tenant_scope(session, tenant_id):
                 counts["events"] += fan_out(session, tenant_id, source, now or datetime.now(UTC),
-                                            email=self.settings.smtp_host is not None)
+                                            case_citizen if self.settings.smtp_host is not None else None)
                 session.flush()
             for channel in (self._deliver, self._mail):
                 while not self.stopping.is_set():
@@ -155,6 +156,5 @@ def _disable(session: Session, subscription: Subscription, delivery: Delivery) -
         return
     subscription.active = False
     subscription.disabled_reason = f"Delivery {delivery.id} failed for 24 hours: {delivery.last_error}."
-    session.add(OutboxEvent(tenant_id=subscription.tenant_id, type="webhook.disabled", subject=str(subscription.id),
-                            data={"subscription": str(subscription.id), "url": subscription.url,
-                                  "reason": subscription.disabled_reason}))
+    emit(session, subscription.tenant_id, "webhook.disabled", str(subscription.id),
+         {"subscription": str(subscription.id), "url": subscription.url, "reason": subscription.disabled_reason})

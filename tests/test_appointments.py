@@ -25,7 +25,7 @@ from townhall.appointments.ics import fold
 from townhall.appointments.operations import remind
 from townhall.auth.operations import add_membership, create_user
 from townhall.auth.scopes import CASE_WORKER, TENANT_ADMIN
-from townhall.cases.models import OutboxEvent
+from townhall.outbox.models import OutboxEvent
 from townhall.services.operations import configure_service
 from townhall.tenancy import tenant_scope
 

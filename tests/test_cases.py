@@ -26,11 +26,12 @@ from townhall.auth.models import Team, User
 from townhall.auth.operations import add_membership, add_team_member, create_team, create_user, delegate
 from townhall.auth.scopes import CASE_WORKER
 from townhall.calendar import add_working_days
-from townhall.cases.models import Case, OutboxEvent, ReferenceCounter
-from townhall.cases.operations import Municipality, open_case
+from townhall.cases.models import Case, ReferenceCounter
+from townhall.cases.operations import open_case
 from townhall.ids import new_id
+from townhall.outbox.models import OutboxEvent
 from townhall.services.operations import configure_service
-from townhall.tenancy import tenant_scope
+from townhall.tenancy import Municipality, tenant_scope
 
 __all__ = ["signing_key"]
 PASSWORD = "correct horse battery"

@@ -12,10 +12,17 @@ from api.database import database
 from tenants.models import ConfigChange, Tenant, TenantBranding
 from townhall.auth.operations import create_user
 from townhall.cases.models import Case
-from townhall.cases.operations import Municipality, open_case
+from townhall.cases.operations import open_case
 from townhall.errors import NotFound
 from townhall.services.operations import configure_service
-from townhall.tenancy import ALL_TENANTS, CrossTenantWrite, TenantContextMissing, check_tenant, tenant_scope
+from townhall.tenancy import (
+    ALL_TENANTS,
+    CrossTenantWrite,
+    Municipality,
+    TenantContextMissing,
+    check_tenant,
+    tenant_scope,
+)
 
 SHARED_ID = uuid.UUID("01900000-0000-7000-8000-000000000001")
 

@@ -31,9 +31,9 @@ from tenants.operations import update_branding
 from tenants.queries import branding_of
 from townhall.auth.operations import add_membership, create_user
 from townhall.auth.scopes import TENANT_ADMIN
+from townhall.outbox.models import Attempt
 from townhall.services.operations import configure_service
 from townhall.tenancy import tenant_scope
-from townhall.webhooks.models import Attempt
 
 __all__ = ["signing_key"]
 

@@ -15,8 +15,8 @@ from contract import assert_problem
 from oauth_support import data, signing_key
 from rules_support import Town, make_town
 from tenants.models import Tenant
-from townhall.cases.models import OutboxEvent
-from townhall.rules.models import ProactiveAction
+from townhall.outbox.models import OutboxEvent
+from townhall.proactive.models import ProactiveAction
 from townhall.tenancy import tenant_scope
 
 __all__ = ["signing_key"]

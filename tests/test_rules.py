@@ -15,8 +15,8 @@ from oauth_support import bearer, data, register_platform_client, signing_key, t
 from rules_support import Town, make_town
 from tenants.models import Tenant
 from townhall.calendar import add_working_days
-from townhall.cases.operations import Municipality
 from townhall.rules.engine import age_on, compile_rule, days_between, evaluate, working_days
+from townhall.tenancy import Municipality
 
 __all__ = ["signing_key"]
 FEE = {"kind": "fee", "service": "eid-card", "expression": 'request.reason == "lost" ? 3500 : 2000',

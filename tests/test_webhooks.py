@@ -30,9 +30,9 @@ from receiver import Receiver, free_port, tls_for
 from tenants.models import Tenant
 from tenants.queries import require_tenant
 from townhall.auth.operations import create_user
+from townhall.outbox import delivery
 from townhall.services.operations import configure_service
 from townhall.tenancy import tenant_scope
-from townhall.webhooks import delivery
 
 __all__ = ["signing_key"]
 EID = {"service": "eid-card", "form": {"reason": "renewal"}, "citizen": "jan@example.org"}

@@ -19,11 +19,11 @@ from receiver import Receiver
 from tenants.operations import create_tenant
 from townhall.auth.keys import ensure_signing_key
 from townhall.auth.operations import create_client, create_user
+from townhall.outbox.operations import subscribe
+from townhall.outbox.secrets import Sealer
+from townhall.outbox.ssrf import Policy
 from townhall.services.operations import configure_service
 from townhall.tenancy import tenant_scope
-from townhall.webhooks.operations import subscribe
-from townhall.webhooks.secrets import Sealer
-from townhall.webhooks.ssrf import Policy
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.committed]
 EID = {"service": "eid-card", "form": {"reason": "renewal"}, "citizen": "jan@example.org"}

@@ -13,9 +13,9 @@ from api.database import session
 from api.http import json_object
 from api.oauth.protect import requires
 from api.tenant_api import current_municipality, tenant_api
-from townhall.rules.models import ProactiveAction
-from townhall.rules.proactive import accept_offer, receive_event, set_preferences
-from townhall.rules.queries import actions_for, opted_out
+from townhall.proactive.models import ProactiveAction
+from townhall.proactive.operations import accept_offer, receive_event, set_preferences
+from townhall.proactive.queries import actions_for, opted_out
 from townhall.rules.schemas import ACTIONS
 
 

@@ -14,11 +14,11 @@ from api.http import id_cursor, json_body, json_object, page_params, paged, requ
 from api.oauth.protect import requires
 from api.tenant_api import tenant_api, tenant_api_url
 from townhall.errors import NotFound
-from townhall.webhooks.models import Attempt, Delivery, Subscription
-from townhall.webhooks.operations import change, replay, rotate, subscribe
-from townhall.webhooks.queries import delivery_log, subscription_of, subscriptions_of
-from townhall.webhooks.secrets import Sealer
-from townhall.webhooks.ssrf import Policy
+from townhall.outbox.models import Attempt, Delivery, Subscription
+from townhall.outbox.operations import change, replay, rotate, subscribe
+from townhall.outbox.queries import delivery_log, subscription_of, subscriptions_of
+from townhall.outbox.secrets import Sealer
+from townhall.outbox.ssrf import Policy
 
 
 class ReplayInput(Schema):

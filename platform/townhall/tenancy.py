@@ -1,4 +1,5 @@
-"""Tenant context and the two isolation layers the kernel owns.
+"""Tenant context, the kernel's view of a tenant (`Municipality`) and the two isolation layers the
+kernel owns.
 
 1. The ORM guard: every ORM query on tenant-owned rows gets the tenant criterion; new rows are
    stamped with the tenant and a foreign tenant is refused at flush. Without a tenant in context,
@@ -15,7 +16,10 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, event, inspect, text
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, sessionmaker, with_loader_criteria
@@ -36,6 +40,22 @@ class TenantContextMissing(RuntimeError):
 
 class CrossTenantWrite(RuntimeError):
     """A row of one tenant was written while another tenant is in context."""
+
+
+@dataclass(frozen=True)
+class Municipality:
+    """What kernel operations need to know of the tenant they work for; the API (and the CLI) make it
+    from the tenant registry, which the kernel does not import."""
+
+    id: uuid.UUID
+    slug: str
+    name: str  # in the tenant's default language, as printed on documents
+    api_url: str  # absolute URL of the tenant's API, e.g. https://townhall.example/t/aalst/v1
+    time_zone: str = "Europe/Brussels"
+
+    def now(self) -> datetime:
+        """The moment in the municipality's time zone (what rules see as `now`)."""
+        return datetime.now(ZoneInfo(self.time_zone))
 
 
 def current_tenant_id() -> uuid.UUID | None:

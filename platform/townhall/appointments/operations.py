@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from townhall.appointments.models import Appointment, Office, OfficeService, RegionalService, SlotSeat
 from townhall.appointments.queries import Counter, counters_serving, office_zones, zone_of
-from townhall.cases.models import Case, OutboxEvent
+from townhall.cases.models import Case
 from townhall.cases.operations import move_case
 from townhall.errors import Conflict, InvalidInput, Refused, StaleVersion
 from townhall.ids import new_id
+from townhall.outbox.operations import emit
 from townhall.services.base import SYSTEM
 from townhall.services.registry import service_type
 
@@ -70,12 +71,10 @@ def save_office(session: Session, tenant_id: uuid.UUID, time_zone: str, values: 
 
 def _event(session: Session, appointment: Appointment, kind: str, zone: tzinfo) -> None:
     """`start` with the office's offset, as the slot was offered (and as e-mails quote it)."""
-    session.add(OutboxEvent(tenant_id=appointment.tenant_id, type=f"appointment.{kind}", subject=str(appointment.id),
-                            data={"appointment": str(appointment.id), "office": str(appointment.office_id),
-                                  "service": appointment.service,
-                                  "start": appointment.starts_at.astimezone(zone).isoformat(),
-                                  "status": appointment.status, "citizen": str(appointment.citizen_id),
-                                  "case": str(appointment.case_id) if appointment.case_id else None}))
+    emit(session, appointment.tenant_id, f"appointment.{kind}", str(appointment.id),
+         {"appointment": str(appointment.id), "office": str(appointment.office_id), "service": appointment.service,
+          "start": appointment.starts_at.astimezone(zone).isoformat(), "status": appointment.status,
+          "citizen": str(appointment.citizen_id), "case": str(appointment.case_id) if appointment.case_id else None})
 
 
 def _counter(session: Session, tenant_id: uuid.UUID, service: str, office_id: uuid.UUID) -> Counter:

@@ -1,4 +1,4 @@
-"""Cases, their timeline, per-year reference counters and the outbox of events."""
+"""Cases, their timeline, per-year reference counters, certificates, messages and documents."""
 
 import uuid
 from datetime import date, datetime
@@ -81,21 +81,6 @@ class ReferenceCounter(TenantOwned, Base):
 
     year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     last: Mapped[int]
-
-
-class OutboxEvent(TenantOwned, Base):
-    """An event written in the same transaction as the change it tells of; a worker delivers it."""
-
-    __tablename__ = "outbox_events"
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    type: Mapped[str] = mapped_column(String(80))
-    subject: Mapped[str] = mapped_column(String(80))
-    time: Mapped[datetime] = mapped_column(default=utcnow)
-    data: Mapped[dict[str, Any]]
-    delivered_at: Mapped[datetime | None]
-
-    __table_args__ = (Index(None, "delivered_at", "time"),)
 
 
 class Certificate(TenantOwned, Base):

@@ -7,11 +7,10 @@ import re
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime
 from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import orjson
 from marshmallow import ValidationError
@@ -32,7 +31,6 @@ from townhall.cases.models import (
     CaseMessage,
     CaseStep,
     Certificate,
-    OutboxEvent,
     ReferenceCounter,
 )
 from townhall.cases.queries import CASE_COLUMNS, STEP_COLUMNS, CaseCard, Intake, Step, intake
@@ -40,6 +38,8 @@ from townhall.clock import utcnow
 from townhall.db import Base, stored_utc
 from townhall.errors import Conflict, Forbidden, InvalidInput, NotFound, Refused, StaleVersion
 from townhall.ids import new_id
+from townhall.outbox.models import OutboxEvent
+from townhall.outbox.operations import emit, event_row
 from townhall.rules.decisions import (
     CaseFacts,
     Decisions,
@@ -54,28 +54,13 @@ from townhall.services import certificate as certificate_texts
 from townhall.services.base import SYSTEM, ServiceType
 from townhall.services.registry import service_type
 from townhall.storage import Storage
-from townhall.tenancy import check_tenant
+from townhall.tenancy import Municipality, check_tenant
 from townhall.validation import flatten, schema_of
 
 
 class NotEligible(Refused):
     title = "Not eligible"
     code = "not_eligible"
-
-
-@dataclass(frozen=True)
-class Municipality:
-    """What the case operations need to know of the tenant (the kernel does not import tenants)."""
-
-    id: uuid.UUID
-    slug: str
-    name: str  # in the tenant's default language, as printed on documents
-    api_url: str  # absolute URL of the tenant's API, e.g. https://townhall.example/t/aalst/v1
-    time_zone: str = "Europe/Brussels"
-
-    def now(self) -> datetime:
-        """The moment in the municipality's time zone (what rules see as `now`)."""
-        return datetime.now(ZoneInfo(self.time_zone))
 
 
 def _table(model: type[Base]) -> Table:
@@ -154,8 +139,8 @@ def _opening_rows(case: CaseCard, decisions: list[dict[str, Any]], created: Step
     rows: tuple[list[dict[str, Any]], ...] = (
         [{name: getattr(case, name) for name in CASE_COLUMNS}], decisions,
         [{"tenant_id": case.tenant_id, "case_id": case.id, **step}],
-        [{"tenant_id": case.tenant_id, "id": new_id(), "type": "case.created", "subject": str(case.id),
-          "time": created.at, "data": _event_data(replace(case, status=settled), {}), "delivered_at": None}])
+        [event_row(case.tenant_id, "case.created", str(case.id), _event_data(replace(case, status=settled), {}),
+                   created.at)])
     for row in (row for table in rows for row in table):
         check_tenant(row["tenant_id"])
     return rows
@@ -187,8 +172,7 @@ def _event_data(case: Case | CaseCard, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _event(session: Session, tenant_id: uuid.UUID, kind: str, case: Case, data: dict[str, Any]) -> None:
-    session.add(OutboxEvent(tenant_id=tenant_id, type=f"case.{kind}", subject=str(case.id),
-                            data=_event_data(case, data)))
+    emit(session, tenant_id, f"case.{kind}", str(case.id), _event_data(case, data))
 
 
 def _step(session: Session, case: Case, actor: str, kind: str, *, from_status: str | None = None,

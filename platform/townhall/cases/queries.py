@@ -314,3 +314,8 @@ def delegated_cases(session: Session, person_id: uuid.UUID, *, after: uuid.UUID 
         TeamMember.team_id == Delegation.team_id, TeamMember.user_id == person_id)
     query = _filtered(select(Case).where(delegated), wanted).execution_options(**{ALL_TENANTS: True})
     return session.scalars(_page(query, after, limit)).all()
+
+
+def case_citizen(session: Session, tenant_id: uuid.UUID, case_id: uuid.UUID) -> uuid.UUID | None:
+    """The citizen a case is for (whom its e-mail goes to: `townhall.outbox.mail.CitizenOf`)."""
+    return session.scalars(select(Case.citizen_id).where(Case.tenant_id == tenant_id, Case.id == case_id)).first()

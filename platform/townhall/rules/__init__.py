@@ -1,1 +1,2 @@
-"""Tenant rules (CEL), resident register, life events and proactive service."""
+"""Tenant rules (CEL): templates, rules and their versions, the decisions they make on cases, and
+the resident register they read."""

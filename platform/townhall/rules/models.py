@@ -1,5 +1,6 @@
 """Rules as data (templates, a municipality's rules and their immutable versions), the decisions they
-made on cases, and the proactive side: resident register, life events, actions, preferences."""
+made on cases, and the resident register the rules read of an applicant (life events keep it:
+`townhall.proactive`)."""
 
 import uuid
 from datetime import date, datetime
@@ -109,53 +110,3 @@ class Resident(TenantOwned, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __table_args__ = (Index(None, "tenant_id", "eid_expires_on"), Index(None, "tenant_id", "birth_date"))
-
-
-class LifeEvent(TenantOwned, Base):
-    """A life event received from a source register, once per id; `outcome` is replayed to a resend."""
-
-    __tablename__ = "life_events"
-
-    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    type: Mapped[str] = mapped_column(String(80))
-    source: Mapped[str] = mapped_column(String(300))
-    person_ref: Mapped[str] = mapped_column(String(64))
-    data: Mapped[dict[str, Any]]
-    outcome: Mapped[dict[str, Any]]
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class ProactiveAction(TenantOwned, Base):
-    """What the municipality did on its own initiative, and the rule that made it do so; at most one
-    per rule, person and trigger (an event, or a due date the scan found)."""
-
-    __tablename__ = "proactive_actions"
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    rule_id: Mapped[uuid.UUID]
-    rule_version: Mapped[int]
-    person_ref: Mapped[str] = mapped_column(String(64))
-    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    trigger_key: Mapped[str] = mapped_column(String(200))
-    action: Mapped[str] = mapped_column(String(10))  # inform, offer, open
-    status: Mapped[str] = mapped_column(String(20))  # informed, offered, accepted, opened, opted_out, unreachable
-    service: Mapped[str | None] = mapped_column(String(63))
-    form: Mapped[dict[str, Any]]
-    message: Mapped[str] = mapped_column(Text, default="")
-    case_id: Mapped[uuid.UUID | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    __table_args__ = (
-        UniqueConstraint("tenant_id", "rule_id", "person_ref", "trigger_key"),
-        Index(None, "tenant_id", "user_id", "id"),
-    )
-
-
-class ProactivePreference(TenantOwned, Base):
-    """The kinds of proactive action (inform, offer, open) a citizen opted out of, per municipality."""
-
-    __tablename__ = "proactive_preferences"
-
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    opted_out: Mapped[list[str]]
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,4 +1,4 @@
-"""Read-side lookups for rules, templates, decisions and the proactive side."""
+"""Read-side lookups for rules, templates and decisions."""
 
 import uuid
 from collections.abc import Sequence
@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from townhall.rules.models import CaseDecision, ProactiveAction, ProactivePreference, Rule, RuleTemplate, RuleVersion
+from townhall.rules.models import CaseDecision, Rule, RuleTemplate, RuleVersion
 
 
 def active_rules(session: Session, tenant_id: uuid.UUID, *where: ColumnElement[bool]) -> list[tuple[Rule, RuleVersion]]:
@@ -54,14 +54,3 @@ def decisions_of(session: Session, tenant_id: uuid.UUID, case_id: uuid.UUID) -> 
     return session.scalars(select(CaseDecision).where(CaseDecision.tenant_id == tenant_id,
                                                       CaseDecision.case_id == case_id)
                            .order_by(CaseDecision.at, CaseDecision.id)).all()
-
-
-def actions_for(session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID) -> Sequence[ProactiveAction]:
-    return session.scalars(select(ProactiveAction).where(ProactiveAction.tenant_id == tenant_id,
-                                                         ProactiveAction.user_id == user_id)
-                           .order_by(ProactiveAction.id)).all()
-
-
-def opted_out(session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID) -> list[str]:
-    found = session.get(ProactivePreference, (tenant_id, user_id))
-    return list(found.opted_out) if found else []

@@ -19,11 +19,10 @@ from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
 
 from townhall.auth.models import User
-from townhall.cases.models import OutboxEvent
-from townhall.webhooks import ssrf
-from townhall.webhooks.mail import recipients
-from townhall.webhooks.models import Attempt, Delivery, Subscription
-from townhall.webhooks.secrets import Sealer
+from townhall.outbox import ssrf
+from townhall.outbox.mail import CitizenOf, recipients
+from townhall.outbox.models import Attempt, Delivery, OutboxEvent, Subscription
+from townhall.outbox.secrets import Sealer
 
 if TYPE_CHECKING:
     from requests.adapters import _HostParams, _PoolKwargs
@@ -48,10 +47,10 @@ def _skips_locked(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def fan_out(session: Session, tenant_id: uuid.UUID, source: str, now: datetime, email: bool = False,
+def fan_out(session: Session, tenant_id: uuid.UUID, source: str, now: datetime, citizen_of: CitizenOf | None = None,
             limit: int = 500) -> int:
-    """One delivery per new outbox event and interested active subscription, and (`email`) one per
-    person the event concerns; the event is done."""
+    """One delivery per new outbox event and interested active subscription, and (given `citizen_of`,
+    when e-mail is on) one per person the event concerns; the event is done."""
     query = (select(OutboxEvent).where(OutboxEvent.tenant_id == tenant_id, OutboxEvent.delivered_at.is_(None))
              .order_by(OutboxEvent.time, OutboxEvent.id).limit(limit))
     if _skips_locked(session):
@@ -66,7 +65,7 @@ def fan_out(session: Session, tenant_id: uuid.UUID, source: str, now: datetime, 
             if not subscription.event_types or event.type in subscription.event_types:
                 session.add(Delivery(tenant_id=tenant_id, subscription_id=subscription.id, event_id=event.id,
                                      event_type=event.type, payload=cloud_event(event, source), next_attempt_at=now))
-        for person in recipients(session, event) if email else []:
+        for person in recipients(session, event, citizen_of) if citizen_of else []:
             session.add(Delivery(tenant_id=tenant_id, channel="email", recipient_id=person, event_id=event.id,
                                  event_type=event.type, payload={"data": event.data}, next_attempt_at=now))
         event.delivered_at = now

@@ -3,7 +3,7 @@ which event, and the message in their language under their municipality's name a
 
 import html
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from townhall.auth.models import Membership, User
 from townhall.auth.scopes import TENANT_ADMIN
-from townhall.cases.models import Case, OutboxEvent
 from townhall.localisation import pick
+from townhall.outbox.models import OutboxEvent
 from townhall.services.registry import SERVICE_TYPES
 
 # Subject and body per event type and language; {placeholders} come from the event and the case.
@@ -68,7 +68,12 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
-def recipients(session: Session, event: OutboxEvent) -> list[uuid.UUID]:
+CitizenOf = Callable[[Session, uuid.UUID, uuid.UUID], uuid.UUID | None]
+"""The citizen a case (municipality, case id) is for. The cases package answers it: the outbox sits
+below every feature and reads none of their tables."""
+
+
+def recipients(session: Session, event: OutboxEvent, citizen_of: CitizenOf) -> list[uuid.UUID]:
     """Whom this event concerns: the case's citizen when the step is one they hear of, the person a
     proactive action or appointment is for, or the tenant admins (a webhook switched off)."""
     if event.type not in TEXTS or not _citizen_hears_of(event):
@@ -81,9 +86,8 @@ def recipients(session: Session, event: OutboxEvent) -> list[uuid.UUID]:
         return [uuid.UUID(event.subject)] if event.subject else []
     if event.type.startswith("appointment."):
         return [uuid.UUID(data["citizen"])]
-    case = session.scalars(select(Case.citizen_id).where(Case.tenant_id == event.tenant_id,
-                                                         Case.id == uuid.UUID(data["case"]))).first()
-    return [case] if case else []
+    citizen = citizen_of(session, event.tenant_id, uuid.UUID(data["case"]))
+    return [citizen] if citizen else []
 
 
 def _citizen_hears_of(event: OutboxEvent) -> bool:

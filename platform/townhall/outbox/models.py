@@ -1,4 +1,5 @@
-"""Webhook subscriptions, one delivery per event and subscription, and every attempt made."""
+"""The outbox of events, webhook subscriptions, one delivery per event and subscription (or person
+to e-mail), and every attempt made."""
 
 import uuid
 from datetime import datetime
@@ -10,6 +11,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 from townhall.clock import utcnow
 from townhall.db import Base, TenantOwned
 from townhall.ids import new_id
+
+
+class OutboxEvent(TenantOwned, Base):
+    """An event written in the same transaction as the change it tells of; a worker delivers it."""
+
+    __tablename__ = "outbox_events"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    type: Mapped[str] = mapped_column(String(80))
+    subject: Mapped[str] = mapped_column(String(80))
+    time: Mapped[datetime] = mapped_column(default=utcnow)
+    data: Mapped[dict[str, Any]]
+    delivered_at: Mapped[datetime | None]
+
+    __table_args__ = (Index(None, "delivered_at", "time"),)
 
 
 class Subscription(TenantOwned, Base):

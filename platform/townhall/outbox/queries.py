@@ -1,4 +1,4 @@
-"""Read-side lookups for webhooks."""
+"""Read-side lookups for webhook subscriptions and their deliveries."""
 
 import uuid
 from collections.abc import Sequence
@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from townhall.webhooks.models import Attempt, Delivery, Subscription
+from townhall.outbox.models import Attempt, Delivery, Subscription
 
 
 def subscriptions_of(session: Session, tenant_id: uuid.UUID) -> Sequence[Subscription]:

@@ -14,16 +14,20 @@ from sqlalchemy.orm import Session
 
 from townhall.auth.models import User
 from townhall.auth.queries import user_by_email
-from townhall.cases.models import OutboxEvent
-from townhall.cases.operations import Municipality, open_case
+from townhall.cases.operations import open_case
 from townhall.errors import Conflict, NotFound, TownhallError
 from townhall.localisation import pick
+from townhall.outbox.operations import emit
+from townhall.proactive.models import LifeEvent, ProactiveAction, ProactivePreference
+from townhall.proactive.queries import opted_out
+from townhall.proactive.schemas import EventInput, PreferencesInput
 from townhall.rules.decisions import applicant_variables
 from townhall.rules.engine import RuleProblem, compile_rule, evaluate
-from townhall.rules.models import LifeEvent, ProactiveAction, ProactivePreference, Resident, Rule, RuleVersion
-from townhall.rules.queries import active_rules, opted_out
-from townhall.rules.schemas import ACTIONS, EventInput, PreferencesInput
+from townhall.rules.models import Resident, Rule, RuleVersion
+from townhall.rules.queries import active_rules
+from townhall.rules.schemas import ACTIONS
 from townhall.storage import Storage
+from townhall.tenancy import Municipality
 from townhall.validation import load
 
 SYSTEM_ACTOR = "system:proactive"
@@ -140,9 +144,8 @@ def _perform(session: Session, municipality: Municipality, storage: Storage, res
     session.add(record)
     session.flush()
     if record.status in ("informed", "offered"):
-        session.add(OutboxEvent(tenant_id=municipality.id, type=f"citizen.{record.status}", subject=str(user.id)
-                                if user else "", data={"action": str(record.id), "rule": str(rule.id),
-                                                       "service": rule.service, "message": record.message}))
+        emit(session, municipality.id, f"citizen.{record.status}", str(user.id) if user else "",
+             {"action": str(record.id), "rule": str(rule.id), "service": rule.service, "message": record.message})
         session.flush()
     return record
 

@@ -1,1 +1,0 @@
-"""Events out: signed webhooks for IT partners (Standard Webhooks, CloudEvents payloads)."""

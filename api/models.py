@@ -8,7 +8,7 @@ import townhall.idempotency
 import townhall.outbox.models
 import townhall.proactive.models
 import townhall.rules.models
-import townhall.services.models  # noqa: F401  (registers the catalogue tables)
+import townhall.services.models  # noqa: F401  (these register the kernel's tables)
 from townhall.db import Base
 
 metadata = Base.metadata

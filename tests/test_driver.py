@@ -1,4 +1,4 @@
-"""The hottest prebuilt statements run on the driver itself on PostgreSQL (`townhall.driver`): the
+"""The hottest prebuilt statements run on the driver itself on PostgreSQL (`townhall.cases.cards.driver`): the
 same rows as SQLAlchemy's path gives, and SQLAlchemy's errors when the database fails."""
 
 import time
@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 import postgres
 from api.database import database
 from tenants.models import Tenant
-from townhall import driver
+from townhall.cases.cards import driver
 
 _tenants = Tenant.__table__
 STATEMENT = (select(_tenants.c.id, _tenants.c.slug, _tenants.c.created_at, literal("a constant"))

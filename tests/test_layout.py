@@ -38,7 +38,7 @@ def test_the_kernel_imports_neither_tenants_nor_api() -> None:
     result = subprocess.run([str(ROOT / ".venv" / "bin" / "lint-imports"), "--no-cache"], cwd=ROOT,
                             capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 kept, 0 broken" in result.stdout
+    assert "kept, 0 broken" in result.stdout  # every contract of setup.cfg
 
 
 def test_every_module_imports_cleanly() -> None:

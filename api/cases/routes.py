@@ -26,7 +26,8 @@ from api.tenant_api import current_municipality, tenant_api, tenant_api_url
 from tenants.queries import slugs_by_id
 from townhall.auth.queries import team_by_slug, user_by_email
 from townhall.auth.scopes import CASE_WORKER
-from townhall.cases.models import Case, CaseDocument, CaseMessage, CaseStep
+from townhall.cases.cards import CaseCard, Step, card_of
+from townhall.cases.models import Case, CaseDocument, CaseMessage
 from townhall.cases.operations import (
     add_message,
     assign_case,
@@ -36,9 +37,7 @@ from townhall.cases.operations import (
 )
 from townhall.cases.queries import (
     NOBODY,
-    CaseCard,
     QueueFilter,
-    Step,
     Viewer,
     case_with_timeline,
     cases_page,
@@ -89,8 +88,7 @@ def _viewer() -> tuple[Viewer, str]:
     return Viewer(citizen_id=uuid.UUID(current_token["sub"])), CITIZEN
 
 
-def _view(case: Case | CaseCard, role: str, detail: bool = False,
-          steps: Sequence[CaseStep | Step] | None = None) -> dict[str, Any]:
+def _view(case: CaseCard, role: str, detail: bool = False, steps: Sequence[Step] | None = None) -> dict[str, Any]:
     service = SERVICE_TYPES[case.service]
     body: dict[str, Any] = {
         "id": str(case.id), "reference": case.reference, "service": case.service, "status": case.status,
@@ -105,7 +103,7 @@ def _view(case: Case | CaseCard, role: str, detail: bool = False,
         body["team"] = case.team_slug
     if detail:
         body["form"] = case.form
-        certificate = certificate_of_case(session(), case.tenant_id, case.id) if case.service == "certificate" else None
+        certificate = certificate_of_case(session(), case.tenant_id, case.id) if service.issues else None
         if certificate is not None:
             body["certificate"] = {"kind": certificate.kind, "verification_code": certificate.verification_code,
                                    "verify_url": f"{tenant_api_url()}/certificates/{certificate.verification_code}",
@@ -120,8 +118,7 @@ def _view(case: Case | CaseCard, role: str, detail: bool = False,
     return body
 
 
-def _one(case: Case | CaseCard, role: str, status: int = 200,
-         steps: Sequence[CaseStep | Step] | None = None) -> Response:
+def _one(case: CaseCard, role: str, status: int = 200, steps: Sequence[Step] | None = None) -> Response:
     return versioned(_view(case, role, detail=True, steps=steps), case.version, status)
 
 
@@ -214,7 +211,7 @@ def my_cases() -> Response:
     return paged([_view(case, CITIZEN) for case in found], limit, key="id")
 
 
-def _everywhere(found: Sequence[Case], role: str, limit: int) -> Response:
+def _everywhere(found: Sequence[CaseCard], role: str, limit: int) -> Response:
     slugs = slugs_by_id(session(), [case.tenant_id for case in found])
     return paged([_view(case, role) | {"municipality": slugs[case.tenant_id]} for case in found], limit, key="id")
 
@@ -262,7 +259,7 @@ def transition_case(case_id: uuid.UUID) -> Response:
     require_if_match(version_etag(case.version))
     data = json_body(TransitionInput)
     move_case(session(), case, data["to"], role, actor(), data.get("note"))
-    return _one(case, role)
+    return _one(card_of(case), role)
 
 
 @tenant_api.get("/cases/<uuid:case_id>/decisions")
@@ -296,7 +293,7 @@ def assign(case_id: uuid.UUID) -> Response:
     if unknown:
         raise InvalidInput(unknown)
     assign_case(session(), case, assignee, team, actor())
-    return _one(case, role)
+    return _one(card_of(case), role)
 
 
 @tenant_api.get("/certificates/<string(maxlength=40):code>")

@@ -2,44 +2,38 @@
 
 import base64
 import hashlib
-import math
 import re
 import secrets
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import date, datetime
-from functools import cache
+from datetime import date
 from typing import Any
 
 import orjson
 from marshmallow import ValidationError
-from sqlalchemy import ColumnElement, Insert, Select, Table, Text, bindparam, cast, column, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from townhall import driver
 from townhall.auth.models import Delegation, Team, User
 from townhall.auth.operations import unknown_person
 from townhall.auth.queries import access_in_tenant, team_by_slug
 from townhall.auth.scopes import ALL_SERVICES, CASE_WORKER
 from townhall.calendar import add_working_days
+from townhall.cases.cards import CaseCard, Step, card_of, step_of
+from townhall.cases.cards.opening import write_new_case
+from townhall.cases.cards.reads import Intake, intake
 from townhall.cases.models import (
     Case,
     CaseDocument,
     CaseMessage,
     CaseStep,
     Certificate,
-    ReferenceCounter,
 )
-from townhall.cases.queries import CASE_COLUMNS, STEP_COLUMNS, CaseCard, Intake, Step, intake
 from townhall.clock import utcnow
-from townhall.db import Base, stored_utc
 from townhall.errors import Conflict, Forbidden, InvalidInput, NotFound, Refused, StaleVersion
 from townhall.ids import new_id
-from townhall.outbox.models import OutboxEvent
-from townhall.outbox.operations import emit, event_row
+from townhall.outbox.operations import emit
 from townhall.rules.decisions import (
     CaseFacts,
     Decisions,
@@ -49,122 +43,16 @@ from townhall.rules.decisions import (
     decide,
     decision_rows,
 )
-from townhall.rules.models import CaseDecision
-from townhall.services import certificate as certificate_texts
-from townhall.services.base import SYSTEM, ServiceType
+from townhall.services.base import SYSTEM, IssuedDocument, Issuing, ServiceType
 from townhall.services.registry import service_type
 from townhall.storage import Storage
-from townhall.tenancy import Municipality, check_tenant
+from townhall.tenancy import Municipality
 from townhall.validation import flatten, schema_of
 
 
 class NotEligible(Refused):
     title = "Not eligible"
     code = "not_eligible"
-
-
-def _table(model: type[Base]) -> Table:
-    return Base.metadata.tables[model.__tablename__]
-
-
-@cache
-def _insert(model: type[Base]) -> Insert:
-    return insert(_table(model))
-
-
-@cache
-def _counter_upsert(dialect: str) -> Any:
-    """The next number from the counter of a municipality and year, in one atomic upsert: concurrent
-    creations each get their own. SQLite returns the number; PostgreSQL returns the reference made
-    from it (`prefix` followed by what `f"{number:06d}"` makes: six digits at least, more past
-    999,999), for the statement that writes the case with it."""
-    counters = _table(ReferenceCounter)
-    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    upsert = (builder(counters).values(tenant_id=bindparam("tenant"), year=bindparam("year"), last=1)
-              .on_conflict_do_update(index_elements=["tenant_id", "year"], set_={"last": counters.c.last + 1}))
-    if dialect != "postgresql":
-        return upsert.returning(counters.c.last)
-    digits = cast(counters.c.last, Text)
-    return upsert.returning((bindparam("prefix", type_=Text)
-                             + func.lpad(digits, func.greatest(6, func.length(digits)), "0")).label("reference"))
-
-
-_OPENING = (Case, CaseDecision, CaseStep, OutboxEvent)  # the tables a new case writes to, in this order
-
-
-@cache
-def _opening_in_one() -> Select[Any]:
-    """PostgreSQL: a new case in one round trip, returning its reference. The counter's upsert and
-    the INSERTs are data-modifying CTEs of one statement (foreign keys are checked at its end); the
-    reference is made from the number in the statement, into the case row and its event's data.
-    Each table's rows travel as one JSON array that `jsonb_to_recordset` turns back into typed rows:
-    a short statement with one parameter per table, parsed and prepared once."""
-    taken = _counter_upsert("postgresql").cte("taken")
-    reference = select(taken.c.reference).scalar_subquery()
-    inserts = []
-    for index, model in enumerate(_OPENING):
-        table = _table(model)
-        rows = func.jsonb_to_recordset(cast(bindparam(f"rows_{index}"), JSONB)).table_valued(
-            *(column(c.name, c.type) for c in table.c)).render_derived(with_types=True)
-        values: list[ColumnElement[Any]] = list(rows.c)
-        if model is Case:
-            values[list(table.c.keys()).index("reference")] = reference
-        if model is OutboxEvent:
-            values[list(table.c.keys()).index("data")] = rows.c.data.op("||")(
-                func.jsonb_build_object("reference", reference))
-        inserts.append(insert(table).from_select(list(table.c.keys()), select(*values)).cte(f"insert_{index}"))
-    return select(taken.c.reference).add_cte(*inserts)
-
-
-def _json_rows(rows: list[dict[str, Any]]) -> str:
-    return orjson.dumps(rows, default=_json_value, option=orjson.OPT_PASSTHROUGH_DATETIME).decode()
-
-
-def _json_value(value: object) -> str:
-    """Moments and dates, which orjson leaves to us: written as PostgreSQL reads them (moments as
-    `UTCDateTime` binds them; a naive one is refused)."""
-    if isinstance(value, datetime):
-        return str(stored_utc(value))
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not a column value")
-
-
-def _opening_rows(case: CaseCard, decisions: list[dict[str, Any]], created: Step,
-                  settled: str) -> tuple[list[dict[str, Any]], ...]:
-    """The rows of `_OPENING`, every column given; the tenant checked as the ORM guard checks it at
-    flush (it does not see Core writes; row-level security checks again on PostgreSQL). The event
-    tells the status the case has when the transaction ends (`settled`), not the first one."""
-    step = {name: getattr(created, name) for name in STEP_COLUMNS}
-    rows: tuple[list[dict[str, Any]], ...] = (
-        [{name: getattr(case, name) for name in CASE_COLUMNS}], decisions,
-        [{"tenant_id": case.tenant_id, "case_id": case.id, **step}],
-        [event_row(case.tenant_id, "case.created", str(case.id), _event_data(replace(case, status=settled), {}),
-                   created.at)])
-    for row in (row for table in rows for row in table):
-        check_tenant(row["tenant_id"])
-    return rows
-
-
-def _write_new_case(session: Session, case: CaseCard, decisions: list[dict[str, Any]], created: Step,
-                    slug: str, year: int, settled: str) -> CaseCard:
-    """Take the case's number from the counter of its municipality and year (one atomic upsert:
-    concurrent creations each get their own) and write the case, its decisions, its first step and
-    its `case.created` event with Core statements built once: opening a case is the most frequent
-    write. Returns the case with its reference."""
-    connection = session.connection()
-    numbering, prefix = {"tenant": case.tenant_id, "year": year}, f"{slug.upper()}-{year}-"
-    if connection.dialect.name == "postgresql":
-        tables = _opening_rows(case, decisions, created, settled)
-        values = {f"rows_{index}": _json_rows(rows) for index, rows in enumerate(tables)}
-        [(reference,)] = driver.rows(connection, _opening_in_one(), {**numbering, "prefix": prefix, **values})
-        return replace(case, reference=reference)
-    number: int = connection.execute(_counter_upsert("sqlite"), numbering).scalar_one()
-    case = replace(case, reference=f"{prefix}{number:06d}")
-    for model, rows in zip(_OPENING, _opening_rows(case, decisions, created, settled), strict=True):
-        if rows:
-            connection.execute(_insert(model), rows)
-    return case
 
 
 def _event_data(case: Case | CaseCard, data: dict[str, Any]) -> dict[str, Any]:
@@ -185,13 +73,13 @@ def _step(session: Session, case: Case, actor: str, kind: str, *, from_status: s
 
 def open_case(session: Session, storage: Storage, municipality: Municipality, code: str, form: Mapping[str, Any],
               citizen: uuid.UUID | str, actor: str, today: date,
-              languages: Sequence[str] = ()) -> tuple[Case | CaseCard, list[CaseStep | Step]]:
+              languages: Sequence[str] = ()) -> tuple[CaseCard, list[Step]]:
     """Open a case for a citizen (their id, or their e-mail address when acting on their behalf):
     the form checked by the service, eligibility and fee from the service and the municipality's
     catalogue, a reference, a due date in working days. Returns the case and its timeline (so the
     answer needs no second read).
 
-    One read (`intake`) and one write (`_write_new_case`) of rows whose every value is known here:
+    One read (`intake`) and one write (`write_new_case`) of rows whose every value is known here:
     no ORM unit of work on the platform's most frequent write. Services the platform finishes at
     once continue through the ORM, as every later step of a case does."""
     service = service_type(code)
@@ -211,32 +99,32 @@ def open_case(session: Session, storage: Storage, municipality: Municipality, co
         raise NotEligible(decisions.refusal)
     team = _routed_team(session, municipality.id, code, decisions.team)  # before a number is taken
     form_values = _jsonable(values)
-    duplicate = (_possible_duplicate(session, municipality.id, code, form_values, service.workflow.terminal)
-                 if code == "public-space-report" else None)
+    duplicate = service.possible_duplicate(
+        form_values, lambda: _open_cases(session, municipality.id, code, service.workflow.terminal))
     now, case_id, status = utcnow(), new_id(), service.workflow.initial
     # Services that need no human (certificates) finish at once, in this transaction: their
     # `case.created` already tells the final status, the one the answer gives.
-    finishing = next((target for target in service.workflow.next_states(status, SYSTEM)
-                      if target in service.workflow.terminal), None)
+    finishing = service.workflow.finished_by_platform(status)
     created = Step(id=new_id(), at=now, actor=actor, kind="created", from_status=None, to_status=status, note=None,
                    visible_to_citizen=True)
-    case = _write_new_case(session, CaseCard(
+    opened = CaseCard(
         tenant_id=municipality.id, id=case_id, reference="",  # given with its number, as the case is written
         service=code, status=status, form=form_values, citizen_id=citizen_id, created_by=actor,
         created_at=now, updated_at=now, due_on=add_working_days(today, decisions.deadline_days),
         fee_cents=decisions.fee_cents, possible_duplicate_of=duplicate, assignee_id=None,
-        team_id=team.id if team else None, version=1, assignee_email=None, team_slug=team.slug if team else None),
-        decision_rows(municipality.id, case_id, decisions, now), created, municipality.slug, today.year,
-        finishing or status)
+        team_id=team.id if team else None, version=1, assignee_email=None, team_slug=team.slug if team else None)
+    case = write_new_case(session, opened, decision_rows(municipality.id, case_id, decisions, now), created,
+                          _event_data(replace(opened, status=finishing or status), {}), municipality.slug,
+                          today.year)
     if finishing is None:
         return case, [created]
     # The platform takes the finishing step itself.
     finished = session.scalars(select(Case).where(Case.tenant_id == case.tenant_id, Case.id == case.id)).one()
-    steps: list[CaseStep | Step] = [created, _move(session, finished, finishing, SYSTEM, "system")]
-    if code == "certificate" and finished.status == "issued":
-        _issue_certificate(session, storage, municipality, finished, today)
-    session.flush()
-    return finished, steps
+    moved = _move(session, finished, finishing, SYSTEM, "system")
+    if service.issues is not None:
+        _issue_certificate(session, storage, municipality, finished, today, service.issues)
+    session.flush()  # the step's id and time, the case's version
+    return card_of(finished), [created, step_of(moved)]
 
 
 def _decisions(municipality: Municipality, service: ServiceType, found: Intake, values: Mapping[str, Any],
@@ -271,18 +159,18 @@ def _routed_team(session: Session, tenant_id: uuid.UUID, service: str, slug: str
 
 
 def _issue_certificate(session: Session, storage: Storage, municipality: Municipality, case: Case,
-                       today: date) -> None:
+                       today: date, issues: Callable[[Issuing], IssuedDocument]) -> None:
     """The certificate row and its PDF, which the citizen downloads among the case's documents."""
-    certificate = Certificate(tenant_id=municipality.id, case_id=case.id, kind=str(case.form["kind"]),
-                              verification_code=_verification_code())
-    session.add(certificate)
     holder = session.get(User, case.citizen_id)
-    filename, content = certificate_texts.document(certificate_texts.Issued(
-        kind=certificate.kind, language=str(case.form.get("language", "nl")), municipality=municipality.name,
-        holder=holder.display_name if holder else "", reference=case.reference, issued_on=today,
-        purpose=case.form.get("purpose"), verification_code=certificate.verification_code,
-        verify_url=f"{municipality.api_url}/certificates/{certificate.verification_code}"))
-    pdf = _store_document(session, storage, case, filename, "application/pdf", content, SYSTEM, from_citizen=False)
+    code = _verification_code()
+    issued = issues(Issuing(
+        form=case.form, municipality=municipality.name, holder=holder.display_name if holder else "",
+        reference=case.reference, issued_on=today, verification_code=code,
+        verify_url=f"{municipality.api_url}/certificates/{code}"))
+    certificate = Certificate(tenant_id=municipality.id, case_id=case.id, kind=issued.kind, verification_code=code)
+    session.add(certificate)
+    pdf = _store_document(session, storage, case, issued.filename, "application/pdf", issued.content, SYSTEM,
+                          from_citizen=False)
     certificate.document_id = pdf.id
 
 
@@ -333,35 +221,15 @@ def _store_document(session: Session, storage: Storage, case: Case, filename: st
     return document
 
 
-DUPLICATE_RADIUS_METRES = 50.0
-
-
-def _distance_metres(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance (haversine): plenty precise over a few hundred metres."""
-    lat1, long1, lat2, long2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((long2 - long1) / 2) ** 2
-    return 2 * 6_371_000 * math.asin(math.sqrt(h))
-
-
-def _possible_duplicate(session: Session, tenant_id: uuid.UUID, service: str, form: Mapping[str, Any],
-                        terminal: frozenset[str]) -> str | None:
-    """An open report of the same category within DUPLICATE_RADIUS_METRES, the most recent first."""
-    if "lat" not in form or "long" not in form:
-        return None
-    here = (float(form["lat"]), float(form["long"]))
-    candidates = session.scalars(
-        select(Case)
+def _open_cases(session: Session, tenant_id: uuid.UUID, service: str,
+                terminal: frozenset[str]) -> Iterable[tuple[str, dict[str, Any]]]:
+    """The service's open cases here, the most recent first (what duplicate checks compare with)."""
+    return session.execute(
+        select(Case.reference, Case.form)
         .where(Case.tenant_id == tenant_id, Case.service == service, Case.status.not_in(sorted(terminal)))
         .order_by(Case.id.desc())
-        .limit(500)  # recent open reports; enough for a municipality's streets, bounded for the database
+        .limit(500)  # recent open cases; enough for a municipality's streets, bounded for the database
     )
-    for other in candidates:
-        lat, long = other.form.get("lat"), other.form.get("long")
-        if other.form.get("category") != form.get("category") or lat is None or long is None:
-            continue
-        if _distance_metres(here, (float(lat), float(long))) <= DUPLICATE_RADIUS_METRES:
-            return other.reference
-    return None
 
 
 def move_case(session: Session, case: Case, target: str, role: str, actor: str, note: str | None = None,

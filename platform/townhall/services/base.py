@@ -1,9 +1,10 @@
-"""What a service implementation declares: texts, its application form, its workflow, defaults.
+"""What a service implementation declares: texts, its application form, its workflow, defaults,
+and the hooks through which generic case code asks for what differs per service.
 
 Adding a service is adding one module with one `ServiceType` and listing it in `registry.py`.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -35,6 +36,12 @@ class Workflow:
 
     def transition(self, source: str, target: str) -> Transition | None:
         return next((t for t in self.transitions if t.source == source and t.target == target), None)
+
+    def finished_by_platform(self, state: str) -> str | None:
+        """The terminal state the platform itself takes a case to from `state`, if any: such a case
+        needs no human and is finished at once."""
+        return next((t.target for t in self.transitions
+                     if t.source == state and SYSTEM in t.roles and t.target in self.terminal), None)
 
     def problems(self) -> list[str]:
         """A workflow's own consistency: every state known, reachable, and terminal states final."""
@@ -79,6 +86,39 @@ def always_eligible(_applicant: Applicant, _form: Mapping[str, Any], _today: dat
     return None
 
 
+OpenCases = Callable[[], Iterable[tuple[str, Mapping[str, Any]]]]
+"""The municipality's recent open cases of the service, the most recent first: reference and form."""
+
+DuplicateCheck = Callable[[Mapping[str, Any], OpenCases], str | None]
+"""The reference of an open case that a new case's validated form may repeat (None: none). The open
+cases are read only if the check asks for them."""
+
+
+def no_duplicates(_form: Mapping[str, Any], _open_cases: OpenCases) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Issuing:
+    """What the platform knows when it issues a case's certificate; the service reads the rest from
+    the case's form."""
+
+    form: Mapping[str, Any]
+    municipality: str  # its name, as printed on documents
+    holder: str  # the citizen's name
+    reference: str
+    issued_on: date
+    verification_code: str
+    verify_url: str
+
+
+@dataclass(frozen=True)
+class IssuedDocument:
+    kind: str  # what it certifies, as its public verification tells
+    filename: str
+    content: bytes  # a PDF
+
+
 @dataclass(frozen=True)
 class ServiceType:
     code: str
@@ -93,6 +133,11 @@ class ServiceType:
     eligibility: Eligibility = always_eligible
     fee: Callable[[Mapping[str, Any], int], int] = field(default=lambda _form, base: base)
     """The fee for a validated form, from the municipality's base fee (express options cost more)."""
+    possible_duplicate: DuplicateCheck = no_duplicates
+    """Marks a new case as a possible duplicate of an open one (the case view shows which)."""
+    issues: Callable[[Issuing], IssuedDocument] | None = None
+    """The certificate the platform issues when it finishes a case of this service itself (None:
+    none). Anyone can verify it by its code, and the case view shows it."""
 
 
 CASE_WORKER = "case_worker"

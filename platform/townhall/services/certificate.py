@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from townhall.localisation import LANGUAGES
 from townhall.pdf import Line, render
-from townhall.services.base import SYSTEM, ServiceType, Transition, Workflow
+from townhall.services.base import SYSTEM, IssuedDocument, Issuing, ServiceType, Transition, Workflow
 
 KINDS = ("residence", "household_composition", "life")
 
@@ -16,26 +16,6 @@ class CertificateRequest(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     language = fields.String(load_default="nl", validate=validate.OneOf(LANGUAGES))
     purpose = fields.String(validate=validate.Length(max=200))
-
-
-SERVICE = ServiceType(
-    code="certificate",
-    names={"nl": "Attest", "fr": "Certificat", "de": "Bescheinigung", "en": "Certificate"},
-    descriptions={"nl": "Woonst, gezinssamenstelling of leven: meteen als document.",
-                  "fr": "Résidence, composition de ménage ou vie : immédiatement en document.",
-                  "de": "Wohnsitz, Haushaltszusammensetzung oder Lebensbescheinigung: sofort als Dokument.",
-                  "en": "Residence, household composition or life: at once, as a document."},
-    form=CertificateRequest,
-    workflow=Workflow(
-        states=("requested", "issued"),
-        initial="requested",
-        transitions=(Transition("requested", "issued", frozenset({SYSTEM})),),  # no human in the loop
-        terminal=frozenset({"issued"}),
-    ),
-    processing_days=0,
-    fee_cents=0,
-    produces="certificate (PDF) with a verification code",
-)
 
 
 TITLES = {
@@ -89,3 +69,35 @@ def document(issued: Issued) -> tuple[str, bytes]:
         Line(issued.verify_url, size=9),
     ]
     return f"{issued.reference}.pdf", render(lines, title=f"{title} {issued.reference}")
+
+
+def issue(issuing: Issuing) -> IssuedDocument:
+    """The certificate the form asked for, as the platform issues it when it finishes the case."""
+    kind = str(issuing.form["kind"])
+    filename, content = document(Issued(
+        kind=kind, language=str(issuing.form.get("language", "nl")), municipality=issuing.municipality,
+        holder=issuing.holder, reference=issuing.reference, issued_on=issuing.issued_on,
+        purpose=issuing.form.get("purpose"), verification_code=issuing.verification_code,
+        verify_url=issuing.verify_url))
+    return IssuedDocument(kind=kind, filename=filename, content=content)
+
+
+SERVICE = ServiceType(
+    code="certificate",
+    names={"nl": "Attest", "fr": "Certificat", "de": "Bescheinigung", "en": "Certificate"},
+    descriptions={"nl": "Woonst, gezinssamenstelling of leven: meteen als document.",
+                  "fr": "Résidence, composition de ménage ou vie : immédiatement en document.",
+                  "de": "Wohnsitz, Haushaltszusammensetzung oder Lebensbescheinigung: sofort als Dokument.",
+                  "en": "Residence, household composition or life: at once, as a document."},
+    form=CertificateRequest,
+    workflow=Workflow(
+        states=("requested", "issued"),
+        initial="requested",
+        transitions=(Transition("requested", "issued", frozenset({SYSTEM})),),  # no human in the loop
+        terminal=frozenset({"issued"}),
+    ),
+    processing_days=0,
+    fee_cents=0,
+    produces="certificate (PDF) with a verification code",
+    issues=issue,
+)

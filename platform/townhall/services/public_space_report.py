@@ -1,10 +1,12 @@
 """Reports about public space: a pothole, litter, a broken street light…"""
 
+import math
+from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from townhall.services.base import STAFF, ServiceType, Transition, Workflow
+from townhall.services.base import STAFF, OpenCases, ServiceType, Transition, Workflow
 
 CATEGORIES = ("pothole", "litter", "street_light", "graffiti", "illegal_dumping", "other")
 
@@ -23,6 +25,30 @@ class Report(Schema):
             raise ValidationError("Give both lat and long.", "lat" if "lat" not in data else "long")
         if not has_point and not data.get("address"):
             raise ValidationError("Say where: lat and long, or an address.", "address")
+
+
+DUPLICATE_RADIUS_METRES = 50.0
+
+
+def _distance_metres(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance (haversine): plenty precise over a few hundred metres."""
+    lat1, long1, lat2, long2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((long2 - long1) / 2) ** 2
+    return 2 * 6_371_000 * math.asin(math.sqrt(h))
+
+
+def possible_duplicate(form: Mapping[str, Any], open_cases: OpenCases) -> str | None:
+    """An open report of the same category within DUPLICATE_RADIUS_METRES, the most recent first."""
+    if "lat" not in form or "long" not in form:
+        return None
+    here = (float(form["lat"]), float(form["long"]))
+    for reference, other in open_cases():
+        lat, long = other.get("lat"), other.get("long")
+        if other.get("category") != form.get("category") or lat is None or long is None:
+            continue
+        if _distance_metres(here, (float(lat), float(long))) <= DUPLICATE_RADIUS_METRES:
+            return reference
+    return None
 
 
 SERVICE = ServiceType(
@@ -49,4 +75,5 @@ SERVICE = ServiceType(
     processing_days=10,
     fee_cents=0,
     evidence=("photo",),
+    possible_duplicate=possible_duplicate,
 )

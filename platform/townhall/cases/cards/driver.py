@@ -1,13 +1,12 @@
-"""The hottest prebuilt statements, run by the driver itself on PostgreSQL.
+"""Prebuilt statements run on the driver itself on PostgreSQL.
 
-Reading a case and opening one run a few Core statements built once. For those, SQLAlchemy's work
-per execution (cache-key lookup, execution context, result metadata, which makes psycopg build a
-column description it then only tests for None) cost more Python time than the driver's own; on
-the most frequent read it was a fifth of the request. Here each statement is compiled once (per
-statement object), its values pass through the same bind processors, rows come back through the
-same result processors, the `before_cursor_execute` listeners are told, and driver errors become
-SQLAlchemy's (a lost connection is invalidated, and answered 503 as elsewhere). Anywhere else
-(SQLite, or a statement with an expanding IN parameter), SQLAlchemy runs it as usual.
+For the hottest statements, SQLAlchemy's work per execution (cache-key lookup, execution context,
+result metadata) costs more than psycopg's own (ADR 0009 has the numbers). `rows` does the rest of
+what SQLAlchemy does for them: it compiles each statement once (per statement object), passes the
+values through the same bind processors and the rows through the same result processors, tells the
+`before_cursor_execute` listeners, and raises driver errors as SQLAlchemy's (a lost connection is
+invalidated, and answered 503 as elsewhere). SQLite, and a statement with an expanding IN
+parameter, take SQLAlchemy's own path.
 """
 
 from collections.abc import Callable, Mapping, Sequence

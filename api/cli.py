@@ -137,7 +137,7 @@ def demo_seed(output: Path | None, large: bool, tenant_count: int, case_count: i
             "base_url": settings().base_url,
             "tenants": [
                 {"slug": t.slug, "name": t.names[t.default_language], "nis_code": t.nis_code,
-                 "languages": t.languages, "api": settings().tenant_api_url(t.slug) + "/v1"}
+                 "languages": t.languages, "api": settings().tenant_api_url(t.slug)}
                 for t in tenants
             ],
         } | DemoIdentity(session, known, settings().base_url).seed(list(tenants))
@@ -182,7 +182,7 @@ def proactive_scan(days: int, slug: str | None) -> None:
     totals: Counter[str] = Counter()
     progress = Progress("municipalities", len(targets))
     for tenant_id, tenant_slug, name, time_zone in targets:
-        municipality = Municipality(tenant_id, tenant_slug, name, settings().tenant_api_url(tenant_slug) + "/v1",
+        municipality = Municipality(tenant_id, tenant_slug, name, settings().tenant_api_url(tenant_slug),
                                     time_zone)
         with command_transaction() as session, tenant_scope(session, tenant_id):
             totals += scan(session, municipality, storage, datetime.now(ZoneInfo(time_zone)).date(), days)

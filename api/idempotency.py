@@ -4,13 +4,13 @@ refuse while the first is still running (409)."""
 import re
 from collections.abc import Callable
 
-from authlib.integrations.flask_oauth2 import current_token
 from flask import Response, g, jsonify, request
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import BadRequest, Conflict, UnprocessableEntity
 
 from api.database import session
 from api.errors import http_error
+from api.principal import principal
 from townhall.idempotency import claim, find_record, fingerprint
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -23,7 +23,7 @@ def idempotent(produce: Callable[[], Response]) -> Response:
     key = raw.strip().strip('"')  # an RFC 8941 string, quoted or not
     if not _KEY.match(key):
         raise http_error(BadRequest, "Idempotency-Key: 1 to 255 visible ASCII characters.", "invalid_idempotency_key")
-    client_id = str(current_token["client_id"])
+    client_id = principal().client_id
     print_ = fingerprint(request.method, request.path, request.get_json(silent=True))
     record = find_record(session(), g.tenant.id, client_id, key)
     if record is not None:

@@ -180,7 +180,18 @@ class Settings:
         return f"{self.base_url}/v1"
 
     def tenant_api_url(self, slug: str) -> str:
-        return f"{self.base_url}/t/{slug}"
+        """A municipality's API, where its routes live: printed on documents, the source of its events."""
+        return f"{self.base_url}/t/{slug}/v1"
+
+    def audience(self, tenant_slug: str | None) -> str:
+        """The one API an access token is for (`aud`, RFC 8707 `resource`): a municipality's
+        (`{base}/t/<slug>`) or, without one, the platform's."""
+        return f"{self.base_url}/t/{tenant_slug}" if tenant_slug else self.platform_api_url
+
+    def tenant_of_audience(self, resource: str) -> str | None:
+        """The municipality slug a `resource` names, if it is a municipality's audience."""
+        prefix = f"{self.base_url}/t/"
+        return resource.removeprefix(prefix) or None if resource.startswith(prefix) else None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":

@@ -75,7 +75,7 @@ def leave_request_tenant(_error: BaseException | None = None) -> None:
 def tenant_api_url() -> str:
     """The absolute URL of the current tenant's API: printed on documents, the source of its events."""
     url: str = current_app.config["TOWNHALL_SETTINGS"].tenant_api_url(g.tenant.slug)
-    return f"{url}/v1"
+    return url
 
 
 def current_municipality() -> Municipality:

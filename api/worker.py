@@ -65,7 +65,7 @@ class Worker:
         for tenant_id, slug in tenants:
             if self.stopping.is_set():
                 break
-            source = self.settings.tenant_api_url(slug) + "/v1"
+            source = self.settings.tenant_api_url(slug)
             with self.database.unit_of_work() as session, tenant_scope(session, tenant_id):
                 counts["events"] += fan_out(session, tenant_id, source, now or datetime.now(UTC),
                                             case_citizen if self.settings.smtp_host is not None else None)

@@ -13,12 +13,12 @@ from sqlalchemy import select
 from api.database import database
 from tenants.models import Tenant
 from townhall.auth.models import User
+from townhall.auth.scopes import CASE_WORKER
 from townhall.cases.models import Case, CaseDocument, Certificate
 from townhall.cases.operations import move_case, open_case
 from townhall.ids import new_id
 from townhall.services import registry
 from townhall.services.base import (
-    CASE_WORKER,
     STAFF,
     SYSTEM,
     IssuedDocument,

@@ -8,8 +8,9 @@ import pytest
 from marshmallow import ValidationError
 
 from conftest import ROOT
+from townhall.auth.scopes import CASE_WORKER, CITIZEN
 from townhall.localisation import LANGUAGES
-from townhall.services.base import CASE_WORKER, CITIZEN, STAFF, SYSTEM, Applicant, Transition, Workflow
+from townhall.services.base import STAFF, SYSTEM, Applicant, Transition, Workflow
 from townhall.services.registry import SERVICE_TYPES
 
 TODAY = date(2026, 11, 28)

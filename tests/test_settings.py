@@ -15,7 +15,11 @@ def test_defaults_give_an_embedded_sqlite_database_under_the_instance_folder(tmp
     assert settings.database_url == f"sqlite:///{tmp_path}/townhall.db"
     assert settings.migration_database_url == settings.database_url
     assert settings.base_url == "http://127.0.0.1:8000"
-    assert settings.tenant_api_url("aalst") == "http://127.0.0.1:8000/t/aalst"
+    assert settings.tenant_api_url("aalst") == "http://127.0.0.1:8000/t/aalst/v1"
+    assert settings.audience("aalst") == "http://127.0.0.1:8000/t/aalst"
+    assert settings.audience(None) == "http://127.0.0.1:8000/v1"
+    assert settings.tenant_of_audience("http://127.0.0.1:8000/t/aalst") == "aalst"
+    assert settings.tenant_of_audience("http://127.0.0.1:8000/v1") is None
     assert settings.database_prepared_statements is True
 
 

@@ -9,11 +9,9 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from authlib.integrations.flask_oauth2 import current_token
 from flask import Response, current_app, g, jsonify, request, url_for
 
 from api.access import public
-from api.caller import actor, is_client
 from api.database import session
 from api.http import (
     bad_cursor,
@@ -30,6 +28,7 @@ from api.http import (
 from api.idempotency import idempotent
 from api.oauth.protect import requires
 from api.platform.routes import platform_api
+from api.principal import principal
 from api.tenant_api import tenant_api, tenant_cache
 from tenants.queries import slugs_by_id
 from townhall.appointments.hours import CALENDAR_RANGE, LAST_DAY, in_calendar
@@ -55,8 +54,8 @@ from townhall.appointments.queries import (
 )
 from townhall.appointments.schemas import BookingInput, OfficeInput, RescheduleInput
 from townhall.auth.operations import require_user
-from townhall.auth.scopes import CASE_WORKER
-from townhall.cases.queries import Viewer, visible_case
+from townhall.auth.principal import EVERYTHING, Viewer
+from townhall.cases.queries import visible_case
 from townhall.errors import Forbidden, InvalidInput, NotFound
 from townhall.localisation import pick
 from townhall.services.registry import service_type
@@ -64,10 +63,6 @@ from townhall.validation import load
 
 MAX_SEARCH_DAYS = 31
 MAX_SLOTS = 500  # per page
-
-
-def _staff() -> bool:
-    return is_client() or CASE_WORKER in (current_token.get("roles") or [])
 
 
 # --- offices ----------------------------------------------------------------------------------------
@@ -144,11 +139,12 @@ def put_office(office_id: uuid.UUID) -> Response:
 @requires("appointments:read")
 def office_day(office_id: uuid.UUID) -> Response:
     """Staff: every visit at this office on `date`, whichever municipality the visitor lives in."""
-    if not _staff():
+    caller = principal()
+    if not caller.is_staff:
         raise Forbidden("The day view is for the municipality's staff.")
     office = _find_office(office_id)
     day = _date("date")
-    visits = day_at_office(session(), office, day)
+    visits = day_at_office(session(), office, day, caller.viewer)
     zone = ZoneInfo(office.time_zone)
     return jsonify(office=str(office.id), date=day.isoformat(), items=[_appointment_view(a, zone) for a in visits])
 
@@ -292,11 +288,6 @@ def _one(appointment: Appointment, status: int = 200) -> Response:
     return versioned(_appointment_view(appointment, zone) | {"calendar": calendar_url}, appointment.version, status)
 
 
-def _mine() -> uuid.UUID | None:
-    """The citizen whose appointments the caller sees (None: staff see every appointment here)."""
-    return None if _staff() else uuid.UUID(current_token["sub"])
-
-
 @tenant_api.post("/appointments")
 @requires("appointments:write")
 def create_appointment() -> Response:
@@ -305,10 +296,13 @@ def create_appointment() -> Response:
 
 def _create_appointment() -> Response:
     data = json_body(BookingInput)
-    citizen = _mine()
+    caller = principal()
+    citizen = caller.viewer.citizen_id
     if citizen is None:
         if "citizen" not in data:
             raise InvalidInput({"citizen": ["Whom is this visit for? Their e-mail address."]})
+        if not caller.handles(data["service"]):
+            raise Forbidden("This service is not delegated to your team here.")
         citizen = require_user(session(), data["citizen"]).id
     elif "citizen" in data:
         raise InvalidInput({"citizen": ["You book for yourself; leave this out."]})
@@ -319,7 +313,7 @@ def _create_appointment() -> Response:
             raise InvalidInput({"case": ["No such case of this person here."]})
     settings = current_app.config["TOWNHALL_SETTINGS"]
     appointment = book(session(), Booking(g.tenant.id, citizen, data["service"], data["office"], data["start"], case,
-                                          actor()), datetime.now(UTC), settings.appointments_per_citizen)
+                                          caller.actor), datetime.now(UTC), settings.appointments_per_citizen)
     response = _one(appointment, 201)
     response.headers["Location"] = url_for("tenant_api.get_appointment", appointment_id=appointment.id)
     return response
@@ -329,13 +323,13 @@ def _create_appointment() -> Response:
 @requires("appointments:read")
 def list_appointments() -> Response:
     limit, after = page_params()
-    found = appointments_of(session(), g.tenant.id, _mine(), id_cursor(after), limit + 1)
+    found = appointments_of(session(), g.tenant.id, principal().viewer, id_cursor(after), limit + 1)
     zones = office_zones(session(), found)
     return paged([_appointment_view(a, zone_of(zones, a)) for a in found], limit, key="id")
 
 
 def _find(appointment_id: uuid.UUID) -> Appointment:
-    appointment = appointment_of(session(), g.tenant.id, appointment_id, _mine())
+    appointment = appointment_of(session(), g.tenant.id, appointment_id, principal().viewer)
     if appointment is None:
         raise NotFound("No such appointment for you here.")
     return appointment
@@ -362,7 +356,7 @@ def reschedule_appointment(appointment_id: uuid.UUID) -> Response:
 def cancel_appointment(appointment_id: uuid.UUID) -> Response:
     appointment = _find(appointment_id)
     require_if_match(version_etag(appointment.version))
-    case = visible_case(session(), g.tenant.id, Viewer(), appointment.case_id) if appointment.case_id else None
+    case = visible_case(session(), g.tenant.id, EVERYTHING, appointment.case_id) if appointment.case_id else None
     cancel(session(), appointment, case, datetime.now(UTC))
     return _one(appointment)
 

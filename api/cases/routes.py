@@ -1,5 +1,5 @@
 """/t/<tenant>/v1/cases: open a case, list and read the cases one may see, move a case along its
-workflow. Who may see what is one SQL predicate (`townhall.cases.queries.Viewer`)."""
+workflow. Who may see what is the caller's `Viewer`, one SQL predicate (`townhall.auth.principal`)."""
 
 import base64
 import re
@@ -9,23 +9,23 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from authlib.integrations.flask_oauth2 import current_token
 from flask import Response, current_app, g, jsonify, request, url_for
 from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import UnsupportedMediaType
 
 from api.access import public
-from api.caller import actor, is_client, person_id
 from api.database import session
 from api.errors import http_error
 from api.http import bad_parameter, id_cursor, json_body, page_params, paged, require_if_match, version_etag, versioned
 from api.idempotency import idempotent
 from api.oauth.protect import requires
 from api.platform.routes import platform_api
+from api.principal import person_id, principal
 from api.tenant_api import current_municipality, tenant_api, tenant_api_url
 from tenants.queries import slugs_by_id
+from townhall.auth.principal import Viewer
 from townhall.auth.queries import team_by_slug, user_by_email
-from townhall.auth.scopes import CASE_WORKER
+from townhall.auth.scopes import CASE_WORKER, CITIZEN
 from townhall.cases.cards import CaseCard, Step, card_of
 from townhall.cases.models import Case, CaseDocument, CaseMessage
 from townhall.cases.operations import (
@@ -38,7 +38,6 @@ from townhall.cases.operations import (
 from townhall.cases.queries import (
     NOBODY,
     QueueFilter,
-    Viewer,
     case_with_timeline,
     cases_page,
     certificate_by_code,
@@ -53,7 +52,6 @@ from townhall.cases.queries import (
 )
 from townhall.errors import Forbidden, InvalidInput, NotFound
 from townhall.rules.queries import decisions_of
-from townhall.services.base import CITIZEN
 from townhall.services.registry import SERVICE_TYPES, service_type
 from townhall.tenancy import person_scope
 
@@ -77,15 +75,9 @@ class TransitionInput(Schema):
 
 
 def _viewer() -> tuple[Viewer, str]:
-    """What the caller may see, and the role it acts in."""
-    if is_client():
-        return Viewer(), CASE_WORKER  # a partner the municipality gave cases:* scopes
-    roles, services = current_token.get("roles") or [], current_token.get("services") or []
-    if CASE_WORKER in roles:
-        return Viewer(), CASE_WORKER
-    if services:
-        return Viewer(services=frozenset(services)), CASE_WORKER
-    return Viewer(citizen_id=uuid.UUID(current_token["sub"])), CITIZEN
+    """What the caller may see, and the workflow role it acts in (both decided by the principal)."""
+    caller = principal()
+    return caller.viewer, caller.role
 
 
 def _view(case: CaseCard, role: str, detail: bool = False, steps: Sequence[Step] | None = None) -> dict[str, Any]:
@@ -151,7 +143,7 @@ def _create_case() -> Response:
     today = datetime.now(ZoneInfo(g.tenant.time_zone)).date()
     languages = [*request.accept_languages.values(), g.tenant.default_language]
     case, steps = open_case(session(), current_app.extensions["townhall.storage"], current_municipality(),
-                            data["service"], data["form"], citizen, actor(), today, languages)
+                            data["service"], data["form"], citizen, principal().actor, today, languages)
     response = _one(case, role, 201, steps=[s for s in steps if s.visible_to_citizen or role != CITIZEN])
     response.headers["Location"] = url_for("tenant_api.get_case", case_id=case.id)
     return response
@@ -182,9 +174,10 @@ def _queue_filter(role: str, time_zone: str | None = None) -> QueueFilter:
         raise bad_parameter("assignee and team are filters for staff.")
     assignee_id: uuid.UUID | str | None = args.get("assignee")
     if assignee_id == "me":
-        if is_client():
+        me = principal().person_id
+        if me is None:
             raise bad_parameter("assignee=me needs a person's token; name the person by e-mail.")
-        assignee_id = uuid.UUID(current_token["sub"])
+        assignee_id = me
     elif assignee_id not in (None, NOBODY):
         person = user_by_email(session(), str(assignee_id)[:320])
         assignee_id = person.id if person else uuid.UUID(int=0)  # nobody by that address: an empty queue
@@ -258,7 +251,7 @@ def transition_case(case_id: uuid.UUID) -> Response:
     case = _find(case_id, viewer)
     require_if_match(version_etag(case.version))
     data = json_body(TransitionInput)
-    move_case(session(), case, data["to"], role, actor(), data.get("note"))
+    move_case(session(), case, data["to"], role, principal().actor, data.get("note"))
     return _one(card_of(case), role)
 
 
@@ -292,7 +285,7 @@ def assign(case_id: uuid.UUID) -> Response:
                **({"team": ["No team with this name."]} if data["team"] and not team else {})}
     if unknown:
         raise InvalidInput(unknown)
-    assign_case(session(), case, assignee, team, actor())
+    assign_case(session(), case, assignee, team, principal().actor)
     return _one(card_of(case), role)
 
 
@@ -330,7 +323,7 @@ def list_messages(case_id: uuid.UUID) -> Response:
 def send_message(case_id: uuid.UUID) -> Response:
     viewer, role = _viewer()
     case = _find(case_id, viewer)
-    message = add_message(session(), case, actor(), role == CITIZEN, json_body(MessageInput)["body"])
+    message = add_message(session(), case, principal().actor, role == CITIZEN, json_body(MessageInput)["body"])
     response = jsonify(_message_view(message))
     response.status_code = 201
     return response
@@ -355,7 +348,7 @@ def upload_document(case_id: uuid.UUID) -> Response:
         raise InvalidInput({"file": ["Missing."]})
     settings = current_app.config["TOWNHALL_SETTINGS"]
     document = attach_document(session(), current_app.extensions["townhall.storage"], case, upload.filename or "",
-                               upload.read(settings.max_document_bytes + 1), actor(), role == CITIZEN,
+                               upload.read(settings.max_document_bytes + 1), principal().actor, role == CITIZEN,
                                settings.max_document_bytes)
     response = jsonify(_document_view(document))
     response.status_code = 201

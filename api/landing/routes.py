@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from api.access import public
 from api.database import session
 from api.errors import problem
+from api.settings import Settings
 from tenants.queries import active_tenants
 
 landing = Blueprint("landing", __name__, template_folder="templates")
@@ -19,19 +20,20 @@ PAGE_HEADERS = {
 }
 
 
-def index(base_url: str) -> dict[str, Any]:
+def index(settings: Settings) -> dict[str, Any]:
     tenants = active_tenants(session(), limit=MAX_LISTED + 1)
+    base_url = settings.base_url
     return {
         "name": "Townhall",
         "links": {
             "docs": f"{base_url}/docs",
             "contract": f"{base_url}/openapi.yaml",
             "authorization_server": f"{base_url}/.well-known/oauth-authorization-server",
-            "platform_api": f"{base_url}/v1",
+            "platform_api": settings.platform_api_url,
         },
         "municipalities": [
             {"slug": t.slug, "name": t.names.get(t.default_language, t.slug), "default_language": t.default_language,
-             "api": f"{base_url}/t/{t.slug}/v1", "branding": f"{base_url}/t/{t.slug}/v1/branding"}
+             "api": settings.tenant_api_url(t.slug), "branding": f"{settings.tenant_api_url(t.slug)}/branding"}
             for t in tenants[:MAX_LISTED]
         ],
         "more_municipalities": len(tenants) > MAX_LISTED,
@@ -46,7 +48,7 @@ def home() -> Response:
     chosen = accept.best_match(OFFERED) if accept else OFFERED[0]
     if chosen is None:
         return problem(406, "This page is offered as application/json or text/html.", code="not_acceptable")
-    body = index(current_app.config["TOWNHALL_SETTINGS"].base_url)
+    body = index(current_app.config["TOWNHALL_SETTINGS"])
     if chosen == "text/html":
         response = Response(render_template("landing/index.html", **body), mimetype="text/html")
         response.headers.update(PAGE_HEADERS)

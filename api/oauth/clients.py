@@ -8,12 +8,13 @@ from authlib.oauth2.rfc6749.util import scope_to_list
 from flask import current_app, request
 
 from api.database import session
-from api.tenant_api import tenant_cache, use_tenant
+from api.tenant_api import tenant_cache
 from tenants.registry import TenantSnapshot
 from tenants.schemas import SLUG_PATTERN
 from townhall.auth.models import ClientKind, ClientStatus, OAuthClient, PlatformClient
 from townhall.auth.passwords import secret_matches
 from townhall.auth.queries import client_by_id, platform_client_by_id
+from townhall.tenancy import tenant_scope
 
 _CLIENT_ID = re.compile(f"^({SLUG_PATTERN})\\.[A-Za-z0-9_-]{{8,64}}$")
 
@@ -71,19 +72,17 @@ def _requested_tenant() -> TenantSnapshot | None:
     """RFC 8707: a platform client names the municipality it wants a token for with `resource`
     (at authorize, token and refresh alike); without it, its tokens are for the platform API."""
     wanted = request.values.getlist("resource")
-    prefix = current_app.config["TOWNHALL_SETTINGS"].base_url + "/t/"
-    if len(wanted) != 1 or not wanted[0].startswith(prefix):
+    slug = current_app.config["TOWNHALL_SETTINGS"].tenant_of_audience(wanted[0]) if len(wanted) == 1 else None
+    if slug is None:
         return None
-    tenant = tenant_cache().tenant(session(), wanted[0].removeprefix(prefix))
-    if tenant is None or not tenant.is_active:
-        return None
-    use_tenant(tenant)
-    return tenant
+    tenant = tenant_cache().tenant(session(), slug)
+    return tenant if tenant is not None and tenant.is_active else None
 
 
-def query_client(client_id: str) -> Client | None:
-    """The client id names its tenant (`aalst.…`): that tenant becomes current before the lookup,
-    so the client row is read under row-level security like any tenant data."""
+def find_client(client_id: str) -> Client | None:
+    """The active client with this id, and the municipality it acts for here. The id names its
+    tenant (`aalst.…`): the row is read under that tenant's row-level security, like any tenant data,
+    and no request state changes (the authorization server makes the tenant current)."""
     match = _CLIENT_ID.match(client_id or "")
     if match is None:
         return None
@@ -95,8 +94,8 @@ def query_client(client_id: str) -> Client | None:
     tenant = tenant_cache().tenant(session(), match.group(1))
     if tenant is None or not tenant.is_active:
         return None
-    use_tenant(tenant)
-    row = client_by_id(session(), client_id)
+    with tenant_scope(session(), tenant.id):
+        row = client_by_id(session(), client_id)
     if row is None or row.status is not ClientStatus.ACTIVE:
         return None
     return Client(row, tenant)

@@ -57,8 +57,7 @@ def _person(user_id: uuid.UUID, client: Client) -> Person | None:
 
 def audience_of(client: Client) -> str:
     """The one API a client's tokens are for: its municipality's, or the platform's."""
-    settings = current_app.config["TOWNHALL_SETTINGS"]
-    return str(settings.tenant_api_url(client.tenant.slug) if client.tenant else settings.platform_api_url)
+    return str(current_app.config["TOWNHALL_SETTINGS"].audience(client.tenant.slug if client.tenant else None))
 
 
 class StrictScope:

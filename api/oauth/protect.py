@@ -26,6 +26,7 @@ from api.database import session
 from api.errors import http_error
 from api.oauth.endpoints import RevocationList
 from api.oauth.keyring import Keyring
+from townhall.auth.principal import principal_from_claims
 
 View = TypeVar("View", bound=Callable[..., Any])
 REALM = "townhall"
@@ -65,9 +66,8 @@ class TenantTokenValidator(JWTBearerTokenValidator):  # type: ignore[misc]
     @property
     def resource_server(self) -> str:
         """This request's API: the municipality's in the URL, else the platform's."""
-        settings = current_app.config["TOWNHALL_SETTINGS"]
         tenant = g.get("tenant")
-        return str(settings.tenant_api_url(tenant.slug) if tenant else settings.platform_api_url)
+        return str(current_app.config["TOWNHALL_SETTINGS"].audience(tenant.slug if tenant else None))
 
     @resource_server.setter
     def resource_server(self, _value: object) -> None:
@@ -139,9 +139,10 @@ def requires(scopes: str) -> Callable[[View], View]:
                                  "token_not_in_header")
             protector: ResourceProtector = current_app.extensions["townhall.resource_protector"]
             try:
-                protector.acquire_token(scopes)
+                token = protector.acquire_token(scopes)
             except OAuth2Error as error:
                 raise _problem_for(error, scopes) from None
+            g.principal = principal_from_claims(token)  # once per request; every route asks it
             return view(*args, **kwargs)
 
         guarded.__name__ = view.__name__

@@ -16,7 +16,7 @@ from flask import Flask, g
 from joserfc.jwk import KeySet
 
 from api.database import session
-from api.oauth.clients import Client, query_client
+from api.oauth.clients import Client, find_client
 from api.oauth.endpoints import Introspection, Revocation
 from api.oauth.grants import (
     AuthorizationCodeGrant,
@@ -28,6 +28,7 @@ from api.oauth.grants import (
 )
 from api.oauth.keyring import Keyring
 from api.settings import Settings
+from api.tenant_api import use_tenant
 from townhall.auth.grants import issue_refresh_token
 from townhall.clock import utcnow
 
@@ -73,9 +74,19 @@ class AccessTokens(JWTBearerTokenGenerator):  # type: ignore[misc]
         return claims
 
 
+class TownhallAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
+    def query_client(self, client_id: str) -> Client | None:
+        """Authlib asks for this request's client: its municipality becomes the request's tenant,
+        so the grant reads and writes that municipality's rows."""
+        client = find_client(client_id)
+        if client is not None and client.tenant is not None:
+            use_tenant(client.tenant)
+        return client
+
+
 def create_authorization_server(app: Flask, settings: Settings, keyring: Keyring) -> AuthorizationServer:
-    server = AuthorizationServer()
-    server.init_app(app, query_client=query_client, save_token=save_token)
+    server = TownhallAuthorizationServer()
+    server.init_app(app, save_token=save_token)
     server.register_grant(ClientCredentials)
     server.register_grant(AuthorizationCodeGrant, [S256Required(required=True)])
     server.register_grant(RefreshTokenGrant)

@@ -4,13 +4,13 @@ teams and delegations. Tokens for this API are never a municipality's (`aud` = `
 import uuid
 from typing import Any
 
-from authlib.integrations.flask_oauth2 import current_token
 from flask import Blueprint, Response, current_app, jsonify, url_for
 from marshmallow import Schema, fields, validate
 
 from api.database import session
 from api.http import json_body, json_object, page_params, paged, require_if_match, strong_etag
 from api.oauth.protect import requires
+from api.principal import principal
 from tenants.models import Tenant, TenantStatus
 from tenants.operations import create_tenant, set_status
 from tenants.queries import all_tenants, require_tenant
@@ -26,7 +26,8 @@ platform_api = Blueprint("platform_api", __name__, url_prefix="/v1")
 
 
 def _actor() -> str:
-    return f"client:{current_token['client_id']}"
+    """Platform changes are recorded under the client that made them (operators' automation)."""
+    return f"client:{principal().client_id}"
 
 
 def _tenant_view(tenant: Tenant) -> dict[str, Any]:

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, g, jsonify, request, url_for
 
-from api.caller import person_id
 from api.database import session
 from api.http import json_object
 from api.oauth.protect import requires
+from api.principal import person_id
 from api.tenant_api import current_municipality, tenant_api
 from townhall.proactive.models import ProactiveAction
 from townhall.proactive.operations import accept_offer, receive_event, set_preferences

@@ -7,11 +7,11 @@ from typing import Any
 from flask import Response, g, jsonify, url_for
 from marshmallow import Schema, fields, validate
 
-from api.caller import actor
 from api.database import session
 from api.http import json_body, json_object, require_if_match, version_etag, versioned
 from api.oauth.protect import requires
 from api.platform.routes import platform_api
+from api.principal import principal
 from api.tenant_api import tenant_api
 from townhall.errors import NotFound
 from townhall.rules.models import Rule, RuleTemplate, RuleVersion
@@ -55,7 +55,7 @@ def _find(rule_id: uuid.UUID) -> Rule:
 @tenant_api.post("/rules")
 @requires("config:write")
 def post_rule() -> Response:
-    rule, _ = create_rule(session(), g.tenant.id, json_object(), actor())
+    rule, _ = create_rule(session(), g.tenant.id, json_object(), principal().actor)
     response = _one(rule, 201)
     response.headers["Location"] = url_for("tenant_api.get_rule", rule_id=rule.id)
     return response
@@ -77,7 +77,7 @@ def get_rule(rule_id: uuid.UUID) -> Response:
 @requires("config:write")
 def post_version(rule_id: uuid.UUID) -> Response:
     rule = _find(rule_id)
-    add_version(session(), rule, json_object(), actor())
+    add_version(session(), rule, json_object(), principal().actor)
     return _one(rule, 201)
 
 
@@ -122,6 +122,6 @@ def list_templates() -> Response:
 @platform_api.post("/rule-templates")
 @requires("platform:manage")
 def post_template() -> Response:
-    response = jsonify(_template_view(publish_template(session(), json_object(), actor())))
+    response = jsonify(_template_view(publish_template(session(), json_object(), principal().actor)))
     response.status_code = 201
     return response

@@ -8,10 +8,10 @@ from typing import Any
 from flask import Response, current_app, g, jsonify, url_for
 from marshmallow import Schema, fields
 
-from api.caller import actor
 from api.database import session
 from api.http import id_cursor, json_body, json_object, page_params, paged, require_if_match, version_etag, versioned
 from api.oauth.protect import requires
+from api.principal import principal
 from api.tenant_api import tenant_api, tenant_api_url
 from townhall.errors import NotFound
 from townhall.outbox.models import Attempt, Delivery, Subscription
@@ -60,7 +60,7 @@ def _find(subscription_id: uuid.UUID) -> Subscription:
 @tenant_api.post("/webhooks")
 @requires("webhooks:manage")
 def create_webhook() -> Response:
-    subscription, secret = subscribe(session(), g.tenant.id, json_object(), _sealer(), actor(), _egress())
+    subscription, secret = subscribe(session(), g.tenant.id, json_object(), _sealer(), principal().actor, _egress())
     response = _one(subscription, 201, secret)
     response.headers["Location"] = url_for("tenant_api.get_webhook", subscription_id=subscription.id)
     return response

@@ -12,11 +12,13 @@ from itertools import chain, dropwhile, islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from townhall.appointments.hours import Schedule
 from townhall.appointments.models import Appointment, Office, OfficeService, RegionalService, SlotSeat
+from townhall.auth.principal import Viewer
+from townhall.auth.scopes import ALL_SERVICES
 from townhall.tenancy import ALL_TENANTS
 
 PUBLIC = {ALL_TENANTS: True}
@@ -146,19 +148,24 @@ def distance_km(lat1: float, long1: float, lat2: float, long2: float) -> float:
     return 2 * 6371 * math.asin(math.sqrt(h))
 
 
+def _visible(query: Select[Appointment], viewer: Viewer) -> Select[Appointment]:
+    """What the caller may see: a citizen their own visits, a delegated team those of its services."""
+    if viewer.citizen_id is not None:
+        query = query.where(Appointment.citizen_id == viewer.citizen_id)
+    if viewer.services is not None and ALL_SERVICES not in viewer.services:
+        query = query.where(Appointment.service.in_(sorted(viewer.services)))
+    return query
+
+
 def appointment_of(session: Session, tenant_id: uuid.UUID, appointment_id: uuid.UUID,
-                   citizen_id: uuid.UUID | None) -> Appointment | None:
+                   viewer: Viewer) -> Appointment | None:
     query = select(Appointment).where(Appointment.tenant_id == tenant_id, Appointment.id == appointment_id)
-    if citizen_id is not None:
-        query = query.where(Appointment.citizen_id == citizen_id)
-    return session.scalars(query).first()
+    return session.scalars(_visible(query, viewer)).first()
 
 
-def appointments_of(session: Session, tenant_id: uuid.UUID, citizen_id: uuid.UUID | None,
+def appointments_of(session: Session, tenant_id: uuid.UUID, viewer: Viewer,
                     after: uuid.UUID | None, limit: int) -> Sequence[Appointment]:
-    query = select(Appointment).where(Appointment.tenant_id == tenant_id)
-    if citizen_id is not None:
-        query = query.where(Appointment.citizen_id == citizen_id)
+    query = _visible(select(Appointment).where(Appointment.tenant_id == tenant_id), viewer)
     if after is not None:
         query = query.where(Appointment.id > after)
     return session.scalars(query.order_by(Appointment.id).limit(limit)).all()
@@ -182,14 +189,15 @@ def zone_of(zones: dict[OfficeKey, tzinfo], appointment: Appointment) -> tzinfo:
     return zones.get((appointment.office_tenant_id, appointment.office_id), UTC)
 
 
-def day_at_office(session: Session, office: Office, day: date) -> Sequence[Appointment]:
-    """Every booked visit at one office on one day, whichever municipality the citizen lives in (the
-    office's municipality reads them through a read-only policy on PostgreSQL)."""
+def day_at_office(session: Session, office: Office, day: date, viewer: Viewer) -> Sequence[Appointment]:
+    """Every booked visit at one office on one day that the staff member may see, whichever
+    municipality the citizen lives in (the office's municipality reads them through a read-only
+    policy on PostgreSQL)."""
     zone = ZoneInfo(office.time_zone)
     start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
     end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone)  # 23 or 25 h on DST days
+    visits = select(Appointment).where(
+        Appointment.office_tenant_id == office.tenant_id, Appointment.office_id == office.id,
+        Appointment.status == "booked", Appointment.starts_at >= start, Appointment.starts_at < end)
     return session.scalars(
-        select(Appointment).where(Appointment.office_tenant_id == office.tenant_id, Appointment.office_id == office.id,
-                                  Appointment.status == "booked", Appointment.starts_at >= start,
-                                  Appointment.starts_at < end)
-        .order_by(Appointment.starts_at, Appointment.id).execution_options(**PUBLIC)).all()
+        _visible(visits, viewer).order_by(Appointment.starts_at, Appointment.id).execution_options(**PUBLIC)).all()

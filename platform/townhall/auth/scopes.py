@@ -30,6 +30,8 @@ municipality, and (shared back-office staff) the cases delegated to their teams.
 PLATFORM_OPERATOR = "platform_operator"
 TENANT_ADMIN = "tenant_admin"
 CASE_WORKER = "case_worker"
+CITIZEN = "citizen"
+"""The workflow role of a person acting for themselves (not a membership role)."""
 TENANT_ROLES = (TENANT_ADMIN, CASE_WORKER)
 
 # The most a person in a role can hold; a token carries the intersection with what was asked for.

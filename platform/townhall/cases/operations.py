@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from townhall.auth.models import Delegation, Team, User
 from townhall.auth.operations import unknown_person
 from townhall.auth.queries import access_in_tenant, team_by_slug
-from townhall.auth.scopes import ALL_SERVICES, CASE_WORKER
+from townhall.auth.scopes import ALL_SERVICES
 from townhall.calendar import add_working_days
 from townhall.cases.cards import CaseCard, Step, card_of, step_of
 from townhall.cases.cards.opening import write_new_case
@@ -262,10 +262,8 @@ def assign_case(session: Session, case: Case, assignee: User | None, team: Team 
     if expected_version is not None and expected_version != case.version:
         raise StaleVersion("The case changed since you read it.")
     problems: dict[str, list[str]] = {}
-    if assignee is not None:
-        access = access_in_tenant(session, assignee.id, case.tenant_id)
-        if CASE_WORKER not in access.roles and not ({case.service, ALL_SERVICES} & access.delegated_services):
-            problems["assignee"] = ["This person does not handle this service for this municipality."]
+    if assignee is not None and not access_in_tenant(session, assignee.id, case.tenant_id).may_handle(case.service):
+        problems["assignee"] = ["This person does not handle this service for this municipality."]
     if team is not None and not _delegated(session, case.tenant_id, team, case.service):
         problems["team"] = ["This municipality does not delegate this service to that team."]
     if problems:

@@ -10,6 +10,7 @@ from sqlalchemy import Select, and_, exists, literal, or_, select
 from sqlalchemy.orm import Session
 
 from townhall.auth.models import Delegation, TeamMember
+from townhall.auth.principal import Viewer
 from townhall.auth.scopes import ALL_SERVICES
 from townhall.cases.cards import CaseCard, Step, card_of, step_of
 from townhall.cases.cards.reads import CARDS, Q, card_select, card_with_timeline, cards, viewer_criteria
@@ -20,18 +21,6 @@ from townhall.tenancy import ALL_TENANTS
 # The two most frequent reads (one case, a page of the queue) give cards from Core statements
 # (`townhall.cases.cards.reads`); the others load ORM objects, and readers that show them give cards.
 _cases = Case.__table__
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """Who looks: a citizen (`citizen_id`: their own cases), staff of a delegated team (`services`:
-    those services only), or staff of the municipality and partner clients (neither: every case)."""
-
-    citizen_id: uuid.UUID | None = None
-    services: frozenset[str] | None = None
-
-    def may_handle(self, service: str) -> bool:
-        return self.services is None or ALL_SERVICES in self.services or service in self.services
 
 
 def _viewer_params(viewer: Viewer) -> tuple[bool, bool, dict[str, Any]]:

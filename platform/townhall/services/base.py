@@ -11,6 +11,7 @@ from typing import Any
 
 from marshmallow import Schema
 
+from townhall.auth.scopes import CASE_WORKER, CITIZEN
 from townhall.localisation import LocalisedText
 
 
@@ -140,8 +141,6 @@ class ServiceType:
     none). Anyone can verify it by its code, and the case view shows it."""
 
 
-CASE_WORKER = "case_worker"
-CITIZEN = "citizen"
 SYSTEM = "system"
 STAFF = frozenset({CASE_WORKER})
 ANYONE = frozenset({CASE_WORKER, CITIZEN})

@@ -8,7 +8,6 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from townhall.services.base import (
     ANYONE,
-    CASE_WORKER,
     STAFF,
     SYSTEM,
     Applicant,
@@ -44,8 +43,8 @@ ISSUING = Workflow(
         # Booking a pickup appointment moves the case on; cancelling the appointment moves it back.
         Transition("ready_for_pickup", "pickup_booked", frozenset({SYSTEM})),
         Transition("pickup_booked", "ready_for_pickup", frozenset({SYSTEM})),
-        Transition("ready_for_pickup", "handed_over", frozenset({CASE_WORKER})),
-        Transition("pickup_booked", "handed_over", frozenset({CASE_WORKER})),
+        Transition("ready_for_pickup", "handed_over", STAFF),
+        Transition("pickup_booked", "handed_over", STAFF),
         Transition("submitted", "cancelled", ANYONE),
         Transition("fee_due", "cancelled", ANYONE),
         Transition("production_ordered", "cancelled", STAFF, informs_citizen=True),

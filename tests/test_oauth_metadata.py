@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from api.database import database
 from api.oauth.endpoints import Introspection, Revocation
-from api.oauth.grants import AuthorizationCodeGrant, ClientCredentials, RefreshTokenGrant
+from api.oauth.grant_types import AuthorizationCodeGrant, ClientCredentials, RefreshTokenGrant
 from oauth_support import (
     REDIRECT,
     Registered,

@@ -20,7 +20,7 @@ from flask import session as browser
 from api.access import public
 from api.database import session
 from api.oauth.clients import Client
-from api.oauth.grants import Person, person_in
+from api.oauth.grant_types import Person, person_in
 from api.oauth.pages import TEXT, render, scope_lines
 from api.oauth.routes import oauth
 from api.tenant_api import tenant_cache

@@ -18,7 +18,7 @@ from joserfc.jwk import KeySet
 from api.database import session
 from api.oauth.clients import Client, find_client
 from api.oauth.endpoints import Introspection, Revocation
-from api.oauth.grants import (
+from api.oauth.grant_types import (
     AuthorizationCodeGrant,
     ClientCredentials,
     Person,

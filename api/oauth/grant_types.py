@@ -1,4 +1,5 @@
-"""The grants the platform offers: client credentials, authorization code with PKCE (S256 only, for
+"""The grant types the platform offers (Authlib classes over `townhall.auth.grants`, which stores codes
+and refresh tokens): client credentials, authorization code with PKCE (S256 only, for
 every client), refresh token with rotation and reuse detection. No password, no implicit grant."""
 
 import uuid

@@ -16,14 +16,15 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
 from werkzeug.test import TestResponse
 
-import postgres
 from api.app import create_app
 from api.database import database, upgrade
 from api.models import metadata
 from api.settings import Settings
-from contract import validate_response
+from support import postgres
+from support.contract import validate_response
 from tenants.models import Tenant
 from tenants.operations import create_tenant
+from townhall.auth.keys import ensure_signing_key
 from townhall.db import Database, make_engine
 
 
@@ -185,6 +186,17 @@ def make_tenant(app: Flask) -> Callable[..., Tenant]:
             return create_tenant(session, data, "test")  # committed when the block ends
 
     return make
+
+
+@pytest.fixture
+def signing_key(app: Flask) -> Iterator[None]:
+    """A signing key in this test's transaction; the process's key cache is dropped around it."""
+    keyring = app.extensions["townhall.keyring"]
+    keyring.forget()
+    with app.app_context(), database().unit_of_work() as session:
+        ensure_signing_key(session, app.config["TOWNHALL_SETTINGS"].access_token_lifetime)
+    yield
+    keyring.forget()
 
 
 def json_lines(text_block: str) -> list[dict[str, Any]]:

@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from api.cli import cli
 from api.database import database
-from contract import assert_problem
-from oauth_support import REDIRECT, bearer, data, register, signing_key, token, user_token
+from support.contract import assert_problem
+from support.oauth import REDIRECT, bearer, data, register, token, user_token
 from tenants.models import Tenant
 from townhall.appointments.hours import Schedule
 from townhall.appointments.ics import fold
@@ -29,7 +29,6 @@ from townhall.outbox.models import OutboxEvent
 from townhall.services.operations import configure_service
 from townhall.tenancy import tenant_scope
 
-__all__ = ["signing_key"]
 PASSWORD = "correct horse battery"
 SCOPES = "appointments:read appointments:write cases:read cases:write"
 WEEK = {day: [["09:00", "10:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat")}

@@ -5,9 +5,9 @@ import pytest
 from flask import Flask
 
 from api.database import database
-from oauth_support import basic
+from support.concurrency import in_parallel
+from support.oauth import basic
 from tenants.operations import create_tenant
-from test_cases_concurrency import in_parallel
 from townhall.appointments.operations import save_office
 from townhall.appointments.schemas import OfficeInput
 from townhall.auth.keys import ensure_signing_key

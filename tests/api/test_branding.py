@@ -6,7 +6,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api.database import database
-from contract import assert_problem
+from support.contract import assert_problem
 from tenants.models import Tenant, TenantStatus
 from tenants.operations import set_status, update_branding
 from tenants.queries import branding_of, config_history, require_tenant

@@ -19,8 +19,8 @@ from pypdf import PdfReader
 from sqlalchemy import event, select, update
 
 from api.database import database
-from contract import assert_problem
-from oauth_support import REDIRECT, bearer, data, register, signing_key, token, user_token
+from support.contract import assert_problem
+from support.oauth import REDIRECT, bearer, data, register, token, user_token
 from tenants.models import Tenant
 from townhall.auth.models import Team, User
 from townhall.auth.operations import add_membership, add_team_member, create_team, create_user, delegate
@@ -33,7 +33,6 @@ from townhall.outbox.models import OutboxEvent
 from townhall.services.operations import configure_service
 from townhall.tenancy import Municipality, tenant_scope
 
-__all__ = ["signing_key"]
 PASSWORD = "correct horse battery"
 SCOPES = "cases:read cases:write"
 EID = {"service": "eid-card", "form": {"reason": "renewal"}}

@@ -6,11 +6,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from contract import assert_problem
-from oauth_support import bearer, data, register, signing_key, token
+from support.contract import assert_problem
+from support.oauth import bearer, data, register, token
 from tenants.models import Tenant
 
-__all__ = ["signing_key"]
 pytestmark = pytest.mark.usefixtures("signing_key")
 
 

@@ -7,13 +7,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api.database import database
-from contract import assert_problem
-from oauth_support import Registered, bearer, data, register, signing_key, token, token_response
+from support.contract import assert_problem
+from support.oauth import Registered, bearer, data, register, token, token_response
 from tenants.models import Tenant
 from townhall.auth.queries import client_by_id
 from townhall.tenancy import tenant_scope
 
-__all__ = ["signing_key"]
 pytestmark = pytest.mark.usefixtures("signing_key")
 
 FRONT_END = {"name": "Citizen portal", "kind": "public", "grant_types": ["authorization_code", "refresh_token"],

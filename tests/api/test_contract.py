@@ -10,7 +10,7 @@ from api import blueprints
 from api.access import PUBLIC, access_of, public, undeclared_endpoints
 from api.app import create_app
 from api.settings import Settings
-from contract import document
+from support.contract import document
 from townhall.auth.scopes import PLATFORM_SCOPES, SCOPES
 from townhall.services.registry import SERVICE_TYPES
 

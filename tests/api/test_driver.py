@@ -12,8 +12,8 @@ from flask import Flask
 from sqlalchemy import Select, bindparam, event, literal, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-import postgres
 from api.database import database
+from support import postgres
 from tenants.models import Tenant
 from townhall.cases.cards import driver
 

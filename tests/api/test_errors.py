@@ -17,7 +17,7 @@ from api import blueprints
 from api.access import public
 from api.http import json_body, require_if_match
 from api.settings import Settings
-from contract import assert_problem
+from support.contract import assert_problem
 
 
 class Person(Schema):

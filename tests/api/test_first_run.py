@@ -22,8 +22,8 @@ from werkzeug.serving import make_server
 from api.cli import cli
 from api.settings import Settings
 from conftest import ROOT, empty_all_tables
-from contract import assert_problem
-from oauth_support import csrf_of
+from support.contract import assert_problem
+from support.oauth import csrf_of
 from tenants.demo_identity import PORTAL_REDIRECT
 from tenants.models import Tenant
 

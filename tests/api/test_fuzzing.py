@@ -19,8 +19,8 @@ from api.app import create_app
 from api.database import database
 from api.settings import Settings
 from conftest import TENANT_DEFAULTS, empty_all_tables
-from contract import document
-from rules_support import Town, make_town
+from support.contract import document
+from support.rules import Town, make_town
 from tenants.models import Tenant
 from tenants.operations import create_tenant
 from townhall.auth.keys import ensure_signing_key

@@ -17,13 +17,13 @@ import pytest
 from flask import Flask
 from sqlalchemy.engine import make_url
 
-import postgres
 from api.app import create_app
 from api.database import database
 from api.settings import Settings
 from conftest import ContractClient, empty_all_tables
-from oauth_support import REDIRECT, basic, bearer, code_from, data, pkce_pair, sign_in_and_consent
-from oauth_support import authorize_url as authorize_path
+from support import postgres
+from support.oauth import REDIRECT, basic, bearer, code_from, data, pkce_pair, sign_in_and_consent
+from support.oauth import authorize_url as authorize_path
 from tenants.models import Tenant
 from tenants.operations import create_tenant
 from townhall.auth.keys import ensure_signing_key

@@ -8,8 +8,8 @@ from flask import Flask
 
 from api.settings import Settings
 from conftest import REDIS_URL
-from contract import assert_oauth_error
-from oauth_support import Registered, token_response
+from support.contract import assert_oauth_error
+from support.oauth import Registered, token_response
 
 pytestmark = pytest.mark.redis
 

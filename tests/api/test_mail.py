@@ -24,8 +24,8 @@ from sqlalchemy import select
 
 from api.database import database
 from api.worker import Worker
-from oauth_support import bearer, data, register, signing_key, token
-from receiver import free_port
+from support.oauth import bearer, data, register, token
+from support.receiver import free_port
 from tenants.models import Tenant
 from tenants.operations import update_branding
 from tenants.queries import branding_of
@@ -34,8 +34,6 @@ from townhall.auth.scopes import TENANT_ADMIN
 from townhall.outbox.models import Attempt
 from townhall.services.operations import configure_service
 from townhall.tenancy import tenant_scope
-
-__all__ = ["signing_key"]
 
 
 class Inbox:

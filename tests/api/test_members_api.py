@@ -7,13 +7,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api.database import database
-from contract import assert_problem
-from oauth_support import bearer, data, register, signing_key, token
+from support.contract import assert_problem
+from support.oauth import bearer, data, register, token
 from tenants.models import Tenant
 from townhall.auth.models import User
 from townhall.auth.operations import create_user
 
-__all__ = ["signing_key"]
 pytestmark = pytest.mark.usefixtures("signing_key")
 
 

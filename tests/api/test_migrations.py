@@ -12,10 +12,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-import postgres
 from api.database import alembic_config, downgrade, upgrade
 from api.models import metadata
 from api.settings import Settings
+from support import postgres
 from townhall.db import UTCDateTime, make_engine
 from townhall.ids import new_id
 

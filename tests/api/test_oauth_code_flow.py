@@ -12,8 +12,8 @@ from joserfc.jwk import KeySet
 
 from api.database import database
 from api.settings import Settings
-from contract import assert_problem
-from oauth_support import (
+from support.contract import assert_problem
+from support.oauth import (
     REDIRECT,
     Registered,
     authorize_url,
@@ -25,14 +25,12 @@ from oauth_support import (
     pkce_pair,
     register,
     sign_in_and_consent,
-    signing_key,
 )
 from tenants.models import Tenant
 from townhall.auth.operations import add_membership, create_user
 from townhall.auth.scopes import TENANT_ADMIN
 from townhall.tenancy import tenant_scope
 
-__all__ = ["signing_key"]
 pytestmark = pytest.mark.usefixtures("signing_key")
 PASSWORD = "correct horse battery"
 PORTAL: dict[str, Any] = {

@@ -17,7 +17,7 @@ from requests_oauthlib import OAuth2Session
 from werkzeug.serving import make_server
 
 from api.database import database
-from oauth_support import REDIRECT, csrf_of
+from support.oauth import REDIRECT, csrf_of
 from tenants.operations import create_tenant
 from townhall.auth.keys import ensure_signing_key
 from townhall.auth.operations import add_membership, create_client, create_user

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from api.database import database
 from api.oauth.endpoints import Introspection, Revocation
 from api.oauth.grants import AuthorizationCodeGrant, ClientCredentials, RefreshTokenGrant
-from oauth_support import (
+from support.oauth import (
     REDIRECT,
     Registered,
     authorize_url,
@@ -21,7 +21,6 @@ from oauth_support import (
     pkce_pair,
     register,
     sign_in_and_consent,
-    signing_key,
 )
 from tenants.models import Tenant
 from townhall.auth.operations import add_membership, create_user
@@ -30,7 +29,6 @@ from townhall.auth.scopes import CITIZEN_SCOPES, PERSON_PLATFORM_SCOPES, PLATFOR
 from townhall.localisation import LANGUAGES
 from townhall.tenancy import tenant_scope
 
-__all__ = ["signing_key"]
 pytestmark = pytest.mark.usefixtures("signing_key")
 ISSUER = "https://townhall.test"
 PASSWORD = "correct horse battery"

@@ -12,15 +12,14 @@ from joserfc.jwk import ECKey, KeySet
 
 from api.database import database
 from api.settings import Settings
-from contract import assert_oauth_error, assert_problem
-from oauth_support import Registered, basic, bearer, data, register, signing_key, token, token_response
+from support.contract import assert_oauth_error, assert_problem
+from support.oauth import Registered, basic, bearer, data, register, token, token_response
 from tenants.models import Tenant
 from townhall.auth.models import ClientStatus
 from townhall.auth.operations import set_client_status
 from townhall.auth.queries import client_by_id
 from townhall.tenancy import tenant_scope
 
-__all__ = ["signing_key"]
 pytestmark = pytest.mark.usefixtures("signing_key")
 ADMIN_SCOPES = ["clients:manage", "catalog:read"]
 

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from api.settings import Settings
 from conftest import REDIS_URL, ROOT, json_lines
-from contract import assert_problem
+from support.contract import assert_problem
 from tenants.models import Tenant
 
 

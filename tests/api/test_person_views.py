@@ -10,14 +10,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api.database import database
-from contract import assert_problem
-from oauth_support import (
+from support.contract import assert_problem
+from support.oauth import (
     REDIRECT,
     bearer,
     data,
     register,
     register_platform_client,
-    signing_key,
     token,
     user_token,
 )
@@ -27,7 +26,6 @@ from townhall.auth.scopes import CASE_WORKER
 from townhall.services.operations import configure_service
 from townhall.tenancy import tenant_scope
 
-__all__ = ["signing_key"]
 PASSWORD = "correct horse battery"
 EID = {"service": "eid-card", "form": {"reason": "renewal"}}
 PERMIT = {"service": "parking-permit", "form": {"plate": "1-ABC-234", "zone": "A1", "starts_on": "2026-12-01"}}

@@ -10,12 +10,11 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from api.database import database
-from contract import assert_problem
-from oauth_support import bearer, data, register, register_platform_client, signing_key, token, token_response
+from support.contract import assert_problem
+from support.oauth import bearer, data, register, register_platform_client, token, token_response
 from tenants.models import Tenant
 from townhall.auth.operations import create_user
 
-__all__ = ["signing_key"]
 pytestmark = pytest.mark.usefixtures("signing_key")
 GENT = {"slug": "gent", "nis_code": "44021", "names": {"nl": "Gent", "fr": "Gand"}, "default_language": "nl",
         "languages": ["nl", "fr"]}

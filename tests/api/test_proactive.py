@@ -11,15 +11,14 @@ from sqlalchemy import func, select
 
 from api.cli import cli
 from api.database import database
-from contract import assert_problem
-from oauth_support import data, signing_key
-from rules_support import Town, make_town
+from support.contract import assert_problem
+from support.oauth import data
+from support.rules import Town, make_town
 from tenants.models import Tenant
 from townhall.outbox.models import OutboxEvent
 from townhall.proactive.models import ProactiveAction
 from townhall.tenancy import tenant_scope
 
-__all__ = ["signing_key"]
 EXPIRING = "be.document.eid-expiring"
 
 

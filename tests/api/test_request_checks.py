@@ -13,13 +13,12 @@ from flask.testing import FlaskClient
 
 from api.settings import Settings
 from conftest import ROOT
-from contract import assert_problem
-from oauth_support import data, signing_key
-from receiver import free_port
-from rules_support import Town, make_town
+from support.contract import assert_problem
+from support.oauth import data
+from support.receiver import free_port
+from support.rules import Town, make_town
 from tenants.models import Tenant
 
-__all__ = ["signing_key"]
 FEE = {"kind": "fee", "service": "eid-card", "expression": "2000",
        "examples": [{"input": {}, "expected": 2000}]}
 

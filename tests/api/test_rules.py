@@ -10,15 +10,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from contract import assert_problem
-from oauth_support import bearer, data, register_platform_client, signing_key, token
-from rules_support import Town, make_town
+from support.contract import assert_problem
+from support.oauth import bearer, data, register_platform_client, token
+from support.rules import Town, make_town
 from tenants.models import Tenant
 from townhall.calendar import add_working_days
 from townhall.rules.engine import age_on, compile_rule, days_between, evaluate, working_days
 from townhall.tenancy import Municipality
 
-__all__ = ["signing_key"]
 FEE = {"kind": "fee", "service": "eid-card", "expression": 'request.reason == "lost" ? 3500 : 2000',
        "examples": [{"input": {"request": {"reason": "lost"}}, "expected": 3500},
                     {"input": {"request": {"reason": "renewal"}}, "expected": 2000}]}

@@ -10,7 +10,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from api.database import database
-from oauth_support import (
+from support.oauth import (
     REDIRECT,
     authorize_url,
     code_from,
@@ -18,14 +18,12 @@ from oauth_support import (
     data,
     pkce_pair,
     sign_in_and_consent,
-    signing_key,
     user_token,
 )
 from tenants.models import Tenant
 from townhall.auth.operations import add_team_member, create_platform_client, create_team, create_user, delegate
 from townhall.tenancy import tenant_scope
 
-__all__ = ["signing_key"]
 pytestmark = pytest.mark.usefixtures("signing_key")
 PASSWORD = "correct horse battery"
 WORKER = "worker@backoffice.example"

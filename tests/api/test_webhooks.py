@@ -24,9 +24,9 @@ from api.cli import cli
 from api.database import database
 from api.settings import Settings, SettingsError
 from api.worker import Worker
-from contract import assert_problem, document, schema_errors
-from oauth_support import bearer, data, register, signing_key, token
-from receiver import Receiver, free_port, tls_for
+from support.contract import assert_problem, document, schema_errors
+from support.oauth import bearer, data, register, token
+from support.receiver import Receiver, free_port, tls_for
 from tenants.models import Tenant
 from tenants.queries import require_tenant
 from townhall.auth.operations import create_user
@@ -34,7 +34,6 @@ from townhall.outbox import delivery
 from townhall.services.operations import configure_service
 from townhall.tenancy import tenant_scope
 
-__all__ = ["signing_key"]
 EID = {"service": "eid-card", "form": {"reason": "renewal"}, "citizen": "jan@example.org"}
 
 

@@ -1,14 +1,11 @@
 """Cases under concurrency on PostgreSQL: references stay unique, one of many racing steps wins."""
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 from flask import Flask
 
 from api.database import database
-from oauth_support import basic
+from support.concurrency import in_parallel
+from support.oauth import basic
 from tenants.operations import create_tenant
 from townhall.auth.keys import ensure_signing_key
 from townhall.auth.operations import create_client, create_user
@@ -36,22 +33,6 @@ def partner(live_app: Flask) -> dict[str, str]:
                                          headers=basic(client_id, secret))
     assert answer.json is not None
     return {"Authorization": f"Bearer {answer.json['access_token']}"}
-
-
-def in_parallel(count: int, work: Callable[[], Any]) -> list[Any]:
-    results: list[Any] = [None] * count
-    start = threading.Barrier(count)
-
-    def run(index: int) -> None:
-        start.wait()
-        results[index] = work()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_parallel_creations_get_distinct_references(live_app: Flask, partner: dict[str, str]) -> None:

@@ -8,9 +8,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
-import postgres
 from api.database import database
 from api.settings import Settings
+from support import postgres
 from tenants.operations import create_tenant
 from townhall.db import make_engine
 from townhall.tenancy import tenant_scope

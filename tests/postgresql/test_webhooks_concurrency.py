@@ -14,8 +14,8 @@ from flask import Flask
 
 from api.database import database
 from api.worker import Worker
-from oauth_support import basic
-from receiver import Receiver
+from support.oauth import basic
+from support.receiver import Receiver
 from tenants.operations import create_tenant
 from townhall.auth.keys import ensure_signing_key
 from townhall.auth.operations import create_client, create_user

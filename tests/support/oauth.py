@@ -5,18 +5,15 @@ import base64
 import hashlib
 import re
 import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from api.database import database
 from tenants.models import Tenant
-from townhall.auth.keys import ensure_signing_key
 from townhall.auth.operations import create_client, create_platform_client
 from townhall.tenancy import tenant_scope
 
@@ -69,17 +66,6 @@ def data(response: Any) -> Any:
 
 def bearer(access_token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {access_token}"}
-
-
-@pytest.fixture
-def signing_key(app: Flask) -> Iterator[None]:
-    """A signing key in this test's transaction; the process's key cache is dropped around it."""
-    keyring = app.extensions["townhall.keyring"]
-    keyring.forget()
-    with app.app_context(), database().unit_of_work() as session:
-        ensure_signing_key(session, app.config["TOWNHALL_SETTINGS"].access_token_lifetime)
-    yield
-    keyring.forget()
 
 
 REDIRECT = "http://127.0.0.1:8765/callback"

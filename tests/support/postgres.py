@@ -50,7 +50,7 @@ def drop_database(name: str) -> None:
 
 
 if __name__ == "__main__":
-    # `python tests/postgres.py`: exit 0 when the server answers (used by `make test`).
+    # `python tests/support/postgres.py`: exit 0 when the server answers (used by `make test`).
     raise SystemExit(0 if reachable() else 1)
 
 

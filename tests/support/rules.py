@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api.database import database
-from oauth_support import REDIRECT, bearer, data, register, token, user_token
+from support.oauth import REDIRECT, bearer, data, register, token, user_token
 from tenants.models import Tenant
 from townhall.auth.operations import add_membership, add_team_member, create_team, create_user, delegate
 from townhall.auth.scopes import CASE_WORKER, TENANT_ADMIN

@@ -7,7 +7,7 @@ import io
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,11 +19,12 @@ from pypdf import PdfReader
 from sqlalchemy import event, select, update
 
 from api.database import database
+from factories import Town
 from support.contract import assert_problem
 from support.oauth import REDIRECT, bearer, data, register, token, user_token
 from tenants.models import Tenant
 from townhall.auth.models import Team, User
-from townhall.auth.operations import add_membership, add_team_member, create_team, create_user, delegate
+from townhall.auth.operations import add_membership, delegate
 from townhall.auth.scopes import CASE_WORKER
 from townhall.calendar import add_working_days
 from townhall.cases.models import Case, ReferenceCounter
@@ -37,35 +38,6 @@ PASSWORD = "correct horse battery"
 SCOPES = "cases:read cases:write"
 EID = {"service": "eid-card", "form": {"reason": "renewal"}}
 PERMIT = {"service": "parking-permit", "form": {"plate": "1-ABC-234", "zone": "A1", "starts_on": "2026-12-01"}}
-
-
-@dataclass(frozen=True)
-class Town:
-    tenant: Tenant
-    portal: str
-    headers: dict[str, dict[str, str]]
-
-
-@pytest.fixture
-def town(app: Flask, client: FlaskClient, make_tenant: Callable[..., Tenant], signing_key: None) -> Town:
-    tenant = make_tenant("aalst", "41002")
-    with app.app_context(), database().unit_of_work() as session:
-        people = {name: create_user(session, {"email": f"{name}@example.org", "display_name": name,
-                                              "password": PASSWORD})
-                  for name in ("jan", "an", "worker", "backoffice")}
-        team = create_team(session, "dender", "Dender back office")
-        add_team_member(session, team, people["backoffice"])
-        with tenant_scope(session, tenant.id):
-            add_membership(session, tenant.id, people["worker"], CASE_WORKER)
-            delegate(session, tenant.id, team, "eid-card", "test")
-            for code, fee in (("eid-card", 2500), ("parking-permit", 5000), ("certificate", 0)):
-                configure_service(session, tenant.id, code, {"fee_cents": fee, "processing_days": 10})
-    portal = register(app, tenant, SCOPES.split(), kind="public", grant_types=["authorization_code"],
-                      redirect_uris=[REDIRECT]).client_id
-    headers = {name: bearer(user_token(app, portal, f"{name}@example.org", PASSWORD, SCOPES))
-               for name in ("jan", "an", "worker", "backoffice")}
-    headers["partner"] = bearer(token(client, register(app, tenant, SCOPES.split())))
-    return Town(tenant, portal, headers)
 
 
 def test_a_citizen_applies_and_follows_the_case(app: Flask, client: FlaskClient, town: Town) -> None:

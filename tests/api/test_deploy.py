@@ -18,7 +18,7 @@ import yaml
 from flask import Flask
 
 from api.settings import Settings, SettingsError
-from conftest import ROOT
+from support.suite import ROOT
 
 
 def compose() -> dict[str, Any]:

@@ -21,9 +21,9 @@ from werkzeug.serving import make_server
 
 from api.cli import cli
 from api.settings import Settings
-from conftest import ROOT, empty_all_tables
 from support.contract import assert_problem
 from support.oauth import csrf_of
+from support.suite import ROOT, empty_all_tables
 from tenants.demo_identity import PORTAL_REDIRECT
 from tenants.models import Tenant
 

@@ -18,11 +18,10 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from api.app import create_app
 from api.database import database
 from api.settings import Settings
-from conftest import TENANT_DEFAULTS, empty_all_tables
+from factories import Town, build_rules_town, build_tenant
 from support.contract import document
-from support.rules import Town, make_town
+from support.suite import empty_all_tables
 from tenants.models import Tenant
-from tenants.operations import create_tenant
 from townhall.auth.keys import ensure_signing_key
 
 pytestmark = pytest.mark.committed  # one municipality for every generated request, emptied at the end
@@ -102,11 +101,9 @@ def town(settings: Settings) -> Iterator[tuple[Flask, Town]]:
         ensure_signing_key(session, settings.access_token_lifetime)
 
     def make_tenant(slug: str, nis_code: str) -> Tenant:
-        data = TENANT_DEFAULTS | {"slug": slug, "nis_code": nis_code, "names": {"nl": slug.title()}}
-        with application.app_context(), database().unit_of_work() as session:
-            return create_tenant(session, data, "test")
+        return build_tenant(application, slug, nis_code, names={"nl": slug.title()})
 
-    yield application, make_town(application, application.test_client(), make_tenant)
+    yield application, build_rules_town(application, application.test_client(), make_tenant)
     application.extensions["townhall.database"].engine.dispose()
     empty_all_tables(settings)
 

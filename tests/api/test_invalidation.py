@@ -20,10 +20,10 @@ from sqlalchemy.engine import make_url
 from api.app import create_app
 from api.database import database
 from api.settings import Settings
-from conftest import ContractClient, empty_all_tables
 from support import postgres
 from support.oauth import REDIRECT, basic, bearer, code_from, data, pkce_pair, sign_in_and_consent
 from support.oauth import authorize_url as authorize_path
+from support.suite import ContractClient, empty_all_tables
 from tenants.models import Tenant
 from tenants.operations import create_tenant
 from townhall.auth.keys import ensure_signing_key

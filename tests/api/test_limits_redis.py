@@ -7,9 +7,9 @@ import pytest
 from flask import Flask
 
 from api.settings import Settings
-from conftest import REDIS_URL
 from support.contract import assert_oauth_error
 from support.oauth import Registered, token_response
+from support.suite import REDIS_URL
 
 pytestmark = pytest.mark.redis
 

@@ -56,7 +56,7 @@ def inbox() -> Iterator[tuple[Inbox, int]]:
 
 
 @pytest.fixture
-def town(app: Flask, client: FlaskClient, make_tenant: Callable[..., Tenant], signing_key: None) -> dict[str, str]:
+def partner(app: Flask, client: FlaskClient, make_tenant: Callable[..., Tenant], signing_key: None) -> dict[str, str]:
     tenant = make_tenant("aalst", "41002", languages=["nl", "fr"])
     with app.app_context(), database().unit_of_work() as session:
         create_user(session, {"email": "jan@example.org", "display_name": "Jan Peeters", "preferred_language": "fr"})
@@ -83,11 +83,11 @@ def text_of(message: Message) -> tuple[str, str]:
 
 
 def test_the_citizen_gets_the_news_in_their_language_under_the_municipality_s_name(
-    app: Flask, client: FlaskClient, town: dict[str, str], inbox: tuple[Inbox, int]
+    app: Flask, client: FlaskClient, partner: dict[str, str], inbox: tuple[Inbox, int]
 ) -> None:
     box, port = inbox
     case = data(client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": {"reason": "renewal"},
-                                                         "citizen": "jan@example.org"}, headers=town))
+                                                         "citizen": "jan@example.org"}, headers=partner))
     worker = mail_worker(app, port)
     try:
         assert worker.run_once()["email delivered"] == 1
@@ -104,18 +104,19 @@ def test_the_citizen_gets_the_news_in_their_language_under_the_municipality_s_na
 
 
 def test_a_webhook_that_fails_for_a_day_is_switched_off_and_the_admins_told(
-    app: Flask, client: FlaskClient, town: dict[str, str], inbox: tuple[Inbox, int]
+    app: Flask, client: FlaskClient, partner: dict[str, str], inbox: tuple[Inbox, int]
 ) -> None:
     box, port = inbox
     dead_port = free_port()
     app.config["TOWNHALL_SETTINGS"] = replace(app.config["TOWNHALL_SETTINGS"], webhooks_allow_private=True)
     try:
         subscription = data(client.post("/t/aalst/v1/webhooks", json={"url": f"http://127.0.0.1:{dead_port}/x",
-                                                                      "event_types": ["case.created"]}, headers=town))
+                                                                      "event_types": ["case.created"]},
+                                        headers=partner))
     finally:
         app.config["TOWNHALL_SETTINGS"] = replace(app.config["TOWNHALL_SETTINGS"], webhooks_allow_private=False)
     client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": {"reason": "renewal"},
-                                          "citizen": "jan@example.org"}, headers=town)
+                                          "citizen": "jan@example.org"}, headers=partner)
     worker = mail_worker(app, port)
     try:
         worker.run_once()
@@ -123,7 +124,7 @@ def test_a_webhook_that_fails_for_a_day_is_switched_off_and_the_admins_told(
         worker.run_once(datetime.now(UTC) + timedelta(hours=25))  # and tells the admins
     finally:
         worker.close()
-    shown = data(client.get(f"/t/aalst/v1/webhooks/{subscription['id']}", headers=town))
+    shown = data(client.get(f"/t/aalst/v1/webhooks/{subscription['id']}", headers=partner))
     assert shown["active"] is False and "failed for 24 hours" in shown["disabled_reason"]
     to_admin = [m for m in box.messages if m["To"] == "Admin <admin@example.org>"]
     assert len(to_admin) == 1 and f"127.0.0.1:{dead_port}" in text_of(to_admin[0])[0]
@@ -146,7 +147,7 @@ def _self_signed(directory: Path) -> ssl.SSLContext:
 
 
 def test_mail_goes_over_tls_with_credentials_and_carries_the_logo(
-    app: Flask, client: FlaskClient, town: dict[str, str], tmp_path: Path
+    app: Flask, client: FlaskClient, partner: dict[str, str], tmp_path: Path
 ) -> None:
     logins: list[tuple[bytes, bytes]] = []
 
@@ -165,7 +166,7 @@ def test_mail_goes_over_tls_with_credentials_and_carries_the_logo(
             branding = branding_of(session, tenant.id)
             update_branding(session, tenant, branding, {"logo_url": "https://www.aalst.example/logo.svg"}, "test")
     client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": {"reason": "renewal"},
-                                          "citizen": "jan@example.org"}, headers=town)
+                                          "citizen": "jan@example.org"}, headers=partner)
     settings = replace(app.config["TOWNHALL_SETTINGS"], smtp_host="127.0.0.1", smtp_port=port, smtp_security="tls",
                        smtp_username="townhall", smtp_password="s3cret", mail_from="noreply@townhall.test")
     worker = Worker(settings, app.extensions["townhall.database"])

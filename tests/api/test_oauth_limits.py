@@ -25,9 +25,9 @@ from api.app import create_app
 from api.database import database
 from api.limits import SQLiteStorage, storage_uri
 from api.settings import Settings, SettingsError
-from conftest import ROOT, ContractClient, empty_all_tables
 from support.contract import assert_oauth_error, assert_problem
 from support.oauth import REDIRECT, Registered, authorize_url, basic, csrf_of, data, pkce_pair, token_response
+from support.suite import ROOT, ContractClient, empty_all_tables
 from tenants.operations import create_tenant
 from townhall.auth.keys import ensure_signing_key
 from townhall.auth.operations import create_client, create_user

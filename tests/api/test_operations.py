@@ -10,8 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api.settings import Settings
-from conftest import REDIS_URL, ROOT, json_lines
 from support.contract import assert_problem
+from support.suite import REDIS_URL, ROOT, json_lines
 from tenants.models import Tenant
 
 

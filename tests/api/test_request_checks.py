@@ -4,62 +4,56 @@
 import os
 import subprocess
 import time
-from collections.abc import Callable
 
 import pytest
 import requests
-from flask import Flask
 from flask.testing import FlaskClient
 
 from api.settings import Settings
-from conftest import ROOT
+from factories import Town
 from support.contract import assert_problem
 from support.oauth import data
 from support.receiver import free_port
-from support.rules import Town, make_town
-from tenants.models import Tenant
+from support.suite import ROOT
 
 FEE = {"kind": "fee", "service": "eid-card", "expression": "2000",
        "examples": [{"input": {}, "expected": 2000}]}
 
 
-@pytest.fixture
-def town(app: Flask, client: FlaskClient, make_tenant: Callable[..., Tenant], signing_key: None) -> Town:
-    return make_town(app, client, make_tenant)
-
-
-def _rule_count(client: FlaskClient, town: Town) -> int:
-    return len(data(client.get("/t/aalst/v1/rules", headers=town.headers["admin"]))["items"])
+def _rule_count(client: FlaskClient, rules_town: Town) -> int:
+    return len(data(client.get("/t/aalst/v1/rules", headers=rules_town.headers["admin"]))["items"])
 
 
 @pytest.mark.parametrize("version", [2**63, 2**31, 0])
 def test_a_version_number_out_of_range_is_a_problem_before_any_query(
-    client: FlaskClient, town: Town, version: int
+    client: FlaskClient, rules_town: Town, version: int
 ) -> None:
-    rule = town.rule(client, FEE)
+    rule = rules_town.rule(client, FEE)
     answer = client.post(f"/t/aalst/v1/rules/{rule['id']}/evaluate", json={"input": {}, "version": version},
-                         headers=town.headers["admin"])
+                         headers=rules_town.headers["admin"])
     assert "version" in assert_problem(answer, 422)["errors"]
 
 
-def test_the_largest_version_number_is_looked_up(client: FlaskClient, town: Town) -> None:
-    rule = town.rule(client, FEE)
+def test_the_largest_version_number_is_looked_up(client: FlaskClient, rules_town: Town) -> None:
+    rule = rules_town.rule(client, FEE)
     answer = client.post(f"/t/aalst/v1/rules/{rule['id']}/evaluate", json={"input": {}, "version": 2**31 - 1},
-                         headers=town.headers["admin"])
+                         headers=rules_town.headers["admin"])
     assert_problem(answer, 404)
 
 
 @pytest.mark.parametrize("number", [b"9223372036854775808", b"18446744073709551616", b"-9223372036854775809",
                                     b"1e300"])
-def test_a_number_past_64_bits_anywhere_in_a_body_is_refused(client: FlaskClient, town: Town, number: bytes) -> None:
-    before = _rule_count(client, town)
+def test_a_number_past_64_bits_anywhere_in_a_body_is_refused(
+    client: FlaskClient, rules_town: Town, number: bytes
+) -> None:
+    before = _rule_count(client, rules_town)
     body = (b'{"kind": "fee", "service": "eid-card", "expression": "2000", "examples": [{"input": '
             b'{"request": {"n": ' + number + b'}}, "expected": 2000}]}')
     answer = client.post("/t/aalst/v1/rules", data=body, content_type="application/json",
-                         headers=town.headers["admin"])
+                         headers=rules_town.headers["admin"])
     assert assert_problem(answer, 422)["errors"] == {"examples.0.input.request.n": [
         "Must be a number between -2^63 and 2^63-1."]}
-    assert _rule_count(client, town) == before
+    assert _rule_count(client, rules_town) == before
 
 
 @pytest.mark.parametrize("body", [
@@ -68,37 +62,37 @@ def test_a_number_past_64_bits_anywhere_in_a_body_is_refused(client: FlaskClient
     FEE | {"examples": [{"input": {"request\u0000": 1}, "expected": 2000}]},
 ])
 def test_a_nul_character_in_a_body_is_refused_on_both_backends(
-    client: FlaskClient, town: Town, body: dict[str, object]
+    client: FlaskClient, rules_town: Town, body: dict[str, object]
 ) -> None:
-    before = _rule_count(client, town)
-    answer = client.post("/t/aalst/v1/rules", json=body, headers=town.headers["admin"])
+    before = _rule_count(client, rules_town)
+    answer = client.post("/t/aalst/v1/rules", json=body, headers=rules_town.headers["admin"])
     errors = assert_problem(answer, 422)["errors"]
     assert any("NUL" in message for messages in errors.values() for message in messages), errors
-    assert _rule_count(client, town) == before
+    assert _rule_count(client, rules_town) == before
 
 
-def test_a_nul_character_in_a_life_event_is_refused(client: FlaskClient, town: Town) -> None:
-    answer = town.event(client, "evt-\u00001", "be.person.born", "jan")
+def test_a_nul_character_in_a_life_event_is_refused(client: FlaskClient, rules_town: Town) -> None:
+    answer = rules_town.event(client, "evt-\u00001", "be.person.born", "jan")
     assert "id" in assert_problem(answer, 422)["errors"]
-    assert town.event(client, "evt-1", "be.person.born", "jan").status_code == 202
+    assert rules_town.event(client, "evt-1", "be.person.born", "jan").status_code == 202
 
 
 @pytest.mark.parametrize("query", ["limit=1&limit=500", "status=submitted&status=bogus", "status=sub%00mitted",
                                    "service=eid%00-card"])
-def test_a_repeated_or_nul_query_parameter_is_a_bad_request(client: FlaskClient, town: Town, query: str) -> None:
-    answer = client.get(f"/t/aalst/v1/cases?{query}", headers=town.headers["admin"])
+def test_a_repeated_or_nul_query_parameter_is_a_bad_request(client: FlaskClient, rules_town: Town, query: str) -> None:
+    answer = client.get(f"/t/aalst/v1/cases?{query}", headers=rules_town.headers["admin"])
     assert assert_problem(answer, 400)["code"] == "invalid_parameter"
 
 
 @pytest.mark.parametrize(("method", "path"), [("PUT", "/t/aalst/v1/services/eid%00-card"),
                                               ("GET", "/t/aalst/v1/rules/%00")])
-def test_a_nul_character_in_a_path_names_nothing(client: FlaskClient, town: Town, method: str, path: str) -> None:
-    answer = client.open(path, method=method, json={"fee_cents": 100}, headers=town.headers["admin"])
+def test_a_nul_character_in_a_path_names_nothing(client: FlaskClient, rules_town: Town, method: str, path: str) -> None:
+    answer = client.open(path, method=method, json={"fee_cents": 100}, headers=rules_town.headers["admin"])
     assert_problem(answer, 404)
 
 
-def test_one_value_per_parameter_is_still_read(client: FlaskClient, town: Town) -> None:
-    answer = client.get("/t/aalst/v1/cases?limit=1&status=submitted", headers=town.headers["admin"])
+def test_one_value_per_parameter_is_still_read(client: FlaskClient, rules_town: Town) -> None:
+    answer = client.get("/t/aalst/v1/cases?limit=1&status=submitted", headers=rules_town.headers["admin"])
     assert answer.status_code == 200
 
 

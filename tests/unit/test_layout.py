@@ -7,7 +7,7 @@ import sys
 
 from setuptools import find_packages
 
-from conftest import ROOT
+from support.suite import ROOT
 
 
 def test_platform_is_a_source_root_not_a_package() -> None:

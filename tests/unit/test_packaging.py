@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from support.suite import ROOT
 
 
 def dockerfile_copies() -> list[str]:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from marshmallow import ValidationError
 
-from conftest import ROOT
+from support.suite import ROOT
 from townhall.localisation import LANGUAGES
 from townhall.services.base import CASE_WORKER, CITIZEN, STAFF, SYSTEM, Applicant, Transition, Workflow
 from townhall.services.registry import SERVICE_TYPES

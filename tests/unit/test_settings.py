@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from api.settings import Settings, SettingsError
-from conftest import ROOT
+from support.suite import ROOT
 
 
 def test_defaults_give_an_embedded_sqlite_database_under_the_instance_folder(tmp_path: Path) -> None:

@@ -45,7 +45,7 @@ def test_the_contract_is_served(client: FlaskClient) -> None:
     response = client.get("/openapi.yaml")
     assert response.mimetype == "application/yaml"
     served, written = yaml.safe_load(response.data), yaml.safe_load((ROOT / "openapi.yaml").read_text())
-    # As written, but for the installation's own base URL (tests/test_first_run.py checks those parts).
+    # As written, but for the installation's own base URL (tests/api/test_first_run.py checks those parts).
     for document in (served, written):
         del document["servers"], document["components"]["securitySchemes"]["oauth2"]["flows"]
     assert served == written

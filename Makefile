@@ -44,7 +44,7 @@ test: install
 	@set -euo pipefail; \
 	echo "== backend: sqlite"; \
 	$(BIN)/python -m pytest --backend sqlite; \
-	if $(BIN)/python tests/postgres.py; then \
+	if $(BIN)/python tests/support/postgres.py; then \
 		echo "== backend: postgresql"; \
 		$(BIN)/python -m pytest --backend postgresql; \
 		echo "== backends run: sqlite, postgresql"; \

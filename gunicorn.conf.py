@@ -1,4 +1,4 @@
-"""gunicorn settings, read from the environment (TOWNHALL_* / GUNICORN_*), tested in tests/test_packaging.py."""
+"""gunicorn settings, read from the environment (TOWNHALL_* / GUNICORN_*), tested in tests/unit/test_packaging.py."""
 
 import os
 

@@ -2,37 +2,30 @@
 each test inside a transaction that is rolled back, and a client that checks every response
 against openapi.yaml."""
 
-import json
-import os
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from werkzeug.test import TestResponse
 
-import postgres
 from api.app import create_app
 from api.database import database, upgrade
-from api.models import metadata
 from api.settings import Settings
-from contract import validate_response
+from factories import build_tenant
+from support import postgres
+from support.suite import REDIS_URL, ContractClient, empty_all_tables
 from tenants.models import Tenant
-from tenants.operations import create_tenant
-from townhall.db import Database, make_engine
+from townhall.auth.keys import ensure_signing_key
+from townhall.db import Database
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--backend", choices=("sqlite", "postgresql"), default="sqlite",
                      help="database backend to run the suite on")
-
-
-REDIS_URL = os.environ.get("TOWNHALL_TEST_REDIS_URL")
 
 
 # Why a marked test cannot run here: it is reported as skipped with this reason (never silently
@@ -114,16 +107,6 @@ def _sqlite_savepoints(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
-class ContractClient(FlaskClient):
-    """A test client that validates every response against openapi.yaml."""
-
-    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
-        response = super().open(*args, **kwargs)
-        request = response.request
-        validate_response(request.method, request.path, response)
-        return response
-
-
 @pytest.fixture(scope="session")
 def app(settings: Settings) -> Iterator[Flask]:
     application = create_app(settings)
@@ -171,40 +154,25 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-TENANT_DEFAULTS: dict[str, Any] = {"default_language": "nl", "languages": ["nl", "fr"]}
-
-
 @pytest.fixture
 def make_tenant(app: Flask) -> Callable[..., Tenant]:
     """Create a committed tenant: make_tenant("gent", "44021", languages=[...], ...)."""
 
     def make(slug: str, nis_code: str, **overrides: Any) -> Tenant:
-        data = TENANT_DEFAULTS | {"slug": slug, "nis_code": nis_code,
-                                  "names": {"nl": slug.title(), "fr": slug.title() + " (fr)"}} | overrides
-        with app.app_context(), database().unit_of_work() as session:
-            return create_tenant(session, data, "test")  # committed when the block ends
+        return build_tenant(app, slug, nis_code, **overrides)
 
     return make
 
 
-def json_lines(text_block: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in text_block.splitlines() if line.startswith("{")]
-
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def empty_all_tables(settings: Settings) -> None:
-    """As the owner: TRUNCATE is not subject to row-level security, DELETE on SQLite has none."""
-    owner = make_engine(settings.migration_database_url)
-    tables = [table.name for table in reversed(metadata.sorted_tables)]
-    with owner.begin() as connection:
-        if owner.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
-    owner.dispose()
+@pytest.fixture
+def signing_key(app: Flask) -> Iterator[None]:
+    """A signing key in this test's transaction; the process's key cache is dropped around it."""
+    keyring = app.extensions["townhall.keyring"]
+    keyring.forget()
+    with app.app_context(), database().unit_of_work() as session:
+        ensure_signing_key(session, app.config["TOWNHALL_SETTINGS"].access_token_lifetime)
+    yield
+    keyring.forget()
 
 
 @pytest.fixture

@@ -156,8 +156,8 @@ def requires(scopes: str) -> Callable[[View], View]:
 
 class TenantResourceProtector(ResourceProtector):  # type: ignore[misc]
     """authlib's Flask protector, handed Flask's request as it is: the validators read only its
-    headers, and authlib's OAuth2 request wrapper (which builds the full URL) cost a measurable share
-    of every API call."""
+    headers, so authlib's OAuth2 request wrapper (which builds the full URL) is work for nothing on
+    every API call (ADR 0009)."""
 
     def acquire_token(self, scopes: Any = None, **kwargs: Any) -> Any:
         kwargs["scopes"] = scopes

@@ -27,7 +27,7 @@ from api.http import (
     version_etag,
     versioned,
 )
-from api.idempotency import idempotent
+from api.idempotent_requests import idempotent
 from api.oauth.protect import requires
 from api.platform.routes import platform_api
 from api.tenant_api import tenant_api, tenant_cache

@@ -19,7 +19,7 @@ from api.caller import actor, is_client, person_id
 from api.database import session
 from api.errors import http_error
 from api.http import bad_parameter, id_cursor, json_body, page_params, paged, require_if_match, version_etag, versioned
-from api.idempotency import idempotent
+from api.idempotent_requests import idempotent
 from api.oauth.protect import requires
 from api.platform.routes import platform_api
 from api.tenant_api import current_municipality, tenant_api, tenant_api_url

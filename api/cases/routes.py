@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 from authlib.integrations.flask_oauth2 import current_token
 from flask import Response, current_app, g, jsonify, request, url_for
-from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import UnsupportedMediaType
 
 from api.access import public
@@ -51,6 +50,7 @@ from townhall.cases.queries import (
     timeline,
     visible_case,
 )
+from townhall.cases.schemas import AssignmentInput, CaseInput, MessageInput, TransitionInput
 from townhall.errors import Forbidden, InvalidInput, NotFound
 from townhall.rules.queries import decisions_of
 from townhall.services.base import CITIZEN
@@ -58,22 +58,6 @@ from townhall.services.registry import SERVICE_TYPES, service_type
 from townhall.tenancy import person_scope
 
 BACK_OFFICE_TIME_ZONE = "Europe/Brussels"  # "overdue" across municipalities: the consortium's day
-
-
-class CaseInput(Schema):
-    service = fields.String(required=True, validate=validate.Length(min=1, max=63))
-    form = fields.Dict(required=True)
-    citizen = fields.Email(metadata={"description": "Only when acting on someone's behalf."})
-
-
-class AssignmentInput(Schema):
-    assignee = fields.Email(allow_none=True, load_default=None, metadata={"description": "A case worker's e-mail."})
-    team = fields.String(allow_none=True, load_default=None, validate=validate.Length(min=1, max=63))
-
-
-class TransitionInput(Schema):
-    to = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    note = fields.String(validate=validate.Length(max=2000))
 
 
 def _viewer() -> tuple[Viewer, str]:
@@ -306,10 +290,6 @@ def verify_certificate(code: str) -> Response:
     certificate, case = found
     return jsonify(valid=True, municipality=g.tenant.slug, kind=certificate.kind, reference=case.reference,
                    issued_at=certificate.issued_at.isoformat())
-
-
-class MessageInput(Schema):
-    body = fields.String(required=True, validate=validate.Length(min=1, max=4000))
 
 
 def _message_view(message: CaseMessage) -> dict[str, Any]:

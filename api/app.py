@@ -101,11 +101,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.extensions["townhall.database"] = open_database(settings)
     app.extensions["townhall.storage"] = LocalDiskStorage(settings.instance_path / "storage")
-    keyring = Keyring(settings.access_token_lifetime)
+    keyring = Keyring(settings.access_token_lifetime, settings.signing_key_cache_seconds)
     app.extensions["townhall.keyring"] = keyring
     install_caches(app, settings, keyring)  # tenant facts and revocations, kept true across processes
     app.extensions["townhall.oauth"] = create_authorization_server(app, settings, keyring)
-    app.extensions["townhall.verified_tokens"] = verified = VerifiedTokens(settings.tenant_cache_seconds)
+    app.extensions["townhall.verified_tokens"] = verified = VerifiedTokens(settings.verified_token_cache_seconds)
     app.extensions["townhall.resource_protector"] = create_resource_protector(settings.base_url, keyring, verified)
     app.url_map.converters["slug"] = SlugConverter
     app.url_map.converters["client_id"] = ClientIdConverter

@@ -11,9 +11,9 @@ import api.proactive.routes
 import api.rules.routes
 import api.services.routes
 import api.webhooks.routes
+from api.health.routes import health
 from api.landing.routes import landing
 from api.oauth.routes import oauth
-from api.operations.routes import operations
 from api.platform.routes import platform_api
 from api.tenant_api import tenant_api
 
@@ -31,4 +31,4 @@ ROUTE_MODULES = (
     api.services.routes,
     api.webhooks.routes,
 )
-ALL = (operations, landing, oauth, platform_api, tenant_api)
+ALL = (health, landing, oauth, platform_api, tenant_api)

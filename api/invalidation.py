@@ -12,7 +12,8 @@ from api.oauth.endpoints import RevocationList
 from api.oauth.keyring import Keyring
 from api.settings import Settings
 from tenants.registry import TenantCache
-from townhall.invalidation import ChangeListener, Freshness, Unheard
+from townhall.cache import Freshness
+from townhall.invalidation import ChangeListener, Unheard
 
 
 class Subscriber:
@@ -39,15 +40,18 @@ class Subscriber:
 
 
 def install_caches(app: Flask, settings: Settings, keyring: Keyring) -> None:
-    """The tenant cache and the revocation list, kept true by the change channel where there is one."""
+    """The tenant cache and the revocation list (TOWNHALL_TENANT_CACHE_SECONDS and
+    TOWNHALL_REVOCATION_CACHE_SECONDS), kept true by the change channel where there is one; it
+    drops the keyring's key set too when a rotation is announced."""
     freshness: Freshness
-    if settings.database_backend == "postgresql" and settings.tenant_cache_seconds > 0:
+    cached = settings.tenant_cache_seconds > 0 or settings.revocation_cache_seconds > 0
+    if settings.database_backend == "postgresql" and cached:
         listener = ChangeListener(settings.listen_database_url)
         app.extensions["townhall.changes"] = freshness = listener
     else:
         freshness = Unheard()  # nothing to listen to (or nothing cached): at most one second
     tenants = TenantCache(settings.tenant_cache_seconds, freshness=freshness)
-    revocations = RevocationList(settings.tenant_cache_seconds, freshness)
+    revocations = RevocationList(settings.revocation_cache_seconds, freshness)
     app.extensions["townhall.tenant_cache"] = tenants
     app.extensions["townhall.revocations"] = revocations
     if isinstance(freshness, ChangeListener):

@@ -1,5 +1,5 @@
 """The app's JSON: orjson, in C, for every answer and request body. Most requests are small JSON
-documents, and the standard library's encoder cost more per answer than several of our hooks.
+documents, for which encoding and decoding is a large part of the Python work (ADR 0009).
 
 Output is compact UTF-8; moments, dates, UUIDs and dataclasses are written by orjson itself (ISO
 8601 for moments and dates, as the API writes them everywhere). Any other type is a programming

@@ -16,6 +16,9 @@ from sqlalchemy.exc import ArgumentError
 PROJECT_HOME = Path(__file__).resolve().parents[1]
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 ENVIRONMENTS = ("development", "production")
+# How long each per-process cache keeps an entry (townhall.cache.TimedCache), in seconds.
+CACHE_SECONDS = ("tenant_cache_seconds", "revocation_cache_seconds", "verified_token_cache_seconds",
+                 "signing_key_cache_seconds")
 # Settings whose meaning changed: named at start rather than silently ignored.
 REPLACED = {
     "TOWNHALL_TOKEN_RATE_LIMIT_PER_CLIENT": "TOWNHALL_TOKEN_FAILURE_LIMIT (failed requests per client and address)",
@@ -53,7 +56,10 @@ class Settings:
     max_document_bytes: int = 5_242_880
     appointments_per_citizen: int = 3
     public_cache_seconds: int = 300
-    tenant_cache_seconds: int = 5
+    tenant_cache_seconds: int = 5  # tenant facts and branding (ADR 0010: changes are announced)
+    revocation_cache_seconds: int = 5  # each tenant's revocation list (changes are announced)
+    verified_token_cache_seconds: int = 5  # tokens whose signature was checked
+    signing_key_cache_seconds: int = 60  # the token signing key set (rotations are announced)
     access_token_seconds: int = 600
     environment: str = "development"  # TOWNHALL_ENV; "production" requires Redis
     token_failure_limit: str = "10 per minute"  # noqa: S105  (failed token requests per client and address)
@@ -144,8 +150,8 @@ class Settings:
                 found.append(f"TOWNHALL_{name.upper()}: a rate such as '60 per minute'")
         if not 60 <= self.access_token_seconds <= 3600:
             found.append("TOWNHALL_ACCESS_TOKEN_SECONDS: between 60 and 3600")
-        if not 0 <= self.tenant_cache_seconds <= 3600:
-            found.append("TOWNHALL_TENANT_CACHE_SECONDS: between 0 and 3600")
+        found.extend(f"TOWNHALL_{name.upper()}: between 0 and 3600" for name in CACHE_SECONDS
+                     if not 0 <= getattr(self, name) <= 3600)
         if self.secret_key and len(self.secret_key) < 32:
             found.append("TOWNHALL_SECRET_KEY: at least 32 characters")
         if self.log_level not in LOG_LEVELS:
@@ -231,7 +237,7 @@ class Settings:
             "max_document_bytes": integer("TOWNHALL_MAX_DOCUMENT_BYTES", cls.max_document_bytes),
             "appointments_per_citizen": integer("TOWNHALL_APPOINTMENTS_PER_CITIZEN", cls.appointments_per_citizen),
             "public_cache_seconds": integer("TOWNHALL_PUBLIC_CACHE_SECONDS", cls.public_cache_seconds),
-            "tenant_cache_seconds": integer("TOWNHALL_TENANT_CACHE_SECONDS", cls.tenant_cache_seconds),
+            **{name: integer(f"TOWNHALL_{name.upper()}", getattr(cls, name)) for name in CACHE_SECONDS},
             "access_token_seconds": integer("TOWNHALL_ACCESS_TOKEN_SECONDS", cls.access_token_seconds),
             "environment": env.get("TOWNHALL_ENV", cls.environment).strip().lower(),
             "token_failure_limit": env.get("TOWNHALL_TOKEN_FAILURE_LIMIT", cls.token_failure_limit),

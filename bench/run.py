@@ -615,7 +615,7 @@ numbers: run-to-run variance is ±20-40 %. **Benchmarks never gate tests.**
   and the branding read then hit PostgreSQL on every request.
 - The JWT-authenticated GETs use a token of the demo's admin client (client credentials, ES256): the
   signature is checked against the in-process key set once per cache time (ADR 0009), audience,
-  tenant, expiry, scope and the revocation list (cached like the tenant) on every request. `/me`
+  tenant, expiry, scope and the revocation list (cached, 5 s) on every request. `/me`
   answers from the token; `/clients/{{id}}` then reads one row in a transaction under row-level
   security (BEGIN with `set_config`, SELECT, COMMIT). PostgreSQL prepares statements run often
   (`TOWNHALL_DATABASE_PREPARED_STATEMENTS`, default on); the baseline's psycopg does the same.

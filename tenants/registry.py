@@ -1,8 +1,9 @@
 """A per-process cache of tenant facts that every request needs (which tenant, its status, languages,
 branding), so that public reads do not pay database round trips for configuration that rarely changes.
 
-Entries live `ttl` seconds while the process hears announced changes (`townhall.invalidation`: a
-suspension or branding change made elsewhere drops them at once), at most one second otherwise.
+Entries live `ttl` seconds (TOWNHALL_TENANT_CACHE_SECONDS) while the process hears announced changes
+(`townhall.invalidation`: a suspension or branding change made elsewhere drops them at once), at most
+one second otherwise.
 Snapshots are plain frozen values, never ORM objects, so they are safe to share between requests.
 """
 
@@ -15,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from tenants.models import Tenant, TenantBranding, TenantStatus
 from tenants.queries import branding_of, tenant_by_slug
-from townhall.invalidation import Configured, FreshMap, Freshness, transaction_began
+from townhall.cache import Freshness, TimedCache
+from townhall.invalidation import transaction_began
 
 
 @dataclass(frozen=True)
@@ -62,9 +64,8 @@ class TenantCache:
                  freshness: Freshness | None = None) -> None:
         self.ttl = ttl
         self._monotonic = clock is time.monotonic  # reads are then dated from their transaction's start
-        freshness = freshness or Configured()
-        self._tenants: FreshMap[str, TenantSnapshot] = FreshMap(ttl, freshness, clock)
-        self._branding: FreshMap[uuid.UUID, BrandingSnapshot] = FreshMap(ttl, freshness, clock)
+        self._tenants: TimedCache[str, TenantSnapshot] = TimedCache(ttl, freshness, clock)
+        self._branding: TimedCache[uuid.UUID, BrandingSnapshot] = TimedCache(ttl, freshness, clock)
         self._ids: dict[str, uuid.UUID] = {}  # slugs and ids never change: which branding a slug's is
 
     def tenant(self, session: Session, slug: str) -> TenantSnapshot | None:

@@ -6,9 +6,11 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
+from tenants.models import TenantStatus
+from townhall import validation
 from townhall.localisation import LANGUAGES
 
-SLUG_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+SLUG_PATTERN = validation.SLUG_PATTERN  # the kernel's, which team slugs share
 RESERVED_SLUGS = frozenset({"platform"})  # `platform.<random>` client ids belong to the platform itself
 COLOUR = validate.Regexp(r"^#[0-9a-fA-F]{6}$", error="Must be a hex colour such as #1d4f91.")
 PHONE = validate.Regexp(r"^\+?[0-9][0-9 ./()-]{5,30}$", error="Must be a phone number.")
@@ -75,3 +77,7 @@ class BrandingInput(Schema):
 
 def normalise_colour(value: str) -> str:
     return value.lower() if re.fullmatch(r"#[0-9a-fA-F]{6}", value) else value
+
+
+class StatusChange(Schema):
+    status = fields.String(required=True, validate=validate.OneOf([s.value for s in TenantStatus]))

@@ -64,6 +64,8 @@ def backend(pytestconfig: pytest.Config) -> str:
 TEST_SETTINGS: dict[str, Any] = {
     "base_url": "https://townhall.test",
     "tenant_cache_seconds": 0,
+    "revocation_cache_seconds": 0,
+    "verified_token_cache_seconds": 0,
     "token_failure_limit": "10000 per minute",
     "token_rate_limit_per_address": "10000 per minute",
     "login_rate_limit": "10000 per minute",

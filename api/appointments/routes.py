@@ -25,7 +25,7 @@ from api.http import (
     version_etag,
     versioned,
 )
-from api.idempotency import idempotent
+from api.idempotent_requests import idempotent
 from api.oauth.protect import requires
 from api.platform.routes import platform_api
 from api.principal import principal

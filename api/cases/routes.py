@@ -10,14 +10,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, g, jsonify, request, url_for
-from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import UnsupportedMediaType
 
 from api.access import public
 from api.database import session
 from api.errors import http_error
 from api.http import bad_parameter, id_cursor, json_body, page_params, paged, require_if_match, version_etag, versioned
-from api.idempotency import idempotent
+from api.idempotent_requests import idempotent
 from api.oauth.protect import requires
 from api.platform.routes import platform_api
 from api.principal import person_id, principal
@@ -50,28 +49,13 @@ from townhall.cases.queries import (
     timeline,
     visible_case,
 )
+from townhall.cases.schemas import AssignmentInput, CaseInput, MessageInput, TransitionInput
 from townhall.errors import Forbidden, InvalidInput, NotFound
 from townhall.rules.queries import decisions_of
 from townhall.services.registry import SERVICE_TYPES, service_type
 from townhall.tenancy import person_scope
 
 BACK_OFFICE_TIME_ZONE = "Europe/Brussels"  # "overdue" across municipalities: the consortium's day
-
-
-class CaseInput(Schema):
-    service = fields.String(required=True, validate=validate.Length(min=1, max=63))
-    form = fields.Dict(required=True)
-    citizen = fields.Email(metadata={"description": "Only when acting on someone's behalf."})
-
-
-class AssignmentInput(Schema):
-    assignee = fields.Email(allow_none=True, load_default=None, metadata={"description": "A case worker's e-mail."})
-    team = fields.String(allow_none=True, load_default=None, validate=validate.Length(min=1, max=63))
-
-
-class TransitionInput(Schema):
-    to = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    note = fields.String(validate=validate.Length(max=2000))
 
 
 def _viewer() -> tuple[Viewer, str]:
@@ -299,10 +283,6 @@ def verify_certificate(code: str) -> Response:
     certificate, case = found
     return jsonify(valid=True, municipality=g.tenant.slug, kind=certificate.kind, reference=case.reference,
                    issued_at=certificate.issued_at.isoformat())
-
-
-class MessageInput(Schema):
-    body = fields.String(required=True, validate=validate.Length(min=1, max=4000))
 
 
 def _message_view(message: CaseMessage) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from typing import Any
 from flask import Response, g, jsonify, url_for
 from werkzeug.routing import BaseConverter
 
-from api.clients.schemas import ClientChanges, ClientOut
+from api.clients.schemas import ClientOut
 from api.database import session
 from api.http import json_body, json_object, page_params, paged, require_if_match
 from api.oauth.protect import requires
@@ -13,6 +13,7 @@ from api.tenant_api import tenant_api
 from townhall.auth.models import OAuthClient
 from townhall.auth.operations import create_client, rotate_client_secret, update_client
 from townhall.auth.queries import client_by_id, clients_of_tenant
+from townhall.auth.schemas import ClientChanges
 from townhall.errors import NotFound
 
 _out = ClientOut()

@@ -13,10 +13,3 @@ class ClientOut(Schema):
     status = fields.Function(lambda client: client.status.value)
     created_at = fields.DateTime()
     secret_rotated_at = fields.DateTime(allow_none=True)
-
-
-class ClientChanges(Schema):
-    name = fields.String()
-    redirect_uris = fields.List(fields.String())
-    scopes = fields.List(fields.String())
-    status = fields.String()

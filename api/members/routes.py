@@ -4,7 +4,6 @@ import uuid
 from typing import Any
 
 from flask import Response, g, jsonify, url_for
-from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import BadRequest
 
 from api.database import session
@@ -15,13 +14,8 @@ from api.tenant_api import tenant_api
 from townhall.auth.models import Membership, User
 from townhall.auth.operations import add_membership, remove_membership, require_user
 from townhall.auth.queries import memberships_of_tenant
-from townhall.auth.scopes import TENANT_ROLES
+from townhall.auth.schemas import MemberInput
 from townhall.errors import NotFound
-
-
-class MemberInput(Schema):
-    user = fields.Email(required=True, metadata={"description": "The person's e-mail address."})
-    role = fields.String(required=True, validate=validate.OneOf(TENANT_ROLES))
 
 
 def _view(membership: Membership, user: User) -> dict[str, Any]:

@@ -22,17 +22,18 @@ from api.oauth.clients import Client
 from api.oauth.keyring import Keyring
 from townhall.auth.grants import refresh_token_by_value, revoke_access_token, revoke_grant, revoked_ids
 from townhall.auth.models import ClientKind, RefreshToken
-from townhall.invalidation import Configured, FreshMap, Freshness, transaction_began
+from townhall.cache import Freshness, TimedCache
+from townhall.invalidation import transaction_began
 
 
 class RevocationList:
     """Per process: each tenant's revoked token and grant ids and disabled clients, kept `ttl`
-    seconds while announced changes are heard (they drop the tenant's entry at once), else at most
-    one second (`townhall.invalidation`)."""
+    seconds (TOWNHALL_REVOCATION_CACHE_SECONDS) while announced changes are heard (they drop the
+    tenant's entry at once), else at most one second (`townhall.invalidation`)."""
 
     def __init__(self, ttl: float, freshness: Freshness | None = None) -> None:
         self.ttl = ttl
-        self._entries: FreshMap[uuid.UUID, frozenset[str]] = FreshMap(ttl, freshness or Configured())
+        self._entries: TimedCache[uuid.UUID, frozenset[str]] = TimedCache(ttl, freshness)
 
     def revoked(self, tenant_id: uuid.UUID) -> frozenset[str]:
         cached = self._entries.get(tenant_id)

@@ -1,62 +1,61 @@
 """Signing keys as the token issuer and verifiers need them, cached in process.
 
-Verifying a token must not read the database: the key set is reloaded at most every
-`REFRESH_SECONDS`, or at once when a token names a key id we do not know yet (a rotation elsewhere).
+Verifying a token must not read the database: the key set is reloaded at most every `ttl` seconds
+(TOWNHALL_SIGNING_KEY_CACHE_SECONDS), at once when a token names a key id we do not know yet (a
+rotation elsewhere), and when a rotation is announced (ADR 0010).
 """
 
-import threading
-import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 from joserfc.jwk import ECKey, KeySet
 from sqlalchemy.orm import Session
 
 from townhall.auth.keys import active_key, all_keys, private_key, public_key_set
+from townhall.cache import TimedCache
 from townhall.errors import TownhallError
 
-REFRESH_SECONDS = 60.0
+_KEYS = "keys"  # the one entry of the keyring's cache
 
 
 class NoSigningKey(TownhallError):
     title = "Service unavailable"
 
 
-class Keyring:
-    def __init__(self, token_lifetime: timedelta) -> None:
-        self.token_lifetime = token_lifetime
-        self._lock = threading.Lock()
-        self._loaded_at = float("-inf")
-        self._signing: ECKey | None = None
-        self._public = KeySet([])
-        self._kids: frozenset[str] = frozenset()
+@dataclass(frozen=True)
+class _Keys:
+    signing: ECKey
+    public: KeySet
+    kids: frozenset[str]
 
-    def _load(self, session: Session) -> None:
+
+class Keyring:
+    def __init__(self, token_lifetime: timedelta, ttl: float = 60.0) -> None:
+        self.token_lifetime = token_lifetime
+        self._cache: TimedCache[str, _Keys] = TimedCache(ttl)
+
+    def _load(self, session: Session) -> _Keys:
+        read = self._cache.begin()
         active = active_key(session)
         if active is None:
             raise NoSigningKey("No token signing key yet: run `townhall keys rotate`.")
         keys = all_keys(session)
-        with self._lock:
-            self._signing = private_key(active)
-            self._public = public_key_set(keys)
-            self._kids = frozenset(k.kid for k in keys)
-            self._loaded_at = time.monotonic()
+        loaded = _Keys(private_key(active), public_key_set(keys), frozenset(k.kid for k in keys))
+        self._cache.put(_KEYS, loaded, read)
+        return loaded
 
-    def _fresh(self, session: Session, kid: str | None = None) -> None:
-        stale = time.monotonic() - self._loaded_at > REFRESH_SECONDS
-        if stale or self._signing is None or (kid is not None and kid not in self._kids):
-            self._load(session)
+    def _fresh(self, session: Session, kid: str | None = None) -> _Keys:
+        cached = self._cache.get(_KEYS)
+        if cached is None or (kid is not None and kid not in cached.kids):
+            return self._load(session)
+        return cached
 
     def signing_key(self, session: Session) -> ECKey:
-        self._fresh(session)
-        assert self._signing is not None
-        return self._signing
+        return self._fresh(session).signing
 
     def public_keys(self, session: Session, kid: str | None = None) -> KeySet:
-        self._fresh(session, kid)
-        return self._public
+        return self._fresh(session, kid).public
 
     def forget(self) -> None:
-        """Drop the cache (after `townhall keys rotate` in this process)."""
-        self._loaded_at = float("-inf")
-
-
+        """Drop the cache (after `townhall keys rotate` in this process, or one announced)."""
+        self._cache.clear()

@@ -6,7 +6,6 @@ and carries the route's scopes. Verification reads no database: the key set is c
 so, briefly, is a token whose signature was checked (`VerifiedTokens`).
 """
 
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -27,34 +26,37 @@ from api.errors import http_error
 from api.oauth.endpoints import RevocationList
 from api.oauth.keyring import Keyring
 from townhall.auth.principal import principal_from_claims
+from townhall.cache import TimedCache
 
 View = TypeVar("View", bound=Callable[..., Any])
 REALM = "townhall"
 
 
 class VerifiedTokens:
-    """Per process: tokens whose signature was checked, for at most `ttl` seconds (like the key set
-    and the revocation list). A token sent again skips the signature check, never the rest:
-    audience, tenant, expiry, scopes and revocation are checked on every request."""
+    """Per process: tokens whose signature was checked, for at most `ttl` seconds
+    (TOWNHALL_VERIFIED_TOKEN_CACHE_SECONDS). A token sent again skips the signature check, never the
+    rest: audience, tenant, expiry, scopes and revocation are checked on every request, so no change
+    notice concerns this cache."""
 
-    MAX_ENTRIES = 10_000
+    MAX_ENTRIES = 10_000  # bounded memory: callers choose the keys
 
     def __init__(self, ttl: float) -> None:
-        self.ttl = ttl
-        self._entries: dict[str, tuple[float, dict[str, Any], dict[str, Any]]] = {}
+        self._entries: TimedCache[str, tuple[dict[str, Any], dict[str, Any]]] = TimedCache(
+            ttl, max_entries=self.MAX_ENTRIES)
+
+    @property
+    def ttl(self) -> float:
+        return self._entries.ttl
+
+    @ttl.setter
+    def ttl(self, value: float) -> None:
+        self._entries.ttl = value
 
     def get(self, token_string: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        found = self._entries.get(token_string)
-        if found is None or found[0] <= time.monotonic():
-            return None
-        return found[1], found[2]
+        return self._entries.get(token_string)
 
     def put(self, token_string: str, claims: dict[str, Any], header: dict[str, Any]) -> None:
-        if self.ttl <= 0:
-            return
-        if len(self._entries) >= self.MAX_ENTRIES:
-            self._entries.clear()  # bounded memory; the next requests verify again
-        self._entries[token_string] = (time.monotonic() + self.ttl, claims, header)
+        self._entries.put(token_string, (claims, header))
 
 
 class TenantTokenValidator(JWTBearerTokenValidator):  # type: ignore[misc]
@@ -155,8 +157,8 @@ def requires(scopes: str) -> Callable[[View], View]:
 
 class TenantResourceProtector(ResourceProtector):  # type: ignore[misc]
     """authlib's Flask protector, handed Flask's request as it is: the validators read only its
-    headers, and authlib's OAuth2 request wrapper (which builds the full URL) cost a measurable share
-    of every API call."""
+    headers, so authlib's OAuth2 request wrapper (which builds the full URL) is work for nothing on
+    every API call (ADR 0009)."""
 
     def acquire_token(self, scopes: Any = None, **kwargs: Any) -> Any:
         kwargs["scopes"] = scopes

@@ -5,7 +5,6 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, url_for
-from marshmallow import Schema, fields, validate
 
 from api.database import session
 from api.http import json_body, json_object, page_params, paged, require_if_match, strong_etag
@@ -15,10 +14,11 @@ from tenants.models import Tenant, TenantStatus
 from tenants.operations import create_tenant, set_status
 from tenants.queries import all_tenants, require_tenant
 from tenants.registry import TenantCache
-from tenants.schemas import SLUG_PATTERN
+from tenants.schemas import StatusChange
 from townhall.auth.models import Delegation, Team
 from townhall.auth.operations import add_team_member, create_team, delegate, require_user, withdraw_delegation
 from townhall.auth.queries import delegations_of_tenant, team_by_slug, teams
+from townhall.auth.schemas import DelegationInput, TeamInput, TeamMemberInput
 from townhall.errors import NotFound
 from townhall.tenancy import tenant_scope
 
@@ -48,24 +48,6 @@ def _one(body: dict[str, Any], status: int = 200, etag: str | None = None, locat
     if location:
         response.headers["Location"] = location
     return response
-
-
-class StatusChange(Schema):
-    status = fields.String(required=True, validate=validate.OneOf([s.value for s in TenantStatus]))
-
-
-class TeamInput(Schema):
-    slug = fields.String(required=True, validate=validate.Regexp(f"^{SLUG_PATTERN}$"))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-
-
-class TeamMemberInput(Schema):
-    user = fields.Email(required=True)
-
-
-class DelegationInput(Schema):
-    team = fields.String(required=True, validate=validate.Regexp(f"^{SLUG_PATTERN}$"))
-    service = fields.String(required=True, validate=validate.Length(min=1, max=63))
 
 
 @platform_api.get("/tenants")

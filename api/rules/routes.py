@@ -5,7 +5,6 @@ import uuid
 from typing import Any
 
 from flask import Response, g, jsonify, url_for
-from marshmallow import Schema, fields, validate
 
 from api.database import session
 from api.http import json_body, json_object, require_if_match, version_etag, versioned
@@ -17,12 +16,7 @@ from townhall.errors import NotFound
 from townhall.rules.models import Rule, RuleTemplate, RuleVersion
 from townhall.rules.operations import activate, add_version, create_rule, dry_run, publish_template
 from townhall.rules.queries import rule_by_id, rules_of, templates, versions_of
-from townhall.rules.schemas import EvaluateInput
-from townhall.validation import INTEGER_COLUMN_MAX
-
-
-class ActivateInput(Schema):
-    version = fields.Integer(required=True, validate=validate.Range(min=1, max=INTEGER_COLUMN_MAX))
+from townhall.rules.schemas import ActivateInput, EvaluateInput
 
 
 def _version_view(version: RuleVersion) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, current_app, g, jsonify, url_for
-from marshmallow import Schema, fields
 
 from api.database import session
 from api.http import id_cursor, json_body, json_object, page_params, paged, require_if_match, version_etag, versioned
@@ -17,14 +16,9 @@ from townhall.errors import NotFound
 from townhall.outbox.models import Attempt, Delivery, Subscription
 from townhall.outbox.operations import change, replay, rotate, subscribe
 from townhall.outbox.queries import delivery_log, subscription_of, subscriptions_of
+from townhall.outbox.schemas import ReplayInput
 from townhall.outbox.secrets import Sealer
 from townhall.outbox.ssrf import Policy
-
-
-class ReplayInput(Schema):
-    event = fields.UUID(metadata={"description": "One event again."})
-    since = fields.AwareDateTime(data_key="from")
-    until = fields.AwareDateTime(data_key="to")
 
 
 def _sealer() -> Sealer:

@@ -5,10 +5,9 @@ A write that others cache (a revocation, a disabled client, a suspended municipa
 when the transaction commits, to every process of every node that listens (`ChangeListener`): the
 API, the CLI and the worker all announce the same way, and nothing is said for a rolled-back change.
 
-Caches (`FreshMap`) keep an entry for their configured time only while their listener proves, by a
-heartbeat, that it hears the channel; otherwise (SQLite, or the listening connection is down) for at
-most `UNHEARD_SECONDS`. An entry is never replaced by one read before it, nor kept when its key was
-invalidated while it was being read: once a process has seen a change it does not go back.
+Caches (`townhall.cache.TimedCache`) keep an entry for their configured time only while their
+listener proves, by a heartbeat, that it hears the channel; otherwise (SQLite, or the listening
+connection is down) for at most `UNHEARD_SECONDS`.
 """
 
 import logging
@@ -16,9 +15,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from collections.abc import Callable
 
 import psycopg
 from sqlalchemy import Connection, event, func, select
@@ -54,81 +51,11 @@ def announce(session: Session, subject: str) -> None:
         session.execute(select(func.pg_notify(CHANNEL, subject)))
 
 
-class Freshness(Protocol):
-    def lifetime(self, ttl: float) -> float:
-        """How long an entry may be trusted now, given the cache's configured time."""
-
-
-class Configured:
-    """Trust the configured time as it is (a cache used alone, e.g. in unit tests)."""
-
-    def lifetime(self, ttl: float) -> float:
-        return ttl
-
-
 class Unheard:
     """No channel to hear changes on (SQLite: one machine, no NOTIFY): at most `UNHEARD_SECONDS`."""
 
     def lifetime(self, ttl: float) -> float:
         return min(ttl, UNHEARD_SECONDS)
-
-
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
-
-
-@dataclass(frozen=True)
-class Read:
-    """When a read for the cache began: its result is kept only if nothing was invalidated since."""
-
-    at: float
-
-
-class FreshMap(Generic[K, V]):
-    """A cache whose entries live `freshness.lifetime(ttl)` from the moment their read began."""
-
-    def __init__(self, ttl: float, freshness: Freshness, clock: Callable[[], float] = time.monotonic) -> None:
-        self.ttl = ttl
-        self._freshness = freshness
-        self._clock = clock
-        self._entries: dict[K, tuple[float, V]] = {}
-        self._invalidated_at = float("-inf")
-        self._lock = threading.Lock()
-
-    def get(self, key: K) -> V | None:
-        if self.ttl <= 0:
-            return None
-        lifetime = self._freshness.lifetime(self.ttl)  # also starts a listener at first use
-        found = self._entries.get(key)
-        if found is None or found[0] + lifetime <= self._clock():
-            return None
-        return found[1]
-
-    def begin(self, since: float | None = None) -> Read:
-        """A read starts; `since`: when its transaction began, if earlier (a SQLite transaction reads
-        the database as it was at its first statement, however late this read comes)."""
-        now = self._clock()
-        return Read(now if since is None else min(now, since))
-
-    def put(self, key: K, value: V, read: Read) -> None:
-        if self.ttl <= 0:
-            return
-        with self._lock:
-            if read.at <= self._invalidated_at:
-                return  # something was invalidated while this was read: it may predate the change
-            current = self._entries.get(key)
-            if current is None or current[0] <= read.at:  # never an older read over a newer one
-                self._entries[key] = (read.at, value)
-
-    def forget(self, key: K) -> None:
-        with self._lock:
-            self._invalidated_at = self._clock()
-            self._entries.pop(key, None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._invalidated_at = self._clock()
-            self._entries.clear()
 
 
 _listeners: "weakref.WeakSet[ChangeListener]" = weakref.WeakSet()

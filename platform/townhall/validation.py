@@ -10,6 +10,7 @@ from townhall.errors import InvalidInput
 
 # An INTEGER column (version numbers, counters) holds no more on PostgreSQL; inputs naming one stop here.
 INTEGER_COLUMN_MAX = 2**31 - 1
+SLUG_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"  # a municipality's or a team's slug (a DNS label)
 
 
 def flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:

@@ -29,7 +29,8 @@ from tenants.operations import create_tenant
 from townhall.auth.keys import ensure_signing_key
 from townhall.auth.operations import add_membership, create_client, create_platform_client, create_user
 from townhall.auth.scopes import TENANT_ADMIN
-from townhall.invalidation import UNHEARD_SECONDS, ChangeListener, Configured, FreshMap, Unheard
+from townhall.cache import Configured, TimedCache
+from townhall.invalidation import UNHEARD_SECONDS, ChangeListener, Unheard
 from townhall.tenancy import tenant_scope
 
 pytestmark = pytest.mark.committed
@@ -59,7 +60,7 @@ def _stop(application: Flask) -> None:
 
 @pytest.fixture
 def pair(settings: Settings) -> Iterator[Pair]:
-    cached = replace(settings, tenant_cache_seconds=CACHE_SECONDS)
+    cached = replace(settings, tenant_cache_seconds=CACHE_SECONDS, revocation_cache_seconds=CACHE_SECONDS)
     writer, reader = create_app(cached), create_app(cached)
     for application in (writer, reader):
         application.test_client_class = ContractClient
@@ -282,7 +283,7 @@ def test_a_lost_listening_connection_drops_what_it_held_and_hears_again(pair: Pa
 
 def test_without_a_channel_entries_live_one_second_at_most(settings: Settings) -> None:
     """SQLite (one machine, no NOTIFY): the one-second bound is what keeps processes in step."""
-    cached = replace(settings, tenant_cache_seconds=CACHE_SECONDS)
+    cached = replace(settings, tenant_cache_seconds=CACHE_SECONDS, revocation_cache_seconds=CACHE_SECONDS)
     application = create_app(cached)
     try:
         expected = "townhall.changes" in application.extensions
@@ -290,7 +291,7 @@ def test_without_a_channel_entries_live_one_second_at_most(settings: Settings) -
     finally:
         _stop(application)
     now = [100.0]
-    entries: FreshMap[str, int] = FreshMap(CACHE_SECONDS, Unheard(), clock=lambda: now[0])
+    entries: TimedCache[str, int] = TimedCache(CACHE_SECONDS, Unheard(), clock=lambda: now[0])
     entries.put("aalst", 1, entries.begin())
     now[0] += UNHEARD_SECONDS - 0.01
     assert entries.get("aalst") == 1
@@ -299,7 +300,7 @@ def test_without_a_channel_entries_live_one_second_at_most(settings: Settings) -
 
 
 def test_a_read_that_began_before_an_invalidation_is_not_kept() -> None:
-    entries: FreshMap[uuid.UUID, str] = FreshMap(CACHE_SECONDS, Configured())
+    entries: TimedCache[uuid.UUID, str] = TimedCache(CACHE_SECONDS, Configured())
     key = uuid.uuid4()
     stale = entries.begin()  # a request reads the list ...
     entries.forget(key)  # ... while another process's revocation is announced
@@ -310,7 +311,7 @@ def test_a_read_that_began_before_an_invalidation_is_not_kept() -> None:
 def test_a_read_is_dated_from_its_transaction() -> None:
     """A SQLite transaction reads the database as it was at its start, however late the read."""
     now = [100.0]
-    entries: FreshMap[str, str] = FreshMap(CACHE_SECONDS, Configured(), clock=lambda: now[0])
+    entries: TimedCache[str, str] = TimedCache(CACHE_SECONDS, Configured(), clock=lambda: now[0])
     began = now[0]  # the request's transaction starts
     now[0] += 0.1
     entries.forget("aalst")  # a change is announced
@@ -321,7 +322,7 @@ def test_a_read_is_dated_from_its_transaction() -> None:
 
 def test_an_older_read_never_replaces_a_newer_one() -> None:
     now = [100.0]
-    entries: FreshMap[str, str] = FreshMap(CACHE_SECONDS, Configured(), clock=lambda: now[0])
+    entries: TimedCache[str, str] = TimedCache(CACHE_SECONDS, Configured(), clock=lambda: now[0])
     older = entries.begin()
     now[0] += 0.1
     newer = entries.begin()

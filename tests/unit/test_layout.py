@@ -2,11 +2,13 @@
 
 import configparser
 import importlib
+import importlib.util
 import subprocess
 import sys
 
 from setuptools import find_packages
 
+import api
 from support.suite import ROOT
 
 
@@ -49,3 +51,25 @@ def test_every_module_imports_cleanly() -> None:
     for package in ("townhall", "tenants", "api"):
         module = importlib.import_module(package)
         assert module.__file__ is not None
+
+
+def test_every_api_folder_with_routes_names_the_package_it_adapts() -> None:
+    """The table in api/__init__.py is the one place mapping api folders to kernel packages."""
+    table: dict[str, str] = {}
+    for line in (api.__doc__ or "").splitlines():
+        parts = line.split()
+        if line.startswith("    ") and len(parts) >= 2 and parts[0] != "api":
+            table[parts[0]] = parts[1]
+    folders = {path.parent.name for path in (ROOT / "api").glob("*/routes.py")}
+    assert folders <= set(table), f"missing from the table in api/__init__.py: {sorted(folders - set(table))}"
+    assert set(table) <= folders, f"not an api folder with routes: {sorted(set(table) - folders)}"
+    for folder, package in table.items():
+        if package != "-":
+            assert importlib.util.find_spec(package) is not None, f"{folder}: no package {package}"
+
+
+def test_request_schemas_are_not_defined_in_routes() -> None:
+    """Request schemas live in their feature's schemas.py (rule in api/__init__.py)."""
+    inline = [str(path.relative_to(ROOT)) for path in (ROOT / "api").rglob("routes.py")
+              if "(Schema):" in path.read_text()]
+    assert inline == []

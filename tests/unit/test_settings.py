@@ -62,3 +62,33 @@ def test_the_cli_reports_bad_settings_without_a_traceback(tmp_path: Path) -> Non
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 2
     assert "TOWNHALL_BASE_URL" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_each_cache_has_its_own_lifetime(tmp_path: Path) -> None:
+    defaults = Settings.from_env({"TOWNHALL_INSTANCE_PATH": str(tmp_path)})
+    assert (defaults.tenant_cache_seconds, defaults.revocation_cache_seconds,
+            defaults.verified_token_cache_seconds, defaults.signing_key_cache_seconds) == (5, 5, 5, 60)
+    chosen = Settings.from_env({
+        "TOWNHALL_INSTANCE_PATH": str(tmp_path),
+        "TOWNHALL_TENANT_CACHE_SECONDS": "30",
+        "TOWNHALL_REVOCATION_CACHE_SECONDS": "2",
+        "TOWNHALL_VERIFIED_TOKEN_CACHE_SECONDS": "0",
+        "TOWNHALL_SIGNING_KEY_CACHE_SECONDS": "600",
+    })
+    assert (chosen.tenant_cache_seconds, chosen.revocation_cache_seconds,
+            chosen.verified_token_cache_seconds, chosen.signing_key_cache_seconds) == (30, 2, 0, 600)
+
+
+def test_cache_lifetimes_are_validated(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({
+            "TOWNHALL_INSTANCE_PATH": str(tmp_path),
+            "TOWNHALL_REVOCATION_CACHE_SECONDS": "3601",
+            "TOWNHALL_VERIFIED_TOKEN_CACHE_SECONDS": "soon",
+            "TOWNHALL_SIGNING_KEY_CACHE_SECONDS": "86400",
+        })
+    assert caught.value.problems == [
+        "TOWNHALL_VERIFIED_TOKEN_CACHE_SECONDS: a whole number, got 'soon'",
+        "TOWNHALL_REVOCATION_CACHE_SECONDS: between 0 and 3600",
+        "TOWNHALL_SIGNING_KEY_CACHE_SECONDS: between 0 and 3600",
+    ]

@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 
 from townhall.auth.models import ClientKind
 from townhall.auth.scopes import PLATFORM_SCOPES, SCOPES, TENANT_ROLES
+from townhall.validation import SLUG_PATTERN
 
 GRANT_TYPES = ("client_credentials", "authorization_code", "refresh_token")
 
@@ -78,3 +79,29 @@ class PlatformClientInput(ClientInput):
 
     scopes = fields.List(fields.String(validate=validate.OneOf((*SCOPES, *PLATFORM_SCOPES))), required=True,
                          validate=validate.Length(min=1))
+
+
+class ClientChanges(Schema):
+    name = fields.String()
+    redirect_uris = fields.List(fields.String())
+    scopes = fields.List(fields.String())
+    status = fields.String()
+
+
+class MemberInput(Schema):
+    user = fields.Email(required=True, metadata={"description": "The person's e-mail address."})
+    role = fields.String(required=True, validate=validate.OneOf(TENANT_ROLES))
+
+
+class TeamInput(Schema):
+    slug = fields.String(required=True, validate=validate.Regexp(f"^{SLUG_PATTERN}$"))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class TeamMemberInput(Schema):
+    user = fields.Email(required=True)
+
+
+class DelegationInput(Schema):
+    team = fields.String(required=True, validate=validate.Regexp(f"^{SLUG_PATTERN}$"))
+    service = fields.String(required=True, validate=validate.Length(min=1, max=63))

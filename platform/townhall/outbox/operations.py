@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,13 +15,11 @@ from townhall.ids import new_id
 from townhall.outbox import ssrf
 from townhall.outbox.delivery import cloud_event
 from townhall.outbox.models import Delivery, OutboxEvent, Subscription
+from townhall.outbox.schemas import SubscriptionInput
 from townhall.outbox.secrets import Sealer, new_secret
 from townhall.validation import load
 
 ROTATION_OVERLAP = timedelta(hours=24)
-EVENT_TYPES = ("case.created", "case.status-changed", "case.assigned", "case.message-added", "case.document-added",
-               "citizen.informed", "citizen.offered", "appointment.booked", "appointment.rescheduled",
-               "appointment.cancelled", "appointment.reminder")
 
 
 def event_row(tenant_id: uuid.UUID, event_type: str, subject: str, data: dict[str, Any],
@@ -38,13 +35,6 @@ def emit(session: Session, tenant_id: uuid.UUID, event_type: str, subject: str, 
     event = OutboxEvent(**event_row(tenant_id, event_type, subject, data))
     session.add(event)
     return event
-
-
-class SubscriptionInput(Schema):
-    url = fields.Url(required=True, schemes={"https", "http"}, require_tld=False, validate=validate.Length(max=2048))
-    event_types = fields.List(fields.String(validate=validate.OneOf(EVENT_TYPES)), load_default=list,
-                              metadata={"description": "Empty: every event type."})
-    active = fields.Boolean(load_default=True)
 
 
 def _checked(values: Mapping[str, Any], egress: ssrf.Policy) -> None:

@@ -70,3 +70,7 @@ class TemplateInput(_Body, _Target):
 class EvaluateInput(Schema):
     input = fields.Dict(required=True)
     version = fields.Integer(validate=validate.Range(min=1, max=INTEGER_COLUMN_MAX))
+
+
+class ActivateInput(Schema):
+    version = fields.Integer(required=True, validate=validate.Range(min=1, max=INTEGER_COLUMN_MAX))

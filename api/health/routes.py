@@ -10,12 +10,12 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, send_from_di
 
 from api.access import public
 from api.errors import problem
-from api.operations.checks import database_problem, redis_problem
+from api.health.checks import database_problem, redis_problem
 from api.settings import Settings
 from tenants.demo import DEMO_TENANTS
 from tenants.demo_identity import DOCS_REDIRECT_PATH, docs_client_id
 
-operations = Blueprint("operations", __name__)
+health = Blueprint("health", __name__)
 # Swagger UI 5 (renders OpenAPI 3.1) ships inside this package: no CDN, closed networks work.
 SWAGGER_ASSETS = Path(flask_swagger_ui.__file__).parent / "dist"
 DOCS_PAGE = """<!doctype html>
@@ -72,13 +72,13 @@ def contract_of(app: Flask) -> bytes:
     return served
 
 
-@operations.get("/livez")
+@health.get("/livez")
 @public
 def livez() -> Response:
     return jsonify(status="live")
 
 
-@operations.get("/readyz")
+@health.get("/readyz")
 @public
 def readyz() -> Response:
     settings = current_app.config["TOWNHALL_SETTINGS"]
@@ -88,7 +88,7 @@ def readyz() -> Response:
     return jsonify(status="ready")
 
 
-@operations.get("/openapi.yaml")
+@health.get("/openapi.yaml")
 @public
 def openapi_document() -> Response:
     response = Response(contract_of(current_app), mimetype="application/yaml")
@@ -96,13 +96,13 @@ def openapi_document() -> Response:
     return response
 
 
-@operations.get("/docs")
+@health.get("/docs")
 @public
 def docs_page() -> Response:
     return Response(DOCS_PAGE, mimetype="text/html")
 
 
-@operations.get("/docs/assets/<any('swagger-ui.css', 'swagger-ui-bundle.js', 'townhall-docs.js'):asset>")
+@health.get("/docs/assets/<any('swagger-ui.css', 'swagger-ui-bundle.js', 'townhall-docs.js'):asset>")
 @public
 def docs_asset(asset: str) -> Response:
     if asset == "townhall-docs.js":
@@ -111,7 +111,7 @@ def docs_asset(asset: str) -> Response:
 
 
 # DOCS_REDIRECT_PATH, and the script it loads beside it.
-@operations.get("/docs/<any('oauth2-redirect.html', 'oauth2-redirect.js'):page>")
+@health.get("/docs/<any('oauth2-redirect.html', 'oauth2-redirect.js'):page>")
 @public
 def docs_oauth_redirect(page: str) -> Response:
     """Swagger UI's own OAuth 2.0 redirect page (and its script): it hands the code in the query back

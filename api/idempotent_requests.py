@@ -1,5 +1,5 @@
-"""`Idempotency-Key` on creating writes: replay the first answer, refuse a different body (422),
-refuse while the first is still running (409)."""
+"""The `Idempotency-Key` header of creating requests, the HTTP side of `townhall.idempotency`:
+replay the first answer, refuse a different body (422), refuse while the first is still running (409)."""
 
 import re
 from collections.abc import Callable

@@ -1,1 +1,0 @@
-"""Operational endpoints: health, readiness, the contract and its docs page."""

@@ -1,0 +1,20 @@
+"""What the webhook subscriptions and routes accept (marshmallow; loads into plain dicts)."""
+
+from marshmallow import Schema, fields, validate
+
+EVENT_TYPES = ("case.created", "case.status-changed", "case.assigned", "case.message-added", "case.document-added",
+               "citizen.informed", "citizen.offered", "appointment.booked", "appointment.rescheduled",
+               "appointment.cancelled", "appointment.reminder")
+
+
+class SubscriptionInput(Schema):
+    url = fields.Url(required=True, schemes={"https", "http"}, require_tld=False, validate=validate.Length(max=2048))
+    event_types = fields.List(fields.String(validate=validate.OneOf(EVENT_TYPES)), load_default=list,
+                              metadata={"description": "Empty: every event type."})
+    active = fields.Boolean(load_default=True)
+
+
+class ReplayInput(Schema):
+    event = fields.UUID(metadata={"description": "One event again."})
+    since = fields.AwareDateTime(data_key="from")
+    until = fields.AwareDateTime(data_key="to")

@@ -17,19 +17,19 @@ from sqlalchemy import select
 
 from api.cli import cli
 from api.database import database
+from factories import PASSWORD, build_people
 from support.contract import assert_problem
 from support.oauth import REDIRECT, bearer, data, register, token, user_token
 from tenants.models import Tenant
 from townhall.appointments.hours import Schedule
 from townhall.appointments.ics import fold
 from townhall.appointments.operations import remind
-from townhall.auth.operations import add_membership, create_user
+from townhall.auth.operations import add_membership
 from townhall.auth.scopes import CASE_WORKER, TENANT_ADMIN
 from townhall.outbox.models import OutboxEvent
 from townhall.services.operations import configure_service
 from townhall.tenancy import tenant_scope
 
-PASSWORD = "correct horse battery"
 SCOPES = "appointments:read appointments:write cases:read cases:write"
 WEEK = {day: [["09:00", "10:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat")}
 
@@ -52,9 +52,7 @@ def region(app: Flask, client: FlaskClient, make_tenant: Callable[..., Tenant], 
     tenants = {slug: make_tenant(slug, nis) for slug, nis in (("aalst", "41002"), ("ninove", "41048"),
                                                               ("ronse", "45041"))}
     with app.app_context(), database().unit_of_work() as session:
-        people = {name: create_user(session, {"email": f"{name}@example.org", "display_name": name,
-                                              "password": PASSWORD})
-                  for name in ("jan", "an", "els", "admin", "worker")}
+        people = build_people(session, ("jan", "an", "els", "admin", "worker"))
         with tenant_scope(session, tenants["aalst"].id):
             add_membership(session, tenants["aalst"].id, people["admin"], TENANT_ADMIN)
             add_membership(session, tenants["aalst"].id, people["worker"], CASE_WORKER)

@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api.database import database
+from factories import PASSWORD, build_people
 from support.contract import assert_problem
 from support.oauth import (
     REDIRECT,
@@ -21,12 +22,11 @@ from support.oauth import (
     user_token,
 )
 from tenants.models import Tenant
-from townhall.auth.operations import add_membership, add_team_member, create_team, create_user, delegate
+from townhall.auth.operations import add_membership, add_team_member, create_team, delegate
 from townhall.auth.scopes import CASE_WORKER
 from townhall.services.operations import configure_service
 from townhall.tenancy import tenant_scope
 
-PASSWORD = "correct horse battery"
 EID = {"service": "eid-card", "form": {"reason": "renewal"}}
 PERMIT = {"service": "parking-permit", "form": {"plate": "1-ABC-234", "zone": "A1", "starts_on": "2026-12-01"}}
 
@@ -42,9 +42,7 @@ class Region:
 def region(app: Flask, client: FlaskClient, make_tenant: Callable[..., Tenant], signing_key: None) -> Region:
     aalst, ninove, ronse = make_tenant("aalst", "41002"), make_tenant("ninove", "41048"), make_tenant("ronse", "45041")
     with app.app_context(), database().unit_of_work() as session:
-        people = {name: create_user(session, {"email": f"{name}@example.org", "display_name": name,
-                                              "password": PASSWORD})
-                  for name in ("jan", "an", "worker", "backoffice", "outsider")}
+        people = build_people(session, ("jan", "an", "worker", "backoffice", "outsider"))
         team = create_team(session, "dender", "Dender back office")
         add_team_member(session, team, people["backoffice"])
         create_team(session, "elsewhere", "Another team")

@@ -13,16 +13,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api.database import database
+from factories import PASSWORD, build_people
 from support.contract import assert_problem
 from support.oauth import REDIRECT, bearer, data, register, token, user_token
 from tenants.models import Tenant
-from townhall.auth.operations import add_membership, add_team_member, create_team, create_user, delegate
+from townhall.auth.operations import add_membership, add_team_member, create_team, delegate
 from townhall.auth.principal import EVERYTHING, Viewer, principal_from_claims
 from townhall.auth.scopes import CASE_WORKER, CITIZEN, TENANT_ADMIN
 from townhall.services.operations import configure_service
 from townhall.tenancy import tenant_scope
 
-PASSWORD = "correct horse battery"
 SCOPES = "appointments:read appointments:write cases:read cases:write"
 HOURS = {day: [["09:00", "11:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
 DAY = "2027-03-01"  # a Monday
@@ -44,8 +44,7 @@ def _offer(service: str) -> dict[str, Any]:
 def callers(app: Flask, client: FlaskClient, make_tenant: Callable[..., Tenant], signing_key: None) -> Callers:
     aalst = make_tenant("aalst", "41002")
     with app.app_context(), database().unit_of_work() as session:
-        people = {name: create_user(session, {"email": f"{name}@example.org", "display_name": name,
-                                              "password": PASSWORD}) for name in ("jan", "worker", "clerk", "admin")}
+        people = build_people(session, ("jan", "worker", "clerk", "admin"))
         team = create_team(session, "dender", "Dender back office")
         add_team_member(session, team, people["worker"])
         with tenant_scope(session, aalst.id):

@@ -6,12 +6,12 @@ from flask import Flask
 
 from api.database import database
 from support.concurrency import in_parallel
-from support.oauth import basic
+from support.oauth import partner_client, partner_headers
 from tenants.operations import create_tenant
 from townhall.appointments.operations import save_office
 from townhall.appointments.schemas import OfficeInput
 from townhall.auth.keys import ensure_signing_key
-from townhall.auth.operations import create_client, create_user
+from townhall.auth.operations import create_user
 from townhall.services.operations import configure_service
 from townhall.tenancy import tenant_scope
 from townhall.validation import load
@@ -35,14 +35,8 @@ def test_of_a_hundred_bookings_of_a_one_counter_slot_exactly_one_succeeds(live_a
                 "services": [{"service": "eid-card", "duration_minutes": 30, "counters": 1, "lead_minutes": 0,
                               "horizon_days": 366}]}), {})
             office_id = str(office.id)
-            client, secret = create_client(session, tenant.id, tenant.slug, {
-                "name": "Partner", "kind": "confidential", "grant_types": ["client_credentials"],
-                "scopes": ["appointments:read", "appointments:write"]})
-            client_id = client.client_id
-    answer = live_app.test_client().post("/oauth/token", data={"grant_type": "client_credentials"},
-                                         headers=basic(client_id, secret))
-    assert answer.json is not None
-    partner = {"Authorization": f"Bearer {answer.json['access_token']}"}
+            client_id, secret = partner_client(session, tenant, ["appointments:read", "appointments:write"])
+    partner = partner_headers(live_app, client_id, secret)
     numbers = iter(range(PEOPLE))
 
     def book() -> int:

@@ -5,10 +5,10 @@ from flask import Flask
 
 from api.database import database
 from support.concurrency import in_parallel
-from support.oauth import basic
+from support.oauth import partner_client, partner_headers
 from tenants.operations import create_tenant
 from townhall.auth.keys import ensure_signing_key
-from townhall.auth.operations import create_client, create_user
+from townhall.auth.operations import create_user
 from townhall.services.operations import configure_service
 from townhall.tenancy import tenant_scope
 
@@ -25,14 +25,8 @@ def partner(live_app: Flask) -> dict[str, str]:
         create_user(session, {"email": "jan@example.org", "display_name": "Jan"})
         with tenant_scope(session, tenant.id):
             configure_service(session, tenant.id, "eid-card", {})
-            client, secret = create_client(session, tenant.id, tenant.slug, {
-                "name": "Partner", "kind": "confidential", "grant_types": ["client_credentials"],
-                "scopes": ["cases:read", "cases:write"]})
-            client_id = client.client_id
-    answer = live_app.test_client().post("/oauth/token", data={"grant_type": "client_credentials"},
-                                         headers=basic(client_id, secret))
-    assert answer.json is not None
-    return {"Authorization": f"Bearer {answer.json['access_token']}"}
+            client_id, secret = partner_client(session, tenant, ["cases:read", "cases:write"])
+    return partner_headers(live_app, client_id, secret)
 
 
 def test_parallel_creations_get_distinct_references(live_app: Flask, partner: dict[str, str]) -> None:

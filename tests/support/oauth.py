@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
 
 from api.database import database
 from tenants.models import Tenant
@@ -122,3 +123,19 @@ def user_token(app: Flask, client_id: str, email: str, password: str, scope: str
             "client_id": client_id, "code_verifier": verifier, **extra}
     answer: str = data(browser.post("/oauth/token", data=form))["access_token"]
     return answer
+
+
+def partner_client(session: Session, tenant: Tenant, scopes: list[str]) -> tuple[str, str | None]:
+    """A confidential client-credentials partner in the session's unit of work (its tenant current):
+    its id and secret, for tests whose data is committed (`live_app`)."""
+    row, secret = create_client(session, tenant.id, tenant.slug, {
+        "name": "Partner", "kind": "confidential", "grant_types": ["client_credentials"], "scopes": scopes})
+    return row.client_id, secret
+
+
+def partner_headers(app: Flask, client_id: str, secret: str | None) -> dict[str, str]:
+    """A partner's bearer header, its token asked the way the partner asks it."""
+    answer = app.test_client().post("/oauth/token", data={"grant_type": "client_credentials"},
+                                    headers=basic(client_id, secret))
+    assert answer.json is not None, answer.get_data(as_text=True)
+    return bearer(answer.json["access_token"])

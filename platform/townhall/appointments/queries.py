@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from townhall.appointments.hours import Schedule
 from townhall.appointments.models import Appointment, Office, OfficeService, RegionalService, SlotSeat
 from townhall.auth.principal import Viewer
-from townhall.auth.scopes import ALL_SERVICES
 from townhall.tenancy import ALL_TENANTS
 
 PUBLIC = {ALL_TENANTS: True}
@@ -152,8 +151,8 @@ def _visible(query: Select[Appointment], viewer: Viewer) -> Select[Appointment]:
     """What the caller may see: a citizen their own visits, a delegated team those of its services."""
     if viewer.citizen_id is not None:
         query = query.where(Appointment.citizen_id == viewer.citizen_id)
-    if viewer.services is not None and ALL_SERVICES not in viewer.services:
-        query = query.where(Appointment.service.in_(sorted(viewer.services)))
+    if viewer.only_services is not None:
+        query = query.where(Appointment.service.in_(sorted(viewer.only_services)))
     return query
 
 

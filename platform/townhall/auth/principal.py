@@ -13,6 +13,11 @@ from typing import Literal
 from townhall.auth.scopes import ALL_SERVICES, CASE_WORKER, CITIZEN
 
 
+def covers(delegated: frozenset[str], service: str) -> bool:
+    """Do these delegated services (`*`: all of them) include `service`?"""
+    return ALL_SERVICES in delegated or service in delegated
+
+
 @dataclass(frozen=True, slots=True)
 class Viewer:
     """What a query may show: one citizen's own records (`citizen_id`), the records of some services
@@ -22,7 +27,12 @@ class Viewer:
     services: frozenset[str] | None = None
 
     def may_handle(self, service: str) -> bool:
-        return self.services is None or ALL_SERVICES in self.services or service in self.services
+        return self.services is None or covers(self.services, service)
+
+    @property
+    def only_services(self) -> frozenset[str] | None:
+        """The services a query must keep to (None: every service)."""
+        return None if self.services is None or ALL_SERVICES in self.services else self.services
 
 
 EVERYTHING = Viewer()
@@ -76,7 +86,7 @@ class Principal:
 
     def handles(self, service: str) -> bool:
         """May this caller work on records of `service` here?"""
-        return self.works_every_service or ALL_SERVICES in self.services or service in self.services
+        return self.works_every_service or covers(self.services, service)
 
     @property
     def viewer(self) -> Viewer:

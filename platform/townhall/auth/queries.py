@@ -8,7 +8,8 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from townhall.auth.models import Delegation, Membership, OAuthClient, PlatformClient, Team, TeamMember, User
-from townhall.auth.scopes import ALL_SERVICES, CASE_WORKER, ROLE_SCOPES
+from townhall.auth.principal import covers
+from townhall.auth.scopes import CASE_WORKER, ROLE_SCOPES
 
 
 def user_by_email(session: Session, email: str) -> User | None:
@@ -45,7 +46,7 @@ class Access:
         """The enforcement hook for cases: may this user work on a case of `service` here?"""
         if CASE_WORKER in self.roles:
             return True
-        return ALL_SERVICES in self.delegated_services or service in self.delegated_services
+        return covers(self.delegated_services, service)
 
 
 def access_in_tenant(session: Session, user_id: uuid.UUID, tenant_id: uuid.UUID) -> Access:

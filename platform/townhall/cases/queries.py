@@ -27,8 +27,8 @@ def _viewer_params(viewer: Viewer) -> tuple[bool, bool, dict[str, Any]]:
     params: dict[str, Any] = {}
     if viewer.citizen_id is not None:
         params["citizen"] = viewer.citizen_id
-    if viewer.services is not None and ALL_SERVICES not in viewer.services:
-        params["services"] = sorted(viewer.services)
+    if viewer.only_services is not None:
+        params["services"] = sorted(viewer.only_services)
     return "citizen" in params, "services" in params, params
 
 

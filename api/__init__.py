@@ -7,6 +7,7 @@ is the one place that says which (tests/test_layout.py keeps it complete and tru
     appointments    townhall.appointments
     branding        tenants
     cases           townhall.cases
+    changes         townhall.changes
     clients         townhall.auth
     health          -               (health, readiness, the contract and its docs page)
     landing         tenants

@@ -3,6 +3,7 @@
 import api.appointments.routes
 import api.branding.routes
 import api.cases.routes
+import api.changes.routes
 import api.clients.routes
 import api.me.routes
 import api.members.routes
@@ -22,6 +23,7 @@ ROUTE_MODULES = (
     api.appointments.routes,
     api.branding.routes,
     api.cases.routes,
+    api.changes.routes,
     api.clients.routes,
     api.me.routes,
     api.members.routes,

@@ -30,9 +30,10 @@ from tenants.demo_identity import DemoIdentity
 from tenants.large_demo import LargeDemo, refresh_statistics, seed_large_demo
 from tenants.models import Tenant, TenantStatus
 from tenants.operations import create_tenant, set_status, update_branding
-from tenants.queries import all_tenants, branding_of, config_history, require_tenant
+from tenants.queries import all_tenants, branding_of, require_tenant
 from townhall.appointments.operations import remind
 from townhall.auth.keys import ensure_signing_key
+from townhall.changes.queries import history
 from townhall.errors import InvalidInput, TownhallError
 from townhall.localisation import LANGUAGES
 from townhall.proactive.operations import scan
@@ -326,7 +327,7 @@ def tenants_show(slug: str) -> None:
         tenant = require_tenant(session, slug)
         with tenant_scope(session, tenant.id):
             branding = branding_of(session, tenant.id)
-            history = config_history(session, tenant.id, limit=20)
+            latest = history(session, tenant.id, limit=20)
             described = _describe(tenant) | {
                 "branding": {"display_name": branding.display_name, "logo_url": branding.logo_url,
                              "primary_colour": branding.primary_colour,
@@ -334,7 +335,7 @@ def tenants_show(slug: str) -> None:
                              "contact_email": branding.contact_email, "phone": branding.phone,
                              "website": branding.website, "privacy_url": branding.privacy_url},
                 "history": [{"at": c.at.isoformat(), "actor": c.actor, "subject": c.subject,
-                             "changes": c.changes} for c in history],
+                             "changes": c.changes} for c in latest],
             }
     click.echo(json.dumps(described, indent=2, ensure_ascii=False))
 

@@ -44,6 +44,35 @@ def json_object() -> dict[str, Any]:
     return data
 
 
+MERGE_PATCH = "application/merge-patch+json"
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396: `patch`'s members replace the target's, `null` removes one, objects merge deeply;
+    anything but an object replaces the whole target."""
+    if not isinstance(patch, dict):
+        return patch
+    merged = dict(target) if isinstance(target, dict) else {}
+    for name, value in patch.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = merge_patch(merged.get(name), value)
+    return merged
+
+
+def patched(current: dict[str, Any], current_etag: str) -> dict[str, Any]:
+    """`current` with the request's JSON Merge Patch applied (RFC 7396; sent as
+    `application/merge-patch+json` or `application/json`), `If-Match` naming the version read: 415,
+    428 and 412 problems otherwise."""
+    if request.mimetype == "application/json-patch+json":
+        raise http_error(UnsupportedMediaType, f"Send a JSON Merge Patch ({MERGE_PATCH}, RFC 7396), not a JSON "
+                         "Patch.", "unsupported_media_type")
+    require_if_match(current_etag)  # before the body, as every update here (docs/api.md)
+    result: dict[str, Any] = merge_patch(current, json_object())
+    return result
+
+
 def strong_etag(payload: bytes) -> str:
     return '"' + hashlib.blake2b(payload, digest_size=12).hexdigest() + '"'
 

@@ -4,6 +4,7 @@ import tenants.models  # noqa: F401  (registers the tenant tables)
 import townhall.appointments.models
 import townhall.auth.models
 import townhall.cases.models
+import townhall.changes.models
 import townhall.idempotency
 import townhall.outbox.models
 import townhall.proactive.models

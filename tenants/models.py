@@ -3,9 +3,8 @@
 import enum
 import uuid
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Enum, Index, String
+from sqlalchemy import Enum, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from townhall.clock import utcnow
@@ -45,6 +44,9 @@ class Tenant(Base):
         return self.status is TenantStatus.ACTIVE
 
 
+DEFAULT_PRIMARY, DEFAULT_ACCENT = "#1d4f91", "#f2c200"
+
+
 class TenantBranding(TenantOwned, Base):
     """How the municipality presents itself. One row per tenant; `version` drives ETags."""
 
@@ -52,8 +54,8 @@ class TenantBranding(TenantOwned, Base):
 
     display_name: Mapped[dict[str, str]]
     logo_url: Mapped[str | None] = mapped_column(String(2048))
-    primary_colour: Mapped[str] = mapped_column(String(7), default="#1d4f91")
-    accent_colour: Mapped[str] = mapped_column(String(7), default="#f2c200")
+    primary_colour: Mapped[str] = mapped_column(String(7), default=DEFAULT_PRIMARY)
+    accent_colour: Mapped[str] = mapped_column(String(7), default=DEFAULT_ACCENT)
     contact_email: Mapped[str | None] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(32))
     website: Mapped[str | None] = mapped_column(String(2048))
@@ -66,20 +68,8 @@ class TenantBranding(TenantOwned, Base):
     __mapper_args__ = {"version_id_col": version}
 
 
-class ConfigChange(TenantOwned, Base):
-    """One change of a tenant's configuration: who, when, what (field → from/to)."""
-
-    __tablename__ = "tenant_config_changes"
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-    actor: Mapped[str] = mapped_column(String(200))
-    subject: Mapped[str] = mapped_column(String(40))
-    changes: Mapped[dict[str, Any]]
-
-    __table_args__ = (Index(None, "tenant_id", "at"),)
-
-
+LANGUAGE_FIELDS = ("names", "languages", "default_language", "time_zone")
+"""The tenant's own fields that its branding shows and its admins set."""
 BRANDING_FIELDS = (
     "display_name", "logo_url", "primary_colour", "accent_colour",
     "contact_email", "phone", "website", "privacy_url",

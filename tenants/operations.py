@@ -6,16 +6,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tenants.models import BRANDING_FIELDS, ConfigChange, Tenant, TenantBranding, TenantStatus
-from tenants.schemas import BrandingInput, TenantInput, normalise_colour
+from tenants.models import BRANDING_FIELDS, LANGUAGE_FIELDS, Tenant, TenantBranding, TenantStatus
+from tenants.schemas import BrandingInput, BrandingSettings, TenantInput, normalise_colour
+from townhall.changes.diff import differences
+from townhall.changes.operations import record
+from townhall.clock import utcnow
 from townhall.errors import Conflict, StaleVersion
 from townhall.invalidation import announce
 from townhall.tenancy import tenant_scope
 from townhall.validation import load
-
-
-def _record(session: Session, tenant: Tenant, actor: str, subject: str, changes: dict[str, Any]) -> None:
-    session.add(ConfigChange(tenant_id=tenant.id, actor=actor, subject=subject, changes=changes))
 
 
 def create_tenant(session: Session, data: Mapping[str, Any], actor: str) -> Tenant:
@@ -32,7 +31,7 @@ def create_tenant(session: Session, data: Mapping[str, Any], actor: str) -> Tena
     session.flush()
     with tenant_scope(session, tenant.id):
         session.add(TenantBranding(tenant_id=tenant.id, display_name=dict(tenant.names)))
-        _record(session, tenant, actor, "tenant", {"created": {"from": None, "to": values}})
+        record(session, tenant.id, actor, "tenant", {"created": {"from": None, "to": values}})
         session.flush()
     return tenant
 
@@ -58,9 +57,39 @@ def update_branding(
             changes[field] = {"from": getattr(branding, field), "to": values[field]}
             setattr(branding, field, values[field])
     if changes:
-        _record(session, tenant, actor, "branding", changes)
+        record(session, tenant.id, actor, "branding", changes)
         session.flush()
         announce(session, f"tenant:{tenant.slug}")
+    return changes
+
+
+def branding_settings(tenant: Tenant, branding: TenantBranding) -> dict[str, Any]:
+    """What the municipality's admins set about how it presents itself, as they would send it."""
+    return ({field: getattr(tenant, field) for field in LANGUAGE_FIELDS}
+            | {field: getattr(branding, field) for field in BRANDING_FIELDS})
+
+
+def configure_branding(session: Session, tenant: Tenant, branding: TenantBranding, data: Mapping[str, Any],
+                       actor: str) -> dict[str, Any]:
+    """Replace the branding, languages and time zone as a whole (what `data` leaves out takes its
+    default); record what changed. Returns the changes (empty: nothing changed)."""
+    values = load(BrandingSettings, data)
+    values.setdefault("names", dict(tenant.names))
+    values.setdefault("display_name", dict(values["names"]))
+    for colour in ("primary_colour", "accent_colour"):
+        values[colour] = normalise_colour(values[colour])
+    before = branding_settings(tenant, branding)
+    changes = differences(before, {field: values.get(field) for field in before}, before)
+    if not changes:
+        return changes
+    for field in LANGUAGE_FIELDS:
+        setattr(tenant, field, values[field])
+    for field in BRANDING_FIELDS:
+        setattr(branding, field, values.get(field))
+    branding.updated_at = utcnow()  # a new version even when only the tenant's own fields changed
+    record(session, tenant.id, actor, "branding", changes)
+    session.flush()
+    announce(session, f"tenant:{tenant.slug}")
     return changes
 
 
@@ -69,7 +98,7 @@ def set_status(session: Session, tenant: Tenant, status: TenantStatus, actor: st
     if tenant.status is status:
         return False
     with tenant_scope(session, tenant.id):
-        _record(session, tenant, actor, "status", {"status": {"from": tenant.status.value, "to": status.value}})
+        record(session, tenant.id, actor, "status", {"status": {"from": tenant.status.value, "to": status.value}})
         tenant.status = status
         session.flush()
     announce(session, f"tenant:{tenant.slug}")  # every process refuses (or serves) it once this commits

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tenants.models import ConfigChange, Tenant, TenantBranding, TenantStatus
+from tenants.models import Tenant, TenantBranding, TenantStatus
 from townhall.errors import NotFound
 
 
@@ -49,12 +49,3 @@ def branding_of(session: Session, tenant_id: uuid.UUID) -> TenantBranding:
     if branding is None:
         raise NotFound("This municipality has no branding yet.")
     return branding
-
-
-def config_history(session: Session, tenant_id: uuid.UUID, limit: int = 50) -> Sequence[ConfigChange]:
-    return session.scalars(
-        select(ConfigChange)
-        .where(ConfigChange.tenant_id == tenant_id)
-        .order_by(ConfigChange.at.desc(), ConfigChange.id.desc())
-        .limit(limit)
-    ).all()

@@ -1,4 +1,5 @@
-"""GET /t/<tenant>/v1/branding: public, localised, cacheable."""
+"""GET /t/<tenant>/v1/branding (public, localised, cacheable) and /t/<tenant>/v1/admin/branding
+(`config:write`: every language, GET, PUT and PATCH with the branding's version as ETag)."""
 
 from typing import Any
 
@@ -7,8 +8,13 @@ from flask import Response, current_app, g, request
 from api.access import public
 from api.branding.schemas import BrandingOut
 from api.database import session
-from api.http import cacheable_json
+from api.http import cacheable_json, json_object, patched, require_if_match, version_etag, versioned
+from api.oauth.protect import requires
+from api.principal import principal
 from api.tenant_api import tenant_api, tenant_cache
+from tenants.models import Tenant, TenantBranding
+from tenants.operations import branding_settings, configure_branding
+from tenants.queries import branding_of, require_tenant
 from townhall.localisation import pick
 
 _schema = BrandingOut()
@@ -39,3 +45,42 @@ def get_branding() -> Response:
                               vary="Accept-Language")
     response.headers["Content-Language"] = language
     return response
+
+
+def _configured() -> tuple[Tenant, TenantBranding]:
+    tenant = require_tenant(session(), g.tenant.slug)
+    return tenant, branding_of(session(), tenant.id)
+
+
+def _admin_view(tenant: Tenant, branding: TenantBranding) -> Response:
+    body = branding_settings(tenant, branding) | {"updated_at": branding.updated_at.isoformat()}
+    return versioned(body, branding.version)
+
+
+def _replace(tenant: Tenant, branding: TenantBranding, settings: dict[str, Any]) -> Response:
+    if configure_branding(session(), tenant, branding, settings, principal().actor):
+        tenant_cache().forget(tenant.slug)  # this process at once; the others hear it (ADR 0010)
+    return _admin_view(tenant, branding)
+
+
+@tenant_api.get("/admin/branding")
+@requires("config:write")
+def get_branding_settings() -> Response:
+    """The branding, names, languages and time zone as the admins set them, every language shown."""
+    return _admin_view(*_configured())
+
+
+@tenant_api.put("/admin/branding")
+@requires("config:write")
+def replace_branding() -> Response:
+    tenant, branding = _configured()
+    require_if_match(version_etag(branding.version))
+    return _replace(tenant, branding, json_object())
+
+
+@tenant_api.patch("/admin/branding")
+@requires("config:write")
+def change_branding() -> Response:
+    """Change only the named fields (JSON Merge Patch); the rest keep their values."""
+    tenant, branding = _configured()
+    return _replace(tenant, branding, patched(branding_settings(tenant, branding), version_etag(branding.version)))

@@ -4,10 +4,10 @@ and a dry run; /v1/rule-templates: the consortium's templates (`platform:manage`
 import uuid
 from typing import Any
 
-from flask import Response, g, jsonify, url_for
+from flask import Response, g, jsonify, request, url_for
 
 from api.database import session
-from api.http import json_body, json_object, require_if_match, version_etag, versioned
+from api.http import bad_parameter, json_body, json_object, require_if_match, version_etag, versioned
 from api.oauth.protect import requires
 from api.platform.routes import platform_api
 from api.principal import principal
@@ -15,7 +15,7 @@ from api.tenant_api import tenant_api
 from townhall.errors import NotFound
 from townhall.rules.models import Rule, RuleTemplate, RuleVersion
 from townhall.rules.operations import activate, add_version, create_rule, dry_run, publish_template
-from townhall.rules.queries import rule_by_id, rules_of, templates, versions_of
+from townhall.rules.queries import rule_by_id, rules_of, templates, version_diff, versions_of
 from townhall.rules.schemas import ActivateInput, EvaluateInput
 
 
@@ -73,6 +73,21 @@ def post_version(rule_id: uuid.UUID) -> Response:
     rule = _find(rule_id)
     add_version(session(), rule, json_object(), principal().actor)
     return _one(rule, 201)
+
+
+@tenant_api.get("/rules/<uuid:rule_id>/diff")
+@requires("config:write")
+def diff_versions(rule_id: uuid.UUID) -> Response:
+    """What changed between two versions (`from`, `to`: version numbers; by default the active
+    version and the latest)."""
+    rule = _find(rule_id)
+    numbers = []
+    for name, default in (("from", rule.active_version or 1), ("to", rule.latest_version)):
+        raw = request.args.get(name, str(default))
+        if not raw.isdigit() or not 1 <= int(raw) <= rule.latest_version:
+            raise bad_parameter(f"{name} must be a version number of this rule, from 1 to {rule.latest_version}.")
+        numbers.append(int(raw))
+    return jsonify(version_diff(session(), rule, *numbers))
 
 
 @tenant_api.post("/rules/<uuid:rule_id>/activation")

@@ -9,7 +9,8 @@ from api.database import database
 from support.contract import assert_problem
 from tenants.models import Tenant, TenantStatus
 from tenants.operations import set_status, update_branding
-from tenants.queries import branding_of, config_history, require_tenant
+from tenants.queries import branding_of, require_tenant
+from townhall.changes.queries import history
 from townhall.tenancy import tenant_scope
 
 
@@ -98,9 +99,9 @@ def test_branding_changes_keep_their_history(app: Flask, make_tenant: Callable[.
     with app.app_context(), database().unit_of_work() as session:
         tenant = require_tenant(session, "haaltert")
         with tenant_scope(session, tenant.id):
-            history = config_history(session, tenant.id)
-    assert [change.subject for change in history] == ["branding", "tenant"]
-    latest = history[0]
+            changes = history(session, tenant.id)
+    assert [change.subject for change in changes] == ["branding", "tenant"]
+    latest = changes[0]
     assert latest.actor == "test"
     assert latest.changes["primary_colour"] == {"from": "#1d4f91", "to": "#2e7d32"}
     assert latest.changes["website"] == {"from": None, "to": "https://www.haaltert.be"}

@@ -23,6 +23,7 @@ def test_the_platform_lists_its_service_types_with_their_workflows(client: Flask
     response = client.get("/v1/service-types")
     types = {t["code"]: t for t in data(response)["items"]}
     assert len(types) == 7 and response.headers["ETag"]
+    assert all(t["form"]["$schema"] == "https://json-schema.org/draft/2020-12/schema" for t in types.values())
     eid = types["eid-card"]["workflow"]
     assert eid["initial"] == "submitted" and "handed_over" in eid["terminal"]
     assert {"from": "submitted", "to": "cancelled", "roles": ["case_worker", "citizen"],
@@ -31,11 +32,11 @@ def test_the_platform_lists_its_service_types_with_their_workflows(client: Flask
 
 def test_a_municipality_offers_services_in_its_own_words(client: FlaskClient, admin: dict[str, str]) -> None:
     assert data(client.get("/t/ronse/v1/services"))["items"] == []
-    offered = client.put("/t/ronse/v1/services/travel-document", headers=admin,
+    offered = client.put("/t/ronse/v1/admin/services/travel-document", headers=admin,
                          json={"fee_cents": 8000, "channels": ["online", "counter"],
                                "names": {"nl": "Paspoort", "fr": "Passeport belge"}})
-    assert offered.status_code == 201 and data(offered)["fee"] == {"amount_cents": 8000, "currency": "EUR"}
-    client.put("/t/ronse/v1/services/certificate", headers=admin, json={})
+    assert offered.status_code == 201 and data(offered)["fee_cents"] == 8000
+    client.put("/t/ronse/v1/admin/services/certificate", headers=admin, json={})
 
     french = client.get("/t/ronse/v1/services", headers={"Accept-Language": "fr"})
     items = {i["code"]: i for i in data(french)["items"]}
@@ -49,19 +50,19 @@ def test_a_municipality_offers_services_in_its_own_words(client: FlaskClient, ad
 
 
 def test_changes_need_the_etag_and_disabling_hides_the_service(client: FlaskClient, admin: dict[str, str]) -> None:
-    first = client.put("/t/ronse/v1/services/bulky-waste", headers=admin, json={"fee_cents": 1500})
-    assert_problem(client.put("/t/ronse/v1/services/bulky-waste", headers=admin, json={"enabled": False}), 428)
-    stale = client.put("/t/ronse/v1/services/bulky-waste", headers=admin | {"If-Match": '"v0"'}, json={})
+    first = client.put("/t/ronse/v1/admin/services/bulky-waste", headers=admin, json={"fee_cents": 1500})
+    assert_problem(client.put("/t/ronse/v1/admin/services/bulky-waste", headers=admin, json={"enabled": False}), 428)
+    stale = client.put("/t/ronse/v1/admin/services/bulky-waste", headers=admin | {"If-Match": '"v0"'}, json={})
     assert_problem(stale, 412)
-    hidden = client.put("/t/ronse/v1/services/bulky-waste", headers=admin | {"If-Match": first.headers["ETag"]},
+    hidden = client.put("/t/ronse/v1/admin/services/bulky-waste", headers=admin | {"If-Match": first.headers["ETag"]},
                         json={"enabled": False})
     assert hidden.status_code == 200 and data(hidden)["enabled"] is False
     assert data(client.get("/t/ronse/v1/services"))["items"] == []
 
 
 def test_bad_entries_are_refused(client: FlaskClient, admin: dict[str, str]) -> None:
-    assert_problem(client.put("/t/ronse/v1/services/teleportation", headers=admin, json={}), 404)
-    body = assert_problem(client.put("/t/ronse/v1/services/eid-card", headers=admin,
+    assert_problem(client.put("/t/ronse/v1/admin/services/teleportation", headers=admin, json={}), 404)
+    body = assert_problem(client.put("/t/ronse/v1/admin/services/eid-card", headers=admin,
                                      json={"fee_cents": -1, "channels": ["pigeon"], "processing_days": "ten"}), 422)
     assert {"fee_cents", "channels.0", "processing_days"} <= set(body["errors"])
 
@@ -71,7 +72,69 @@ def test_only_config_write_of_this_municipality_may_change_the_catalogue(
 ) -> None:
     ninove = make_tenant("ninove", "41048")
     other = bearer(token(client, register(app, ninove, ["config:write"])))
-    assert_problem(client.put("/t/ronse/v1/services/eid-card", headers=other, json={}), 401)
+    assert_problem(client.put("/t/ronse/v1/admin/services/eid-card", headers=other, json={}), 401)
     reader = bearer(token(client, register(app, ninove, ["catalog:read"])))
-    assert_problem(client.put("/t/ninove/v1/services/eid-card", headers=reader, json={}), 403)
-    assert_problem(client.put("/t/ronse/v1/services/eid-card", json={}), 401)
+    assert_problem(client.put("/t/ninove/v1/admin/services/eid-card", headers=reader, json={}), 403)
+    assert_problem(client.put("/t/ronse/v1/admin/services/eid-card", json={}), 401)
+
+
+def test_one_service_type_publishes_its_form(client: FlaskClient) -> None:
+    form = data(client.get("/v1/service-types/eid-card"))["form"]
+    assert form["required"] == ["reason"] and form["additionalProperties"] is False
+    assert "stolen" in form["properties"]["reason"]["enum"]
+    assert {"if": {"properties": {"reason": {"enum": ["stolen"]}}, "required": ["reason"]},
+            "then": {"required": ["police_report"]}} in form["allOf"]
+    assert data(client.get("/v1/service-types/parking-permit"))["form"]["x-checked-by-server"] == ["plate"]
+    assert_problem(client.get("/v1/service-types/teleportation"), 404)
+
+
+def test_one_catalogue_entry_shows_what_to_bring_and_the_form(client: FlaskClient, admin: dict[str, str]) -> None:
+    assert_problem(client.get("/t/ronse/v1/services/eid-card"), 404)
+    client.put("/t/ronse/v1/admin/services/eid-card", headers=admin, json={"names": {"fr": "Carte eID"}})
+    entry = client.get("/t/ronse/v1/services/eid-card", headers={"Accept-Language": "fr"})
+    body = data(entry)
+    assert body["name"] == "Carte eID" and body["evidence"] == ["photo"]
+    assert body["form"] == data(client.get("/v1/service-types/eid-card"))["form"]
+    assert client.get("/t/ronse/v1/services/eid-card", headers={"If-None-Match": entry.headers["ETag"],
+                                                               "Accept-Language": "fr"}).status_code == 304
+
+
+def test_admins_read_every_setting_and_patch_only_what_they_name(client: FlaskClient, admin: dict[str, str]) -> None:
+    client.put("/t/ronse/v1/admin/services/travel-document", headers=admin,
+               json={"fee_cents": 8000, "channels": ["online", "counter"], "processing_days": 20,
+                     "names": {"nl": "Paspoort", "fr": "Passeport belge"}, "enabled": False})
+    assert data(client.get("/t/ronse/v1/services"))["items"] == []  # hidden from the public...
+    read = client.get("/t/ronse/v1/admin/services/travel-document", headers=admin)
+    assert data(read)["enabled"] is False and read.headers["ETag"] == '"v1"'  # ...not from its admins
+    assert [i["code"] for i in data(client.get("/t/ronse/v1/admin/services", headers=admin))["items"]] == [
+        "travel-document"]
+
+    patch = admin | {"If-Match": read.headers["ETag"], "Content-Type": "application/merge-patch+json"}
+    changed = client.patch("/t/ronse/v1/admin/services/travel-document", headers=patch,
+                           data='{"fee_cents": 9000, "enabled": true, "names": {"fr": null, "de": "Reisepass"}}')
+    assert changed.status_code == 200 and changed.headers["ETag"] == '"v2"'
+    assert data(changed) | {"updated_at": None} == {
+        "code": "travel-document", "enabled": True, "fee_cents": 9000, "processing_days": 20,
+        "channels": ["online", "counter"], "names": {"nl": "Paspoort", "de": "Reisepass"}, "descriptions": {},
+        "updated_at": None}
+    reset = client.patch("/t/ronse/v1/admin/services/travel-document", headers=patch | {"If-Match": '"v2"'},
+                         data='{"processing_days": null}')
+    assert data(reset)["processing_days"] == 10 and data(reset)["fee_cents"] == 9000  # the service's default
+
+    assert_problem(client.patch("/t/ronse/v1/admin/services/travel-document", headers=patch, json={}), 412)
+    assert_problem(client.patch("/t/ronse/v1/admin/services/travel-document", headers=admin, json={}), 428)
+    refused = client.patch("/t/ronse/v1/admin/services/travel-document", headers=patch | {"If-Match": '"v3"'},
+                           data='{"fee_cents": -5}')
+    assert "fee_cents" in assert_problem(refused, 422)["errors"]
+    json_patch = patch | {"If-Match": '"v3"', "Content-Type": "application/json-patch+json"}
+    assert_problem(client.patch("/t/ronse/v1/admin/services/travel-document", headers=json_patch,
+                                data='[{"op": "remove", "path": "/fee_cents"}]'), 415)
+    assert data(client.get("/t/ronse/v1/admin/services/travel-document", headers=admin))["fee_cents"] == 9000
+    assert_problem(client.patch("/t/ronse/v1/admin/services/certificate", headers=patch, json={}), 404)
+
+    changes = data(client.get("/t/ronse/v1/admin/changes?subject=service:travel-document", headers=admin))["items"]
+    assert [set(c["changes"]) for c in changes] == [
+        {"processing_days"}, {"enabled", "names", "fee_cents"},
+        {"enabled", "names", "descriptions", "fee_cents", "processing_days", "channels"}]
+    assert changes[1]["changes"]["fee_cents"] == {"from": 8000, "to": 9000}
+    assert changes[0]["actor"].startswith("client:")

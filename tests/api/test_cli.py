@@ -21,8 +21,9 @@ from api.cli import cli
 from api.database import database, script_heads
 from api.heartbeat import Heartbeat
 from api.settings import Settings
-from tenants.queries import config_history, require_tenant
+from tenants.queries import require_tenant
 from townhall.cases.models import Case, CaseStep, ReferenceCounter
+from townhall.changes.queries import history
 from townhall.services.registry import SERVICE_TYPES
 from townhall.tenancy import tenant_scope
 
@@ -75,7 +76,7 @@ def test_branding_changes_from_the_cli_are_validated_and_kept_in_history(app: Fl
     with app.app_context(), database().unit_of_work() as session:
         tenant = require_tenant(session, "gent")
         with tenant_scope(session, tenant.id):
-            latest = config_history(session, tenant.id)[0]
+            latest = history(session, tenant.id)[0]
     assert latest.changes["primary_colour"] == {"from": "#1d4f91", "to": "#0a0a0a"}
     assert latest.changes["display_name"]["to"] == {"nl": "Stad Gent"}
 

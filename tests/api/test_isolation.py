@@ -9,10 +9,11 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from api.database import database
-from tenants.models import ConfigChange, Tenant, TenantBranding
+from tenants.models import Tenant, TenantBranding
 from townhall.auth.operations import create_user
 from townhall.cases.models import Case
 from townhall.cases.operations import open_case
+from townhall.changes.models import ConfigChange
 from townhall.errors import NotFound
 from townhall.services.operations import configure_service
 from townhall.tenancy import (

@@ -84,7 +84,7 @@ def test_a_repeated_or_nul_query_parameter_is_a_bad_request(client: FlaskClient,
     assert assert_problem(answer, 400)["code"] == "invalid_parameter"
 
 
-@pytest.mark.parametrize(("method", "path"), [("PUT", "/t/aalst/v1/services/eid%00-card"),
+@pytest.mark.parametrize(("method", "path"), [("PUT", "/t/aalst/v1/admin/services/eid%00-card"),
                                               ("GET", "/t/aalst/v1/rules/%00")])
 def test_a_nul_character_in_a_path_names_nothing(client: FlaskClient, rules_town: Town, method: str, path: str) -> None:
     answer = client.open(path, method=method, json={"fee_cents": 100}, headers=rules_town.headers["admin"])

@@ -74,6 +74,32 @@ def test_versions_stay_and_only_a_version_whose_examples_pass_is_activated(
     assert_problem(client.get(url, headers=rules_town.headers["worker"]), 403)  # config is the admin's
 
 
+def test_a_rule_is_created_active_in_one_call_and_versions_are_compared(
+    client: FlaskClient, rules_town: Town
+) -> None:
+    admin = rules_town.headers["admin"]
+    wrong = FEE | {"activate": True, "examples": [{"input": {"request": {"reason": "lost"}}, "expected": 9999}]}
+    assert "examples.0" in assert_problem(client.post("/t/aalst/v1/rules", json=wrong, headers=admin), 422)["errors"]
+    assert data(client.get("/t/aalst/v1/rules", headers=admin))["items"] == []  # refused whole: nothing created
+
+    rule = data(client.post("/t/aalst/v1/rules", json=FEE | {"activate": True}, headers=admin))
+    assert (rule["active_version"], rule["latest_version"]) == (1, 1)
+    url = f"/t/aalst/v1/rules/{rule['id']}"
+    cheaper = {"expression": 'request.reason == "lost" ? 3000 : 2000', "activate": True,
+               "examples": [{"input": {"request": {"reason": "lost"}}, "expected": 3000}]}
+    assert data(client.post(url + "/versions", json=cheaper, headers=admin))["active_version"] == 2
+
+    diff = data(client.get(url + "/diff?from=1&to=2", headers=admin))
+    assert set(diff["changes"]) == {"expression", "examples"}
+    assert diff["changes"]["expression"] == {"from": FEE["expression"], "to": cheaper["expression"]}
+    assert "-request.reason == \"lost\" ? 3500 : 2000" in diff["expression_diff"]
+    assert "+request.reason == \"lost\" ? 3000 : 2000" in diff["expression_diff"]
+    assert data(client.get(url + "/diff", headers=admin))["from"] == 2  # the active version against the latest
+    assert_problem(client.get(url + "/diff?from=1&to=3", headers=admin), 400)
+    assert_problem(client.get(url + "/diff?from=x", headers=admin), 400)
+    assert_problem(client.get(url + "/diff", headers=rules_town.headers["worker"]), 403)
+
+
 def test_a_template_is_adopted_and_then_overridden(app: Flask, client: FlaskClient, rules_town: Town) -> None:
     operator = bearer(token(client, register_platform_client(app)))
     template = {"slug": "eid-fee", "kind": "fee", "service": "eid-card", "expression": "1500",

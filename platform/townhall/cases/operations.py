@@ -11,7 +11,6 @@ from datetime import date
 from typing import Any
 
 import orjson
-from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,6 +31,7 @@ from townhall.cases.models import (
 )
 from townhall.clock import utcnow
 from townhall.errors import Conflict, Forbidden, InvalidInput, NotFound, Refused, StaleVersion
+from townhall.forms import load_form
 from townhall.ids import new_id
 from townhall.outbox.operations import emit
 from townhall.rules.decisions import (
@@ -47,7 +47,6 @@ from townhall.services.base import SYSTEM, IssuedDocument, Issuing, ServiceType
 from townhall.services.registry import service_type
 from townhall.storage import Storage
 from townhall.tenancy import Municipality
-from townhall.validation import flatten, schema_of
 
 
 class NotEligible(Refused):
@@ -90,10 +89,7 @@ def open_case(session: Session, storage: Storage, municipality: Municipality, co
     if found.citizen_id is None:
         raise unknown_person(citizen) if isinstance(citizen, str) else NotFound("No such person.")
     citizen_id = found.citizen_id
-    try:
-        values = schema_of(service.form).load(form)
-    except ValidationError as error:
-        raise InvalidInput(flatten(error.messages, "form")) from error
+    values = load_form(service.form, form)
     decisions = _decisions(municipality, service, found, values, today, languages)
     if decisions.refusal:
         raise NotEligible(decisions.refusal)

@@ -118,12 +118,15 @@ def _version(session: Session, rule: Rule, values: Mapping[str, Any], actor: str
                           reason=reason, action=action or {}, created_by=actor)
     session.add(version)
     session.flush()
+    if values.get("activate"):
+        activate(session, rule, version.number)
     return version
 
 
 def create_rule(session: Session, tenant_id: uuid.UUID, data: Mapping[str, Any],
                 actor: str) -> tuple[Rule, RuleVersion]:
-    """A rule with its first version (not active yet: activation runs the examples)."""
+    """A rule with its first version, active when `activate` asks for it (activation runs the
+    examples: one failing refuses the whole rule)."""
     values = load(RuleInput, data)
     _known_service(values["service"])
     trigger = values.get("trigger", "")

@@ -2,10 +2,13 @@
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from townhall.changes.diff import differences, text_diff
+from townhall.errors import NotFound
 from townhall.rules.models import CaseDecision, Rule, RuleTemplate, RuleVersion
 
 
@@ -54,3 +57,19 @@ def decisions_of(session: Session, tenant_id: uuid.UUID, case_id: uuid.UUID) -> 
     return session.scalars(select(CaseDecision).where(CaseDecision.tenant_id == tenant_id,
                                                       CaseDecision.case_id == case_id)
                            .order_by(CaseDecision.at, CaseDecision.id)).all()
+
+
+VERSION_FIELDS = ("expression", "examples", "reason", "action", "template_id")
+
+
+def version_diff(session: Session, rule: Rule, old: int, new: int) -> dict[str, Any]:
+    """What changed from version `old` to version `new` of a rule: each differing field, and the
+    expression line by line."""
+    before, after = rule_version(session, rule, old), rule_version(session, rule, new)
+    if before is None or after is None:
+        raise NotFound(f"This rule has no version {old if before is None else new}.")
+    views = [{name: getattr(version, name) for name in VERSION_FIELDS} for version in (before, after)]
+    for view in views:
+        view["template_id"] = str(view["template_id"]) if view["template_id"] else None
+    return {"from": old, "to": new, "changes": differences(views[0], views[1], VERSION_FIELDS),
+            "expression_diff": text_diff(before.expression, after.expression, f"version {old}", f"version {new}")}

@@ -43,6 +43,8 @@ class VersionInput(_Body):
 
     expression = fields.String(validate=validate.Length(min=1, max=4000))
     template = fields.String(validate=validate.Length(min=1, max=63))
+    activate = fields.Boolean(load_default=False, metadata={
+        "description": "Make this version the active one in the same call (its examples must pass)."})
 
     @validates_schema
     def _one_source(self, data: dict[str, Any], **_: Any) -> None:

@@ -4,8 +4,9 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import fields, validate
 
+from townhall.forms import Form, required_when
 from townhall.services.base import (
     ANYONE,
     STAFF,
@@ -20,16 +21,14 @@ from townhall.services.base import (
 REASONS = ("first", "renewal", "lost", "stolen", "damaged", "change_of_data")
 
 
-class CardRequest(Schema):
+class CardRequest(Form):
     reason = fields.String(required=True, validate=validate.OneOf(REASONS))
     police_report = fields.String(validate=validate.Length(min=3, max=50),
                                   metadata={"description": "Reference of the police report (lost or stolen)."})
     contact_phone = fields.String(validate=validate.Regexp(r"^\+?[0-9][0-9 ./()-]{5,30}$"))
 
-    @validates_schema
-    def _police_report_when_stolen(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("reason") == "stolen" and not data.get("police_report"):
-            raise ValidationError("A stolen card needs the police report's reference.", "police_report")
+    rules = (required_when("police_report", "reason", ("stolen",),
+                           "A stolen card needs the police report's reference."),)
 
 
 ISSUING = Workflow(

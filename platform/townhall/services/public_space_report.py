@@ -4,27 +4,27 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import fields, validate
 
+from townhall.forms import Form, FormRule
 from townhall.services.base import STAFF, OpenCases, ServiceType, Transition, Workflow
 
 CATEGORIES = ("pothole", "litter", "street_light", "graffiti", "illegal_dumping", "other")
 
 
-class Report(Schema):
+class Report(Form):
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     description = fields.String(required=True, validate=validate.Length(min=3, max=2000))
     lat = fields.Float(validate=validate.Range(min=-90, max=90), allow_nan=False)
     long = fields.Float(validate=validate.Range(min=-180, max=180), allow_nan=False)
     address = fields.String(validate=validate.Length(min=3, max=300))
 
-    @validates_schema
-    def _somewhere(self, data: dict[str, Any], **_: Any) -> None:
-        has_point = "lat" in data and "long" in data
-        if ("lat" in data) != ("long" in data):
-            raise ValidationError("Give both lat and long.", "lat" if "lat" not in data else "long")
-        if not has_point and not data.get("address"):
-            raise ValidationError("Say where: lat and long, or an address.", "address")
+    rules = (
+        FormRule({"dependentRequired": {"long": ["lat"]}}, "lat", "Give both lat and long."),
+        FormRule({"dependentRequired": {"lat": ["long"]}}, "long", "Give both lat and long."),
+        FormRule({"if": {"not": {"anyOf": [{"required": ["lat"]}, {"required": ["long"]}]}},
+                  "then": {"required": ["address"]}}, "address", "Say where: lat and long, or an address."),
+    )
 
 
 DUPLICATE_RADIUS_METRES = 50.0

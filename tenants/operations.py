@@ -1,5 +1,6 @@
 """Write use-cases for tenants. They validate, change and flush; the caller commits once."""
 
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,8 +12,9 @@ from tenants.schemas import BrandingInput, BrandingSettings, TenantInput, normal
 from townhall.changes.diff import differences
 from townhall.changes.operations import record
 from townhall.clock import utcnow
-from townhall.errors import Conflict, StaleVersion
+from townhall.errors import Conflict, InvalidInput, StaleVersion
 from townhall.invalidation import announce
+from townhall.storage import Storage, sniff
 from townhall.tenancy import tenant_scope
 from townhall.validation import load
 
@@ -91,6 +93,33 @@ def configure_branding(session: Session, tenant: Tenant, branding: TenantBrandin
     session.flush()
     announce(session, f"tenant:{tenant.slug}")
     return changes
+
+
+LOGO_TYPES = ("image/png", "image/jpeg")
+MAX_LOGO_BYTES = 262_144
+
+
+def logo_key(tenant: Tenant) -> str:
+    return f"logos/{tenant.id}/logo"
+
+
+def set_logo(session: Session, storage: Storage, tenant: Tenant, branding: TenantBranding, content: bytes,
+             url: str, actor: str) -> None:
+    """Keep an uploaded logo (PNG or JPEG, by its first bytes; at most 256 KiB) and point the
+    branding at `url`, which names its content so that caches see a new logo at once."""
+    if sniff(content) not in LOGO_TYPES:
+        raise InvalidInput({"logo": ["A PNG or JPEG image."]})
+    if len(content) > MAX_LOGO_BYTES:
+        raise InvalidInput({"logo": [f"At most {MAX_LOGO_BYTES} bytes."]})
+    digest = hashlib.sha256(content).hexdigest()[:16]
+    located = f"{url}?v={digest}"
+    if branding.logo_url == located:
+        return
+    storage.put(logo_key(tenant), content)  # before the row: the branding never names missing bytes
+    record(session, tenant.id, actor, "branding", {"logo_url": {"from": branding.logo_url, "to": located}})
+    branding.logo_url = located
+    session.flush()
+    announce(session, f"tenant:{tenant.slug}")
 
 
 def set_status(session: Session, tenant: Tenant, status: TenantStatus, actor: str) -> bool:

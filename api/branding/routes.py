@@ -3,19 +3,23 @@
 
 from typing import Any
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, g, request, url_for
+from werkzeug.exceptions import NotFound as NoSuchFile
+from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from api.access import public
 from api.branding.schemas import BrandingOut
 from api.database import session
+from api.errors import http_error
 from api.http import cacheable_json, json_object, patched, require_if_match, version_etag, versioned
 from api.oauth.protect import requires
 from api.principal import principal
 from api.tenant_api import tenant_api, tenant_cache
 from tenants.models import Tenant, TenantBranding
-from tenants.operations import branding_settings, configure_branding
+from tenants.operations import LOGO_TYPES, branding_settings, configure_branding, logo_key, set_logo
 from tenants.queries import branding_of, require_tenant
 from townhall.localisation import pick
+from townhall.storage import sniff
 
 _schema = BrandingOut()
 
@@ -84,3 +88,36 @@ def change_branding() -> Response:
     """Change only the named fields (JSON Merge Patch); the rest keep their values."""
     tenant, branding = _configured()
     return _replace(tenant, branding, patched(branding_settings(tenant, branding), version_etag(branding.version)))
+
+
+@tenant_api.put("/admin/branding/logo")
+@requires("config:write")
+def upload_logo() -> Response:
+    """The logo, as the request's whole body (`image/png` or `image/jpeg`)."""
+    tenant, branding = _configured()
+    require_if_match(version_etag(branding.version))
+    if request.mimetype not in LOGO_TYPES:
+        raise http_error(UnsupportedMediaType, "Send the logo as image/png or image/jpeg.", "unsupported_media_type")
+    if (request.content_length or 0) > current_app.config["TOWNHALL_SETTINGS"].max_body_bytes:
+        raise RequestEntityTooLarge()
+    url = current_app.config["TOWNHALL_SETTINGS"].base_url + url_for("tenant_api.get_logo", tenant=tenant.slug)
+    set_logo(session(), current_app.extensions["townhall.storage"], tenant, branding, request.get_data(), url,
+             principal().actor)
+    tenant_cache().forget(tenant.slug)
+    return _admin_view(tenant, branding)
+
+
+@tenant_api.get("/branding/logo")
+@public
+def get_logo() -> Response:
+    """The municipality's uploaded logo (public, cacheable)."""
+    tenant, _ = _configured()
+    try:
+        content = current_app.extensions["townhall.storage"].get(logo_key(tenant))
+    except FileNotFoundError as error:
+        raise http_error(NoSuchFile, "This municipality has not uploaded a logo.", "not_found") from error
+    response = Response(content, mimetype=sniff(content))
+    response.headers["Cache-Control"] = (
+        f"public, max-age={current_app.config['TOWNHALL_SETTINGS'].public_cache_seconds}")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

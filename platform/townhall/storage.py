@@ -6,6 +6,13 @@ from pathlib import Path
 from typing import Protocol
 
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,254}$")
+SIGNATURES = {"application/pdf": b"%PDF-", "image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
+"""The file types the platform keeps, by their first bytes (never by the name or the sender's word)."""
+
+
+def sniff(content: bytes) -> str | None:
+    """The media type of a file the platform keeps, from its first bytes; None for anything else."""
+    return next((name for name, magic in SIGNATURES.items() if content.startswith(magic)), None)
 
 
 class Storage(Protocol):

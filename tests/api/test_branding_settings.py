@@ -100,3 +100,25 @@ def test_only_this_municipalitys_config_writers_may_read_or_change_it(
         assert_problem(client.open("/t/ronse/v1/admin/branding", method=method, json={}), 401)
     assert_problem(client.get("/t/ronse/v1/admin/changes", headers=other), 401)
     assert_problem(client.get("/t/ninove/v1/admin/changes", headers=reader), 403)
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def test_a_logo_is_uploaded_and_served_publicly(client: FlaskClient, admin: dict[str, str]) -> None:
+    assert_problem(client.get("/t/ronse/v1/branding/logo"), 404)
+    etag = client.get("/t/ronse/v1/admin/branding", headers=admin).headers["ETag"]
+    upload = admin | {"If-Match": etag, "Content-Type": "image/png"}
+    assert_problem(client.put("/t/ronse/v1/admin/branding/logo", headers=upload, data=b"<svg/>"), 422)
+    assert_problem(client.put("/t/ronse/v1/admin/branding/logo", headers=upload | {"Content-Type": "image/svg+xml"},
+                              data=b"<svg/>"), 415)
+    assert_problem(client.put("/t/ronse/v1/admin/branding/logo", headers=upload, data=PNG + b"\x00" * 262_144), 422)
+    uploaded = client.put("/t/ronse/v1/admin/branding/logo", headers=upload, data=PNG)
+    logo_url = data(uploaded)["logo_url"]
+    assert uploaded.status_code == 200 and "/t/ronse/v1/branding/logo?v=" in logo_url
+    assert data(client.get("/t/ronse/v1/branding"))["logo_url"] == logo_url
+    served = client.get("/t/ronse/v1/branding/logo")
+    assert served.data == PNG and served.mimetype == "image/png"
+    assert_problem(client.put("/t/ronse/v1/admin/branding/logo", headers=upload, data=PNG), 412)  # stale now
+    changes = data(client.get("/t/ronse/v1/admin/changes?subject=branding", headers=admin))["items"]
+    assert changes[0]["changes"]["logo_url"] == {"from": None, "to": logo_url}

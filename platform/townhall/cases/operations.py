@@ -45,7 +45,7 @@ from townhall.rules.decisions import (
 )
 from townhall.services.base import SYSTEM, IssuedDocument, Issuing, ServiceType
 from townhall.services.registry import service_type
-from townhall.storage import Storage
+from townhall.storage import Storage, sniff
 from townhall.tenancy import Municipality
 
 
@@ -189,12 +189,9 @@ def add_message(session: Session, case: Case, author: str, from_citizen: bool, b
 
 
 # What citizens and staff may attach, recognised by the file's first bytes, not by its name.
-SIGNATURES = {"application/pdf": b"%PDF-", "image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
-
-
 def attach_document(session: Session, storage: Storage, case: Case, filename: str, content: bytes,
                     author: str, from_citizen: bool, max_bytes: int) -> CaseDocument:
-    kind = next((name for name, magic in SIGNATURES.items() if content.startswith(magic)), None)
+    kind = sniff(content)
     if kind is None:
         raise InvalidInput({"file": ["A PDF, PNG or JPEG file."]})
     if not content or len(content) > max_bytes:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tenants.models import BRANDING_FIELDS, LANGUAGE_FIELDS, Tenant, TenantBranding, TenantStatus
-from tenants.schemas import BrandingInput, BrandingSettings, TenantInput, normalise_colour
+from tenants.schemas import BrandingSettings, TenantInput, normalise_colour
 from townhall.changes.diff import differences
 from townhall.changes.operations import record
 from townhall.clock import utcnow
@@ -46,23 +46,12 @@ def update_branding(
     actor: str,
     expected_version: int | None = None,
 ) -> dict[str, Any]:
-    """Apply the given fields; record what changed. Returns the changes (empty: nothing changed)."""
+    """Change the given fields only (the CLI's and the demo's way): the same replacement as the
+    admins' API, of the current settings with these fields changed. Returns the changes (empty:
+    nothing changed)."""
     if expected_version is not None and expected_version != branding.version:
         raise StaleVersion("The branding changed since you read it.")
-    values = load(BrandingInput, data, partial=True)
-    for colour in ("primary_colour", "accent_colour"):
-        if colour in values:
-            values[colour] = normalise_colour(values[colour])
-    changes: dict[str, Any] = {}
-    for field in BRANDING_FIELDS:
-        if field in values and values[field] != getattr(branding, field):
-            changes[field] = {"from": getattr(branding, field), "to": values[field]}
-            setattr(branding, field, values[field])
-    if changes:
-        record(session, tenant.id, actor, "branding", changes)
-        session.flush()
-        announce(session, f"tenant:{tenant.slug}")
-    return changes
+    return configure_branding(session, tenant, branding, branding_settings(tenant, branding) | dict(data), actor)
 
 
 def branding_settings(tenant: Tenant, branding: TenantBranding) -> dict[str, Any]:

@@ -26,6 +26,7 @@ run: install
 	TOWNHALL_BASE_URL=$(BASE_URL) $(BIN)/townhall demo seed
 	@echo
 	@echo "Townhall serves $(BASE_URL) (listening on $(HOST):$(PORT), SQLite under instance/). Try:"
+	@echo "  open $(BASE_URL)/t/aalst/admin/   (Aalst's admin console: sign in as printed above)"
 	@echo "  open $(BASE_URL)/            (the demo municipalities, the docs and the contract)"
 	@echo "  curl -i $(BASE_URL)/t/aalst/v1/branding"
 	@echo "  curl -H 'Accept-Language: fr' $(BASE_URL)/t/ninove/v1/branding"
@@ -40,7 +41,7 @@ run: install
 # The suite always runs on SQLite; then on PostgreSQL when it answers (TOWNHALL_TEST_POSTGRES_URL,
 # default: the local server), in a database it creates and drops. REQUIRE_POSTGRES=1 (CI) fails
 # when PostgreSQL did not run.
-test: install
+test: install node_modules/.installed-stamp
 	@set -euo pipefail; \
 	echo "== backend: sqlite"; \
 	$(BIN)/python -m pytest --backend sqlite; \

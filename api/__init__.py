@@ -9,6 +9,7 @@ is the one place that says which (tests/test_layout.py keeps it complete and tru
     cases           townhall.cases
     changes         townhall.changes
     clients         townhall.auth
+    console         townhall.auth   (web sessions; its pages act through branding, catalogue, rules, cases)
     health          -               (health, readiness, the contract and its docs page)
     landing         tenants
     me              townhall.auth

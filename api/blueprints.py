@@ -5,6 +5,9 @@ import api.branding.routes
 import api.cases.routes
 import api.changes.routes
 import api.clients.routes
+import api.console.case_pages
+import api.console.config_pages
+import api.console.rule_pages
 import api.me.routes
 import api.members.routes
 import api.oauth.authorize
@@ -12,6 +15,7 @@ import api.proactive.routes
 import api.rules.routes
 import api.services.routes
 import api.webhooks.routes
+from api.console.routes import assets, console
 from api.health.routes import health
 from api.landing.routes import landing
 from api.oauth.routes import oauth
@@ -25,6 +29,9 @@ ROUTE_MODULES = (
     api.cases.routes,
     api.changes.routes,
     api.clients.routes,
+    api.console.case_pages,
+    api.console.config_pages,
+    api.console.rule_pages,
     api.me.routes,
     api.members.routes,
     api.oauth.authorize,
@@ -33,4 +40,4 @@ ROUTE_MODULES = (
     api.services.routes,
     api.webhooks.routes,
 )
-ALL = (health, landing, oauth, platform_api, tenant_api)
+ALL = (health, landing, oauth, platform_api, tenant_api, console, assets)

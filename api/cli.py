@@ -147,6 +147,10 @@ def demo_seed(output: Path | None, large: bool, tenant_count: int, case_count: i
     with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
         file.write(json.dumps(description, indent=2, ensure_ascii=False) + "\n")
     click.echo(f"demo consortium: {', '.join(t['slug'] for t in description['tenants'])} ({target})")
+    admin = next((u for u in description["users"] if u["email"] == "admin.aalst@demo.example"), None)
+    console = next((c["console"] for c in description["clients"] if c.get("console")), None)
+    if admin is not None and console is not None:
+        click.echo(f"admin console: {console} (sign in as {admin['email']}, password {admin['password']})")
     if large:
         _seed_large(LargeDemo(tenant_count, case_count))
 

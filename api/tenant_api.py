@@ -35,8 +35,7 @@ def tenant_cache() -> TenantCache:
 tenant_api = Blueprint("tenant_api", __name__, url_prefix="/t/<slug:tenant>/v1")
 
 
-@tenant_api.url_value_preprocessor
-def _resolve_tenant(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+def resolve_tenant(_endpoint: str | None, values: dict[str, Any] | None) -> None:
     slug = (values or {}).pop("tenant", None)
     if slug is None:
         return
@@ -46,6 +45,9 @@ def _resolve_tenant(_endpoint: str | None, values: dict[str, Any] | None) -> Non
     if not tenant.is_active:
         raise TenantSuspended(f"The municipality '{slug}' is suspended on this platform.")
     use_tenant(tenant)
+
+
+tenant_api.url_value_preprocessor(resolve_tenant)
 
 
 def use_tenant(tenant: TenantSnapshot) -> None:

@@ -10,6 +10,8 @@ from tenants.queries import branding_of, tenant_by_slug
 from townhall.appointments.operations import save_office
 from townhall.appointments.queries import offices_of
 from townhall.appointments.schemas import OfficeInput
+from townhall.rules.operations import create_rule, publish_template
+from townhall.rules.queries import latest_template
 from townhall.services.operations import configure_service
 from townhall.services.registry import SERVICE_TYPES
 from townhall.tenancy import tenant_scope
@@ -59,23 +61,59 @@ DEMO_TENANTS: list[dict[str, Any]] = [
 ]
 
 
+# Haaltert has joined the consortium but does not offer these yet: its admins switch them on.
+NOT_YET_OFFERED = {"haaltert": ("parking-permit", "bulky-waste")}
+# The consortium's rule template; each municipality adopts it as it is, with its own wording of the
+# reason (an override of the template's text), or with its own limit (an override of the expression).
+TEMPLATE: dict[str, Any] = {"slug": "dender-bulky-waste-volume", "kind": "eligibility", "service": "bulky-waste",
+            "expression": "request.volume_m3 <= 6.0",
+            "description": "One pickup takes at most 6 m³; more needs a container park visit.",
+            "reason": {"nl": "Eén ophaling neemt ten hoogste 6 m³ mee.", "fr": "Un enlèvement emporte 6 m³ au plus.",
+                       "en": "One pickup takes at most 6 m³."},
+            "examples": [{"input": {"request": {"volume_m3": 2.5}}, "expected": True},
+                         {"input": {"request": {"volume_m3": 8.0}}, "expected": False}]}
+ADOPTIONS: dict[str, dict[str, Any]] = {
+    "aalst": {"template": TEMPLATE["slug"]},
+    "denderleeuw": {"template": TEMPLATE["slug"],
+                    "reason": {"nl": "Meer dan 6 m³? Breng het naar het recyclagepark van Denderleeuw."}},
+    "ronse": {"expression": "request.volume_m3 <= 4.0",
+              "reason": {"nl": "In Ronse neemt één ophaling ten hoogste 4 m³ mee.",
+                         "fr": "À Renaix, un enlèvement emporte 4 m³ au plus."},
+              "examples": [{"input": {"request": {"volume_m3": 3.5}}, "expected": True},
+                           {"input": {"request": {"volume_m3": 5.0}}, "expected": False}]},
+}
+
+
 def seed_demo(session: Session) -> list[Tenant]:
-    """Create the demo municipalities that do not exist yet, each offering every service (fees vary a
-    little between municipalities, as they do); leave existing ones untouched."""
+    """Create the demo municipalities that do not exist yet, each offering every service but those
+    it has not taken on yet (fees vary a little between municipalities, as they do), and adopting the
+    consortium's rule template; leave existing ones untouched."""
+    if latest_template(session, TEMPLATE["slug"]) is None:
+        publish_template(session, TEMPLATE, DEMO_ACTOR)
     tenants = []
     for number, entry in enumerate(DEMO_TENANTS):
         tenant = tenant_by_slug(session, entry["tenant"]["slug"])
         if tenant is None:
             tenant = create_tenant(session, entry["tenant"], DEMO_ACTOR)
             with tenant_scope(session, tenant.id):
-                update_branding(session, tenant, branding_of(session, tenant.id), entry["branding"], DEMO_ACTOR)
-                for code, service in SERVICE_TYPES.items():
-                    configure_service(session, tenant.id, code, {
-                        "fee_cents": service.fee_cents + 100 * number if service.fee_cents else 0,
-                        "channels": ["online", "counter"]})
+                _seed_catalogue(session, tenant, number)
         tenants.append(tenant)
     _seed_offices(session, tenants)
     return tenants
+
+
+def _seed_catalogue(session: Session, tenant: Tenant, number: int) -> None:
+    entry = DEMO_TENANTS[number]
+    update_branding(session, tenant, branding_of(session, tenant.id), entry["branding"], DEMO_ACTOR)
+    for code, service in SERVICE_TYPES.items():
+        configure_service(session, tenant.id, code, {
+            "enabled": code not in NOT_YET_OFFERED.get(tenant.slug, ()),
+            "fee_cents": service.fee_cents + 100 * number if service.fee_cents else 0,
+            "channels": ["online", "counter"]}, actor=DEMO_ACTOR)
+    adoption = ADOPTIONS.get(tenant.slug)
+    if adoption is not None:
+        create_rule(session, tenant.id, {"kind": TEMPLATE["kind"], "service": TEMPLATE["service"], "activate": True,
+                                         **adoption}, DEMO_ACTOR)
 
 
 WEEKDAYS = {day: [["09:00", "12:00"], ["13:30", "16:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}

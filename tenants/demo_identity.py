@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tenants.models import Tenant
+from townhall.auth.console_client import ensure_console_client
 from townhall.auth.models import User
 from townhall.auth.operations import (
     add_membership,
@@ -107,6 +108,14 @@ class DemoIdentity:
             entry["client_secret"] = secret
         self.clients.append(entry)
 
+    def console_client(self, tenant: Tenant) -> None:
+        """The console's sign-in client (`/t/<slug>/admin/`), as the console registers it itself."""
+        with tenant_scope(self.session, tenant.id):
+            client = ensure_console_client(self.session, tenant.id, tenant.slug, self.base_url)
+        self.clients.append({"tenant": tenant.slug, "client_id": client.client_id, "grant_types": client.grant_types,
+                             "scopes": client.scopes, "redirect_uris": client.redirect_uris,
+                             "console": f"{self.base_url}/t/{tenant.slug}/admin/"})
+
     def seed(self, tenants: list[Tenant]) -> dict[str, Any]:
         # A client may redirect to https or to plain http on loopback only: served elsewhere over
         # http (HOST=0.0.0.0), the docs page has no client and a token is pasted in instead.
@@ -118,6 +127,7 @@ class DemoIdentity:
             self.client(tenant, "demo-admin", ADMIN)
             if docs_redirect is not None:
                 self.client(tenant, DOCS_CLIENT, DOCS | {"redirect_uris": [docs_redirect]})
+                self.console_client(tenant)
             self.grant(self.person(f"admin.{tenant.slug}@demo.example", f"Admin {tenant.slug}"), tenant, TENANT_ADMIN)
             self.grant(self.person(f"worker.{tenant.slug}@demo.example", f"Case worker {tenant.slug}"), tenant,
                        CASE_WORKER)

@@ -2,6 +2,7 @@
 each test inside a transaction that is rolled back, and a client that checks every response
 against openapi.yaml."""
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 from unittest import mock
@@ -17,7 +18,7 @@ from api.database import database, upgrade
 from api.settings import Settings
 from factories import build_tenant
 from support import postgres
-from support.suite import REDIS_URL, ContractClient, empty_all_tables
+from support.suite import CHROMIUM, REDIS_URL, REQUIRE_BROWSER, ContractClient, empty_all_tables
 from tenants.models import Tenant
 from townhall.auth.keys import ensure_signing_key
 from townhall.db import Database
@@ -33,6 +34,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 UNAVAILABLE = {
     "postgresql": "needs PostgreSQL: run with --backend postgresql",
     "redis": "needs Redis: set TOWNHALL_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/0)",
+    "browser": f"needs Chromium at {CHROMIUM} (apt-get install chromium; TOWNHALL_TEST_CHROMIUM names another)",
 }
 
 
@@ -43,6 +45,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         unavailable.add("postgresql")
     if not REDIS_URL:
         unavailable.add("redis")
+    if not os.path.exists(CHROMIUM) and not REQUIRE_BROWSER:  # required (CI): the tests fail instead
+        unavailable.add("browser")
     for item in items:
         for marker in sorted(unavailable):
             if item.get_closest_marker(marker):

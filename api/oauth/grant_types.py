@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from authlib.oauth2.rfc6749 import InvalidRequestError, InvalidScopeError, grants
 from authlib.oauth2.rfc6749.util import scope_to_list
 from authlib.oauth2.rfc7636 import CodeChallenge
-from flask import current_app, g, request
+from flask import current_app, g
 
 from api.database import session
 from api.oauth.clients import Client, InvalidTargetError
@@ -85,7 +85,7 @@ class ResourceIndicator:
 
     def validate_requested_scope(self) -> None:
         client: Client = self.request.client
-        wanted = request.values.getlist("resource")
+        wanted = self.request.payload.datalist.get("resource", [])
         if len(wanted) > 1 or (wanted and wanted[0] != audience_of(client)):
             raise InvalidTargetError(description="A token is for one API this client serves.")
         if client.is_platform_client:

@@ -17,6 +17,10 @@ from townhall.db import make_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TOWNHALL_TEST_REDIS_URL")
+CHROMIUM = os.environ.get("TOWNHALL_TEST_CHROMIUM", "/usr/bin/chromium")
+"""Debian's Chromium, which the browser tests drive through Playwright (its own download is not reachable)."""
+REQUIRE_BROWSER = os.environ.get("TOWNHALL_REQUIRE_BROWSER") == "1"
+"""CI sets this: a run without Chromium then fails instead of skipping the browser tests."""
 
 
 class ContractClient(FlaskClient):

@@ -222,3 +222,21 @@ class RefreshToken(TenantOwned, Base):
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class WebSession(TenantOwned, Base):
+    """A person's browser session with a municipality's console, kept on the server: the browser holds
+    only a random id, stored here hashed. Before sign-in it holds the pending authorization request
+    (`state`, PKCE `verifier`); afterwards the person and the grant they signed in with."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    grant_id: Mapped[uuid.UUID | None]
+    state: Mapped[str | None] = mapped_column(String(64))
+    verifier: Mapped[str | None] = mapped_column(String(128))
+    return_to: Mapped[str | None] = mapped_column(String(500))
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]

@@ -3,12 +3,13 @@
 import secrets
 import uuid
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from townhall.auth.grants import revocations_subject
+from townhall.auth.grants import revocations_subject, revoke_grant, token_hash
 from townhall.auth.models import (
     ClientKind,
     ClientStatus,
@@ -19,6 +20,7 @@ from townhall.auth.models import (
     Team,
     TeamMember,
     User,
+    WebSession,
 )
 from townhall.auth.passwords import hash_password, hash_secret, new_client_secret
 from townhall.auth.queries import team_by_slug, user_by_email
@@ -168,3 +170,45 @@ def update_client(session: Session, client: OAuthClient, changes: Mapping[str, A
     values = load(ClientInput, current | {k: v for k, v in changes.items() if k != "status"})
     client.name, client.redirect_uris, client.scopes = values["name"], values["redirect_uris"], values["scopes"]
     set_client_status(session, client, ClientStatus(status))
+
+
+WEB_SESSION_LIFETIME = timedelta(hours=8)  # a working day; signing in again after it is cheap
+PENDING_SIGN_IN = timedelta(minutes=10)  # the time to sign in at the authorization server
+
+
+def start_web_session(session: Session, tenant_id: uuid.UUID, return_to: str) -> tuple[str, WebSession]:
+    """A new browser session waiting for its sign-in: its id (for the cookie, shown only now) and the
+    row holding the authorization request's `state` and PKCE verifier."""
+    session_id = secrets.token_urlsafe(32)
+    row = WebSession(tenant_id=tenant_id, id_hash=token_hash(session_id), state=secrets.token_urlsafe(24),
+                     verifier=secrets.token_urlsafe(64), return_to=return_to, csrf=secrets.token_urlsafe(24),
+                     expires_at=utcnow() + PENDING_SIGN_IN)
+    session.add(row)
+    session.flush()
+    return session_id, row
+
+
+def purge_web_sessions(session: Session, tenant_id: uuid.UUID) -> None:
+    """Forget this municipality's expired sessions (sign-ins begun and never finished, among them)."""
+    session.execute(delete(WebSession).where(WebSession.tenant_id == tenant_id, WebSession.expires_at <= utcnow()))
+
+
+def sign_in_web_session(session: Session, pending: WebSession, user_id: uuid.UUID,
+                        grant_id: uuid.UUID) -> tuple[str, WebSession]:
+    """The pending session ends; a new one (new id, new CSRF token: nothing known before sign-in
+    carries over) belongs to the person who signed in."""
+    session.delete(pending)
+    session_id = secrets.token_urlsafe(32)
+    row = WebSession(tenant_id=pending.tenant_id, id_hash=token_hash(session_id), user_id=user_id,
+                     grant_id=grant_id, csrf=secrets.token_urlsafe(24), expires_at=utcnow() + WEB_SESSION_LIFETIME)
+    session.add(row)
+    session.flush()
+    return session_id, row
+
+
+def end_web_session(session: Session, row: WebSession, access_lifetime: timedelta) -> None:
+    """Sign-out: the session is gone and the grant it signed in with is revoked."""
+    if row.grant_id is not None:
+        revoke_grant(session, row.tenant_id, row.grant_id, access_lifetime)
+    session.delete(row)
+    session.flush()

@@ -7,9 +7,20 @@ from dataclasses import dataclass
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from townhall.auth.models import Delegation, Membership, OAuthClient, PlatformClient, Team, TeamMember, User
+from townhall.auth.grants import token_hash
+from townhall.auth.models import (
+    Delegation,
+    Membership,
+    OAuthClient,
+    PlatformClient,
+    Team,
+    TeamMember,
+    User,
+    WebSession,
+)
 from townhall.auth.principal import covers
 from townhall.auth.scopes import CASE_WORKER, ROLE_SCOPES
+from townhall.clock import utcnow
 
 
 def user_by_email(session: Session, email: str) -> User | None:
@@ -99,3 +110,9 @@ def delegations_of_tenant(session: Session, tenant_id: uuid.UUID) -> Sequence[De
     return session.scalars(
         select(Delegation).where(Delegation.tenant_id == tenant_id).order_by(Delegation.created_at)
     ).all()
+
+
+def web_session(session: Session, tenant_id: uuid.UUID, session_id: str) -> WebSession | None:
+    """The browser session with this id in this municipality, unless it has expired."""
+    found = session.get(WebSession, (tenant_id, token_hash(session_id)))
+    return found if found is not None and found.expires_at > utcnow() else None

@@ -1,0 +1,176 @@
+"""What every console page shares: the server-side session behind a `__Host-` cookie, the person's
+current access, CSRF on every form, the language, and rendering in the municipality's colours.
+
+The browser holds a random session id, nothing else: no bearer token, no roles. Each request reads
+the person's roles afresh, so a membership withdrawn takes effect at the next click.
+"""
+
+import hmac
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urlencode, urlsplit
+
+from flask import Response, current_app, g, render_template, request, url_for
+
+from api.access import ACCESS_ATTRIBUTE
+from api.console.texts import LANGUAGES, TEXTS
+from api.database import session
+from api.tenant_api import tenant_cache
+from townhall.auth.console_client import console_client_id
+from townhall.auth.models import User, UserStatus, WebSession
+from townhall.auth.operations import end_web_session
+from townhall.auth.principal import Principal
+from townhall.auth.queries import Access, access_in_tenant, web_session
+from townhall.localisation import pick
+
+View = TypeVar("View", bound=Callable[..., Any])
+LANGUAGE_COOKIE = "console_language"
+NOTICES = ("saved", "unchanged", "assigned", "moved", "activated")
+"""What a page may say after the form that led to it (`?done=`): a fixed list, nothing echoed."""
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def cookie_name(slug: str) -> str:
+    """One cookie per municipality: a person can work in two consoles side by side. `__Host-`: only
+    this host sets or reads it, over a secure channel (browsers count loopback as one)."""
+    return f"__Host-console-{slug}"
+
+
+@dataclass(frozen=True)
+class Signed:
+    """The person behind this request and what they may do here now."""
+
+    row: WebSession
+    user: User
+    access: Access
+
+
+def signed_in() -> Signed:
+    found: Signed = g.console
+    return found
+
+
+def _session_row() -> WebSession | None:
+    value = request.cookies.get(cookie_name(g.tenant.slug))
+    if not value or len(value) > 100:
+        return None
+    return web_session(session(), g.tenant.id, value)
+
+
+def language() -> str:
+    """The page's language: the one just chosen, the one remembered, or the browser's."""
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    remembered = request.cookies.get(LANGUAGE_COOKIE)
+    if remembered in LANGUAGES:
+        return remembered
+    default = g.tenant.default_language if g.get("tenant") and g.tenant.default_language in LANGUAGES else "en"
+    return request.accept_languages.best_match(LANGUAGES, default=default) or default
+
+
+def text() -> dict[str, str]:
+    return TEXTS[language()]
+
+
+def safe_return(target: str | None, slug: str) -> str:
+    """Only a path inside this municipality's console is a place to come back to (no open redirect)."""
+    prefix = f"/t/{slug}/admin"
+    if target and target.startswith(prefix) and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return prefix + "/"
+
+
+def page(template: str, status: int = 200, **values: Any) -> Response:
+    """A console page in the person's language, themed with the municipality's branding."""
+    tenant = g.tenant
+    branding = tenant_cache().branding(session(), tenant.id)
+    chosen = language()
+    nonce = secrets.token_urlsafe(12)
+    signed: Signed | None = g.get("console")
+    done = request.args.get("done")
+    values.setdefault("notice", TEXTS[chosen][done] if done in NOTICES else None)
+    html = render_template(
+        f"console/{template}", t=TEXTS[chosen], language=chosen, language_links=_language_links(), tenant=tenant,
+        municipality=pick(branding.display_name, [chosen, tenant.default_language])[1], branding=branding,
+        signed=signed, csrf=signed.row.csrf if signed else "", nonce=nonce,
+        scopes=signed.access.scopes if signed else frozenset(), **values)
+    response = Response(html, status=status, mimetype="text/html")
+    response.headers.update(SECURITY_HEADERS)
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'none'; style-src 'self' 'nonce-{nonce}'; script-src 'self'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+    response.headers["Content-Language"] = chosen
+    if request.args.get("lang") in LANGUAGES:
+        response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=365 * 86400, secure=True, httponly=True,
+                            samesite="Lax", path="/")
+    return response
+
+
+def _language_links() -> list[tuple[str, str]]:
+    """This page in each language: the same address, `lang` set (the choice is then remembered)."""
+    kept = [(key, value) for key, value in request.args.items(multi=True) if key not in ("lang", "done")]
+    return [(code, f"{request.path}?{urlencode([*kept, ('lang', code)])}") for code in LANGUAGES]
+
+
+def see_other(location: str) -> Response:
+    """After a form or a sign-in step: the browser follows with GET (303)."""
+    return Response(status=303, headers={"Location": location})
+
+
+def refusal(message: str, status: int) -> Response:
+    return page("error.html", status=status, message=message)
+
+
+def _csrf_ok(row: WebSession) -> bool:
+    sent = request.form.get("csrf", "")
+    return bool(sent) and hmac.compare_digest(sent, row.csrf)
+
+
+def _to_sign_in() -> Response:
+    back = request.full_path if request.method == "GET" else request.path
+    return see_other(url_for("console.sign_in", next=back.rstrip("?")))
+
+
+def console_page(scope: str | None = None) -> Callable[[View], View]:
+    """The page needs a signed-in person of this municipality (its staff, or a team it delegated
+    to) holding `scope` by their current roles; every POST must carry the session's CSRF token."""
+
+    def decorate(view: View) -> View:
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            row = _session_row()
+            if row is None or row.user_id is None:
+                return _to_sign_in()
+            user = session().get(User, row.user_id)
+            if user is None or user.status is not UserStatus.ACTIVE:
+                end_web_session(session(), row, current_app.config["TOWNHALL_SETTINGS"].access_token_lifetime)
+                return _to_sign_in()
+            access = access_in_tenant(session(), user.id, g.tenant.id)
+            g.console = Signed(row, user, access)
+            if not access.is_staff:
+                return refusal(text()["not_staff"], 403)
+            if scope is not None and scope not in access.scopes:
+                return refusal(text()["forbidden"], 403)
+            if request.method == "POST" and not _csrf_ok(row):
+                return refusal(text()["expired"], 400)
+            g.principal = Principal("person", str(user.id), console_client_id(g.tenant.slug), g.tenant.slug,
+                                    access.roles, access.scopes, access.delegated_services)
+            return view(*args, **kwargs)
+
+        guarded.__name__ = view.__name__
+        guarded.__doc__ = view.__doc__
+        setattr(guarded, ACCESS_ATTRIBUTE, f"console:{scope or 'staff'}")
+        return guarded  # type: ignore[return-value]
+
+    return decorate
+
+
+def person_id() -> uuid.UUID:
+    return signed_in().user.id

@@ -1,0 +1,286 @@
+"""The tenant admin console at /t/<tenant>/admin/: signing in through the authorization server, the
+server-side session, CSRF, languages, isolation between municipalities, and each form acting through
+the kernel exactly as the admin API does."""
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from api.database import database
+from support.console import browser, field_error, local, page_csrf, sign_in
+from support.oauth import REDIRECT, bearer, data, register, user_token
+from tenants.models import Tenant
+from tenants.queries import branding_of
+from townhall.auth.models import WebSession
+from townhall.auth.operations import add_membership, create_user, remove_membership
+from townhall.auth.queries import user_by_email
+from townhall.auth.scopes import CASE_WORKER, TENANT_ADMIN
+from townhall.rules.operations import create_rule
+from townhall.services.operations import configure_service
+from townhall.tenancy import tenant_scope
+
+PASSWORD = "correct horse battery"
+PERMIT = {"service": "parking-permit", "form": {"plate": "1-ABC-234", "zone": "A1", "starts_on": "2026-12-01"}}
+
+
+@dataclass(frozen=True)
+class Consortium:
+    aalst: Tenant
+    ninove: Tenant
+    rule_id: str
+    case_id: str
+
+
+def _person(session: Any, name: str) -> Any:
+    return create_user(session, {"email": f"{name}@example.org", "display_name": name.title(), "password": PASSWORD})
+
+
+@pytest.fixture
+def consortium(app: Flask, client: FlaskClient, make_tenant: Callable[..., Tenant], signing_key: None) -> Consortium:
+    aalst, ninove = make_tenant("aalst", "41002"), make_tenant("ninove", "41048")
+    with app.app_context(), database().unit_of_work() as session:
+        people = {name: _person(session, name) for name in ("admin", "worker", "jan", "nadmin")}
+        with tenant_scope(session, aalst.id):
+            add_membership(session, aalst.id, people["admin"], TENANT_ADMIN)
+            add_membership(session, aalst.id, people["worker"], CASE_WORKER)
+            configure_service(session, aalst.id, "certificate", {"fee_cents": 0, "processing_days": 5})
+            configure_service(session, aalst.id, "parking-permit", {"fee_cents": 5000, "processing_days": 10})
+            rule, _ = create_rule(session, aalst.id, {
+                "kind": "fee", "service": "certificate", "expression": "0",
+                "examples": [{"input": {"request": {"kind": "life"}}, "expected": 0}], "activate": True}, "test")
+            rule_id = str(rule.id)
+        with tenant_scope(session, ninove.id):
+            add_membership(session, ninove.id, people["nadmin"], TENANT_ADMIN)
+            configure_service(session, ninove.id, "certificate", {"fee_cents": 0, "processing_days": 5})
+    portal = register(app, aalst, ["cases:read", "cases:write"], kind="public", grant_types=["authorization_code"],
+                      redirect_uris=[REDIRECT]).client_id
+    jan = bearer(user_token(app, portal, "jan@example.org", PASSWORD, "cases:read cases:write"))
+    case = client.post("/t/aalst/v1/cases", json=PERMIT, headers=jan)
+    assert case.status_code == 201, case.get_data(as_text=True)
+    return Consortium(aalst, ninove, rule_id, data(case)["id"])
+
+
+def _branding(app: Flask, tenant: Tenant) -> tuple[str, int]:
+    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, tenant.id):
+        found = branding_of(session, tenant.id)
+        return found.primary_colour, found.version
+
+
+def _form(page: Any) -> dict[str, Any]:
+    """The values a browser would send for the branding form as the page shows it."""
+    html = page.get_data(as_text=True)
+    values: dict[str, Any] = {name: value for name, value in re.findall(r'name="([^"]+)"[^>]*?value="([^"]*)"', html)
+                              if not name.startswith("languages")}
+    values["languages"] = re.findall(r'name="languages" value="([a-z]{2})" checked', html)
+    values["default_language"] = re.search(r'<option value="([a-z]{2})" selected>', html).group(1)  # type: ignore[union-attr]
+    return values
+
+
+def test_the_console_asks_to_sign_in_then_shows_the_municipality_in_the_persons_language(
+        app: Flask, consortium: Consortium) -> None:
+    anonymous = browser(app)
+    asked = anonymous.get("/t/aalst/admin/cases?status=submitted")
+    assert asked.status_code == 303 and "/t/aalst/admin/sign-in" in asked.headers["Location"]
+
+    admin = sign_in(app, "aalst", "admin@example.org", PASSWORD)
+    home = admin.get("/t/aalst/admin/", headers={"Accept-Language": "fr"})
+    html = home.get_data(as_text=True)
+    assert home.status_code == 200 and '<html lang="fr">' in html and "Se déconnecter" in html
+    assert "Bearer" not in html and "access_token" not in html  # the browser never holds a token
+    for language, words in (("nl", "Afmelden"), ("de", "Abmelden"), ("en", "Sign out")):
+        chosen = admin.get(f"/t/aalst/admin/?lang={language}")
+        assert f'<html lang="{language}">' in chosen.get_data(as_text=True) and words in chosen.get_data(as_text=True)
+    remembered = admin.get("/t/aalst/admin/", headers={"Accept-Language": "fr"})
+    assert '<html lang="en">' in remembered.get_data(as_text=True)  # the last choice, over the browser's
+
+
+def test_the_session_cookie_is_host_only_secure_and_http_only(app: Flask, consortium: Consortium) -> None:
+    started = browser(app).get("/t/aalst/admin/sign-in")
+    cookie = started.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-console-aalst=")
+    assert all(part in cookie for part in ("Secure", "HttpOnly", "Path=/", "SameSite=Lax")) and "Domain" not in cookie
+
+
+def test_sign_in_needs_the_state_it_started_with(app: Flask, consortium: Consortium) -> None:
+    person = browser(app)
+    person.get("/t/aalst/admin/sign-in")
+    forged = person.get("/t/aalst/admin/callback?code=abc&state=not-the-one&iss=https%3A%2F%2Ftownhall.test")
+    assert forged.status_code == 400
+    assert browser(app).get("/t/aalst/admin/callback?code=abc&state=x").status_code == 400
+
+
+def test_a_form_without_its_csrf_token_changes_nothing(app: Flask, consortium: Consortium) -> None:
+    admin = sign_in(app, "aalst", "admin@example.org", PASSWORD)
+    before = _branding(app, consortium.aalst)
+    values = _form(admin.get("/t/aalst/admin/branding")) | {"primary_colour": "#003366", "action": "save"}
+    for sent in ({k: v for k, v in values.items() if k != "csrf"}, values | {"csrf": "guessed"}):
+        refused = admin.post("/t/aalst/admin/branding", data=sent)
+        assert refused.status_code == 400
+        assert _branding(app, consortium.aalst) == before
+
+
+def test_admins_change_colours_and_a_fee_and_citizens_see_them(
+        app: Flask, client: FlaskClient, consortium: Consortium) -> None:
+    admin = sign_in(app, "aalst", "admin@example.org", PASSWORD)
+    form = _form(admin.get("/t/aalst/admin/branding"))
+
+    unreadable = admin.post("/t/aalst/admin/branding", data=form | {"primary_colour": "#ffff00", "action": "save"})
+    assert unreadable.status_code == 422
+    assert "contrast" in (field_error(unreadable, "primary_colour") or "")
+    preview = admin.post("/t/aalst/admin/branding", data=form | {"primary_colour": "#003366", "action": "preview"})
+    assert preview.status_code == 200 and "--preview-primary: #003366" in preview.get_data(as_text=True)
+    assert _branding(app, consortium.aalst)[0] != "#003366"  # a preview saves nothing
+
+    saved = admin.post("/t/aalst/admin/branding", data=form | {"primary_colour": "#003366", "action": "save"})
+    assert saved.status_code == 303
+    assert data(client.get("/t/aalst/v1/branding"))["colours"]["primary"] == "#003366"
+    stale = admin.post("/t/aalst/admin/branding", data=form | {"primary_colour": "#330066", "action": "save"})
+    assert stale.status_code == 409 and _branding(app, consortium.aalst)[0] == "#003366"
+
+    entry = admin.get("/t/aalst/admin/services/certificate")
+    html = entry.get_data(as_text=True)
+    version = re.search(r'name="version" value="(\d+)"', html).group(1)  # type: ignore[union-attr]
+    wrong = admin.post("/t/aalst/admin/services/certificate", data={
+        "csrf": page_csrf(entry), "version": version, "enabled": "on", "fee": "twelve", "processing_days": "5",
+        "channels": ["online"]})
+    assert wrong.status_code == 422 and field_error(wrong, "fee_cents")
+    changed = admin.post("/t/aalst/admin/services/certificate", data={
+        "csrf": page_csrf(entry), "version": version, "enabled": "on", "fee": "7,50", "processing_days": "5",
+        "channels": ["online", "counter"], "names.nl": "Attest"})
+    assert changed.status_code == 303
+    public = data(client.get("/t/aalst/v1/services"))["items"]
+    assert [(s["fee"]["amount_cents"], s["channels"]) for s in public if s["code"] == "certificate"] == \
+        [(750, ["online", "counter"])]
+
+    history = admin.get("/t/aalst/admin/changes").get_data(as_text=True)
+    assert "service:certificate" in history and "branding" in history and "user:" in history
+
+
+def test_admins_edit_dry_run_and_activate_a_rule_and_the_next_decision_follows_it(
+        app: Flask, consortium: Consortium) -> None:
+    admin = sign_in(app, "aalst", "admin@example.org", PASSWORD)
+    url = f"/t/aalst/admin/rules/{consortium.rule_id}"
+    page = admin.get(url)
+    assert page.status_code == 200
+    broken = admin.post(f"{url}/versions", data={"csrf": page_csrf(page), "expression": "request.kind ==",
+                                                  "examples": "[]", "reason": ""})
+    assert broken.status_code == 422 and "Not valid CEL" in (field_error(broken, "expression") or "")
+    not_json = admin.post(f"{url}/versions", data={"csrf": page_csrf(page), "expression": "1", "examples": "[",
+                                                    "reason": ""})
+    assert not_json.status_code == 422 and field_error(not_json, "examples")
+
+    added = admin.post(f"{url}/versions", data={
+        "csrf": page_csrf(page), "expression": 'request.kind == "life" ? 450 : 0', "reason": "",
+        "examples": '[{"input": {"request": {"kind": "life"}}, "expected": 450}]'})
+    assert added.status_code == 303
+    tried = admin.post(f"{url}/dry-run", data={"csrf": page_csrf(page), "version": "2",
+                                               "input": '{"request": {"kind": "life"}}'})
+    assert tried.status_code == 200
+    assert re.search(r'id="dry-run-result"><strong>450</strong>', tried.get_data(as_text=True))
+    shown = admin.get(f"{url}?from=1&to=2").get_data(as_text=True)
+    assert "+request.kind == &#34;life&#34; ? 450 : 0" in shown or '+request.kind == "life" ? 450 : 0' in shown
+
+    rule_version = re.search(r'name="rule_version" value="(\d+)"', shown).group(1)  # type: ignore[union-attr]
+    activated = admin.post(f"{url}/activation", data={"csrf": page_csrf(page), "version": "2",
+                                                      "rule_version": rule_version})
+    assert activated.status_code == 303
+    assert re.search(r'id="active-version">2<', admin.get(url).get_data(as_text=True))
+
+
+def test_case_workers_take_and_move_a_case_from_the_queue(app: Flask, consortium: Consortium) -> None:
+    worker = sign_in(app, "aalst", "worker@example.org", PASSWORD)
+    queue = worker.get("/t/aalst/admin/cases?assignee=none")
+    assert consortium.case_id in queue.get_data(as_text=True)
+    assert worker.get("/t/aalst/admin/branding").status_code == 403  # not an admin
+    page = worker.get(f"/t/aalst/admin/cases/{consortium.case_id}")
+    html = page.get_data(as_text=True)
+    version = re.search(r'name="version" value="(\d+)"', html).group(1)  # type: ignore[union-attr]
+    taken = worker.post(f"/t/aalst/admin/cases/{consortium.case_id}/assignment",
+                        data={"csrf": page_csrf(page), "version": version, "assignee": "me"})
+    assert taken.status_code == 303
+    assert consortium.case_id in worker.get("/t/aalst/admin/cases?assignee=me").get_data(as_text=True)
+    stale = worker.post(f"/t/aalst/admin/cases/{consortium.case_id}/transitions",
+                        data={"csrf": page_csrf(page), "version": version, "to": "fee_due"})
+    assert stale.status_code == 409
+    fresh = worker.get(f"/t/aalst/admin/cases/{consortium.case_id}")
+    target = re.search(r'name="to" value="([a-z_]+)"', fresh.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    version = re.search(r'name="version" value="(\d+)"', fresh.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    moved = worker.post(f"/t/aalst/admin/cases/{consortium.case_id}/transitions",
+                        data={"csrf": page_csrf(fresh), "version": version, "to": target, "note": "checked"})
+    assert moved.status_code == 303
+    after = worker.get(f"/t/aalst/admin/cases/{consortium.case_id}").get_data(as_text=True)
+    assert f'id="case-status">{target}<' in after and "checked" in after
+
+
+def _console_routes(app: Flask) -> list[tuple[str, str]]:
+    """Every console page and form, with placeholders filled in."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("console.") and rule.endpoint not in (
+                "console.sign_in", "console.callback", "console.signed_out"):
+            for method in sorted((rule.methods or set()) & {"GET", "POST"}):
+                found.append((method, rule.rule))
+    return found
+
+
+def test_every_console_page_and_form_refuses_another_municipalitys_session(
+        app: Flask, consortium: Consortium) -> None:
+    routes = _console_routes(app)
+    assert len(routes) >= 15
+    ninove_admin = sign_in(app, "ninove", "nadmin@example.org", PASSWORD)
+    ninove_cookie = ninove_admin.get_cookie("__Host-console-ninove")
+    assert ninove_cookie is not None
+    # Ninove's admin, signed in at Aalst's console (the authorization server lets anyone sign in).
+    elsewhere = sign_in(app, "aalst", "nadmin@example.org", PASSWORD)
+    before = _branding(app, consortium.aalst)
+    values = {"tenant": "aalst", "case_id": consortium.case_id, "rule_id": consortium.rule_id, "code": "certificate"}
+    for method, pattern in routes:
+        path = re.sub(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>", lambda m: values[m.group(1)], pattern)
+        # Ninove's session, as Aalst's cookie: no such session in Aalst.
+        borrowed = browser(app)
+        borrowed.set_cookie("__Host-console-aalst", ninove_cookie.value)
+        answer = borrowed.open(path, method=method, data={"csrf": "x", "primary_colour": "#003366"})
+        assert answer.status_code == 303 and "/sign-in" in answer.headers["Location"], (method, path)
+        # Ninove's admin, signed in to Aalst's console: not Aalst's staff.
+        answer = elsewhere.open(path, method=method, data={"csrf": "x"})
+        assert answer.status_code == 403, (method, path, answer.status_code)
+    assert _branding(app, consortium.aalst) == before
+
+
+def test_sign_out_ends_the_session_and_revokes_its_grant(app: Flask, consortium: Consortium) -> None:
+    admin = sign_in(app, "aalst", "admin@example.org", PASSWORD)
+    cookie = admin.get_cookie("__Host-console-aalst")
+    assert cookie is not None
+    home = admin.get("/t/aalst/admin/")
+    out = admin.post("/t/aalst/admin/sign-out", data={"csrf": page_csrf(home)})
+    assert out.status_code == 303 and local(out.headers["Location"]) == "/t/aalst/admin/signed-out"
+    replayed = browser(app)
+    replayed.set_cookie("__Host-console-aalst", cookie.value)
+    assert replayed.get("/t/aalst/admin/").status_code == 303
+    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, consortium.aalst.id):
+        assert session.query(WebSession).filter(WebSession.user_id.is_not(None)).count() == 0
+
+
+def test_a_withdrawn_role_takes_effect_at_the_next_click(app: Flask, consortium: Consortium) -> None:
+    admin = sign_in(app, "aalst", "admin@example.org", PASSWORD)
+    assert admin.get("/t/aalst/admin/branding").status_code == 200
+    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, consortium.aalst.id):
+        user = user_by_email(session, "admin@example.org")
+        assert user is not None
+        remove_membership(session, consortium.aalst.id, user, TENANT_ADMIN)
+    assert admin.get("/t/aalst/admin/branding").status_code == 403
+
+
+def test_unknown_things_are_pages_not_crashes(app: Flask, consortium: Consortium) -> None:
+    admin = sign_in(app, "aalst", "admin@example.org", PASSWORD)
+    assert admin.get(f"/t/aalst/admin/rules/{uuid.uuid4()}").status_code == 404
+    assert admin.get(f"/t/aalst/admin/cases/{uuid.uuid4()}").status_code == 404
+    assert admin.get("/t/aalst/admin/services/no-such-service").status_code == 404
+    assert admin.get("/t/aalst/admin/cases?status=nonsense&service=%C3%A9&after=nonsense&assignee=x").status_code == 200
+    assert browser(app).get("/t/nowhere/admin/").status_code == 404

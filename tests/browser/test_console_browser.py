@@ -1,0 +1,231 @@
+"""The console end to end in headless Chromium (Debian's, driven by Playwright): a tenant admin signs
+in, changes colours and a fee that the public API then shows, edits, dry-runs and activates a rule
+that the next application's decision follows; a case worker takes a case from the queue and moves
+it. axe-core checks every page type; the run writes screenshots of the main pages."""
+
+import dataclasses
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask
+from playwright.sync_api import Browser, Page, sync_playwright
+from werkzeug.serving import make_server
+
+from api.app import create_app
+from api.database import database
+from api.settings import Settings
+from support.oauth import REDIRECT, bearer, register, user_token
+from support.suite import CHROMIUM, ROOT, empty_all_tables
+from tenants.operations import create_tenant, update_branding
+from tenants.queries import branding_of
+from townhall.auth.keys import ensure_signing_key
+from townhall.auth.operations import add_membership, create_user
+from townhall.auth.scopes import CASE_WORKER, TENANT_ADMIN
+from townhall.rules.operations import create_rule
+from townhall.services.operations import configure_service
+from townhall.tenancy import tenant_scope
+
+pytestmark = [pytest.mark.committed, pytest.mark.browser]
+
+PASSWORD = "correct horse battery"
+SHOTS = Path(os.environ.get("TOWNHALL_SCREENSHOTS", ROOT / "build" / "screenshots"))
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+# Chromium as the machine allows it: no sandbox as root, no network of its own (the probe's flags).
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+PERMIT = {"service": "parking-permit", "form": {"plate": "1-ABC-234", "zone": "A1", "starts_on": "2026-12-01"}}
+
+
+@dataclass(frozen=True)
+class Live:
+    url: str
+    app: Flask
+    rule_id: str
+    citizen: dict[str, str]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def live(settings: Settings) -> Iterator[Live]:
+    """The app on loopback at the address it names itself by (the console's redirects and the
+    authorization server's issuer), with Aalst, its admin, a case worker and a citizen."""
+    port = _free_port()
+    own = dataclasses.replace(settings, base_url=f"http://127.0.0.1:{port}")
+    app = create_app(own)
+    with app.app_context(), database().unit_of_work() as session:
+        ensure_signing_key(session, own.access_token_lifetime)
+        aalst = create_tenant(session, {"slug": "aalst", "nis_code": "41002", "default_language": "nl",
+                                        "languages": ["nl", "fr", "en"],
+                                        "names": {"nl": "Aalst", "fr": "Alost", "en": "Aalst"}}, "test")
+        people = {name: create_user(session, {"email": f"{name}@example.org", "display_name": name.title(),
+                                              "password": PASSWORD}) for name in ("admin", "worker", "jan")}
+        with tenant_scope(session, aalst.id):
+            update_branding(session, aalst, branding_of(session, aalst.id),
+                            {"display_name": {"nl": "Stad Aalst", "fr": "Ville d'Alost", "en": "City of Aalst"}},
+                            "test")
+            add_membership(session, aalst.id, people["admin"], TENANT_ADMIN)
+            add_membership(session, aalst.id, people["worker"], CASE_WORKER)
+            configure_service(session, aalst.id, "parking-permit", {"fee_cents": 5000, "processing_days": 10})
+            configure_service(session, aalst.id, "certificate", {"fee_cents": 0, "processing_days": 2})
+            rule, _ = create_rule(session, aalst.id, {
+                "kind": "fee", "service": "parking-permit", "expression": "5000",
+                "examples": [{"input": {"request": {"zone": "A1"}}, "expected": 5000}], "activate": True}, "test")
+            rule_id = str(rule.id)
+    portal = register(app, aalst, ["cases:read", "cases:write"], kind="public", grant_types=["authorization_code"],
+                      redirect_uris=[REDIRECT]).client_id
+    citizen = bearer(user_token(app, portal, "jan@example.org", PASSWORD, "cases:read cases:write"))
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Live(own.base_url, app, rule_id, citizen)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        app.extensions["townhall.database"].engine.dispose()
+        empty_all_tables(settings)
+
+
+@pytest.fixture
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+def _person(chromium: Browser) -> Page:
+    # axe-core is injected as a script of the test's own: the pages' CSP (rightly) refuses it otherwise.
+    context = chromium.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900}, locale="en-GB")
+    return context.new_page()
+
+
+def _sign_in(page: Page, live: Live, email: str) -> None:
+    page.goto(f"{live.url}/t/aalst/admin/")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live.url}/t/aalst/admin/")
+
+
+SERIOUS = ("serious", "critical")
+
+
+def _accessible(page: Page, seen: dict[str, list[str]], name: str) -> None:
+    """axe-core on this page: what it finds serious or critical is kept under the page type's name."""
+    page.add_script_tag(path=str(AXE))
+    result: dict[str, Any] = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    seen[name] = [f"{v['id']}: {v['help']} ({len(v['nodes'])})" for v in result["violations"]
+                  if v["impact"] in SERIOUS]
+
+
+def _shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _branding_and_fee(admin: Page, live: Live, violations: dict[str, list[str]]) -> None:
+    """Colours: one the contrast rule refuses, then one it accepts; a fee. The public API follows."""
+    admin.click("nav.sections >> text=Branding")
+    admin.fill("#primary_colour", "#ffff33")
+    admin.click("button[value=save]")
+    assert "contrast" in admin.inner_text("#primary_colour-error")
+    _accessible(admin, violations, "branding with a refusal")
+    admin.fill("#primary_colour", "#005a32")
+    admin.click("button[value=preview]")
+    assert "--preview-primary: #005a32" in admin.content()
+    _shot(admin, "console-branding-preview")
+    admin.click("button[value=save]")
+    assert admin.inner_text("p.notice") == "Saved."
+    _accessible(admin, violations, "branding")
+    assert requests.get(f"{live.url}/t/aalst/v1/branding", timeout=10).json()["colours"]["primary"] == "#005a32"
+
+    admin.click("nav.sections >> text=Catalogue")
+    _accessible(admin, violations, "catalogue")
+    _shot(admin, "console-catalogue")
+    admin.click("a[href$='/services/certificate']")
+    admin.fill("#fee", "4,50")
+    admin.click("form.panel button[type=submit]")
+    assert admin.inner_text("p.notice") == "Saved."
+    _accessible(admin, violations, "catalogue entry")
+    services = requests.get(f"{live.url}/t/aalst/v1/services", timeout=10).json()["items"]
+    assert [s["fee"]["amount_cents"] for s in services if s["code"] == "certificate"] == [450]
+
+
+def _rule(admin: Page, live: Live, violations: dict[str, list[str]]) -> dict[str, Any]:
+    """The permit's fee rule: a new version, a dry run, activation; the next application follows it."""
+    admin.goto(f"{live.url}/t/aalst/admin/rules")
+    _accessible(admin, violations, "rules")
+    admin.click(f"a[href$='/rules/{live.rule_id}']")
+    admin.fill("#expression", 'request.zone == "A1" ? 7500 : 5000')
+    admin.fill("#examples", '[{"input": {"request": {"zone": "A1"}}, "expected": 7500}]')
+    admin.click("form[action$='/versions'] button[type=submit]")
+    assert admin.inner_text("p.notice") == "Saved."
+    admin.select_option("#trial-version", "2")
+    admin.fill("#input", '{"request": {"zone": "A1"}}')
+    admin.click("form[action$='/dry-run'] button[type=submit]")
+    assert admin.inner_text("#dry-run-result").startswith("7500")
+    _accessible(admin, violations, "rule")
+    _shot(admin, "console-rule")
+    admin.click("button[name=version][value='2']")
+    assert admin.inner_text("#active-version") == "2"
+    opened = requests.post(f"{live.url}/t/aalst/v1/cases", json=PERMIT, headers=live.citizen, timeout=10)
+    assert opened.status_code == 201, opened.text
+    assert opened.json()["fee"]["amount_cents"] == 7500
+    admin.goto(f"{live.url}/t/aalst/admin/changes")
+    _accessible(admin, violations, "change history")
+    case: dict[str, Any] = opened.json()
+    return case
+
+
+def _work(worker: Page, live: Live, case: dict[str, Any], violations: dict[str, list[str]]) -> None:
+    """The case worker takes the new case from the queue, in Dutch, and moves it on; then signs out."""
+    worker.goto(f"{live.url}/t/aalst/admin/cases?assignee=none&lang=nl")
+    _accessible(worker, violations, "queue")
+    _shot(worker, "console-queue")
+    worker.click(f"text={case['reference']}")
+    worker.click("button[value=me]")
+    assert worker.inner_text("#case-assignee") == "worker@example.org"
+    worker.fill("#note", "Nummerplaat nagekeken")
+    worker.click("button[name=to][value=fee_due]")
+    assert worker.inner_text("#case-status") == "fee_due"
+    assert worker.title().startswith("Dossier")
+    _accessible(worker, violations, "case")
+    _shot(worker, "console-case")
+    worker.goto(f"{live.url}/t/aalst/admin/branding")
+    _accessible(worker, violations, "refusal")  # a case worker is no admin
+    worker.click("button:has-text('Afmelden')")
+    _accessible(worker, violations, "signed out")
+    worker.goto(f"{live.url}/t/aalst/admin/cases")
+    assert "/oauth/authorize" in worker.url  # signed out: the next page asks to sign in again
+
+
+def test_an_admin_and_a_case_worker_run_aalst_from_the_console(live: Live, chromium: Browser) -> None:
+    violations: dict[str, list[str]] = {}
+    admin = _person(chromium)
+    _sign_in(admin, live, "admin@example.org")
+    admin.goto(f"{live.url}/t/aalst/admin/?lang=en")
+    _accessible(admin, violations, "home")
+    _shot(admin, "console-home")
+    _branding_and_fee(admin, live, violations)
+    case = _rule(admin, live, violations)
+
+    worker = _person(chromium)
+    _sign_in(worker, live, "worker@example.org")
+    _work(worker, live, case, violations)
+
+    assert {name: found for name, found in violations.items() if found} == {}
+    assert len(violations) >= 12

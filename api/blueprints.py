@@ -7,7 +7,9 @@ import api.changes.routes
 import api.clients.routes
 import api.console.case_pages
 import api.console.config_pages
+import api.console.integration_pages
 import api.console.rule_pages
+import api.console.staff_pages
 import api.me.routes
 import api.members.routes
 import api.oauth.authorize
@@ -31,7 +33,9 @@ ROUTE_MODULES = (
     api.clients.routes,
     api.console.case_pages,
     api.console.config_pages,
+    api.console.integration_pages,
     api.console.rule_pages,
+    api.console.staff_pages,
     api.me.routes,
     api.members.routes,
     api.oauth.authorize,

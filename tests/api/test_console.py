@@ -5,22 +5,24 @@ the kernel exactly as the admin API does."""
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from api.database import database
 from support.console import browser, field_error, local, page_csrf, sign_in
-from support.oauth import REDIRECT, bearer, data, register, user_token
+from support.oauth import REDIRECT, basic, bearer, data, register, user_token
 from tenants.models import Tenant
 from tenants.queries import branding_of
 from townhall.auth.models import WebSession
 from townhall.auth.operations import add_membership, create_user, remove_membership
-from townhall.auth.queries import user_by_email
+from townhall.auth.queries import client_by_id, user_by_email
 from townhall.auth.scopes import CASE_WORKER, TENANT_ADMIN
+from townhall.outbox.models import OutboxEvent, Subscription
 from townhall.rules.operations import create_rule
 from townhall.services.operations import configure_service
 from townhall.tenancy import tenant_scope
@@ -239,9 +241,11 @@ def test_every_console_page_and_form_refuses_another_municipalitys_session(
     # Ninove's admin, signed in at Aalst's console (the authorization server lets anyone sign in).
     elsewhere = sign_in(app, "aalst", "nadmin@example.org", PASSWORD)
     before = _branding(app, consortium.aalst)
-    values = {"tenant": "aalst", "case_id": consortium.case_id, "rule_id": consortium.rule_id, "code": "certificate"}
+    values = {"tenant": "aalst", "case_id": consortium.case_id, "rule_id": consortium.rule_id, "code": "certificate",
+              "user_id": str(uuid.uuid4()), "role": "case_worker", "client_id": "aalst.abcdefgh12",
+              "subscription_id": str(uuid.uuid4())}
     for method, pattern in routes:
-        path = re.sub(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>", lambda m: values[m.group(1)], pattern)
+        path = re.sub(r"<(?:[a-z_]+(?:\([^)]*\))?:)?([a-z_]+)>", lambda m: values[m.group(1)], pattern)
         # Ninove's session, as Aalst's cookie: no such session in Aalst.
         borrowed = browser(app)
         borrowed.set_cookie("__Host-console-aalst", ninove_cookie.value)
@@ -284,3 +288,73 @@ def test_unknown_things_are_pages_not_crashes(app: Flask, consortium: Consortium
     assert admin.get("/t/aalst/admin/services/no-such-service").status_code == 404
     assert admin.get("/t/aalst/admin/cases?status=nonsense&service=%C3%A9&after=nonsense&assignee=x").status_code == 200
     assert browser(app).get("/t/nowhere/admin/").status_code == 404
+
+
+def test_admins_give_and_take_roles(app: Flask, consortium: Consortium) -> None:
+    admin = sign_in(app, "aalst", "admin@example.org", PASSWORD)
+    page = admin.get("/t/aalst/admin/members")
+    assert page.status_code == 200 and "worker@example.org" in page.get_data(as_text=True)
+    unknown = admin.post("/t/aalst/admin/members", data={"csrf": page_csrf(page), "user": "nobody@example.org",
+                                                          "role": "case_worker"})
+    assert unknown.status_code == 422
+    given = admin.post("/t/aalst/admin/members", data={"csrf": page_csrf(page), "user": "jan@example.org",
+                                                        "role": "case_worker"})
+    assert given.status_code == 303
+    assert sign_in(app, "aalst", "jan@example.org", PASSWORD).get("/t/aalst/admin/cases").status_code == 200
+    with app.app_context(), database().unit_of_work() as session:
+        jan = user_by_email(session, "jan@example.org")
+        assert jan is not None
+    taken = admin.post(f"/t/aalst/admin/members/{jan.id}/case_worker/removal", data={"csrf": page_csrf(page)})
+    assert taken.status_code == 303
+    assert "jan@example.org" not in admin.get("/t/aalst/admin/members").get_data(as_text=True)
+
+
+def test_a_clients_secret_is_shown_once_and_stored_hashed(app: Flask, consortium: Consortium) -> None:
+    admin = sign_in(app, "aalst", "admin@example.org", PASSWORD)
+    page = admin.get("/t/aalst/admin/clients")
+    refused = admin.post("/t/aalst/admin/clients", data={
+        "csrf": page_csrf(page), "name": "Portal", "kind": "public", "grant_types": ["authorization_code"],
+        "scopes": ["cases:read"]})
+    assert refused.status_code == 422 and field_error(refused, "redirect_uris")
+    made = admin.post("/t/aalst/admin/clients", data={"csrf": page_csrf(page), "name": "Register sync",
+                                                      "kind": "confidential", "grant_types": ["client_credentials"],
+                                                      "scopes": ["events:write"]})
+    assert made.status_code == 201
+    secret = re.search(r'id="client-secret">([^<]+)<', made.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    client_id = re.search(r"<strong>(aalst\.[^<]+)</strong>", made.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    assert secret not in admin.get("/t/aalst/admin/clients").get_data(as_text=True)
+    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, consortium.aalst.id):
+        stored = client_by_id(session, client_id)
+        assert stored is not None and stored.secret_hash and secret not in stored.secret_hash
+        version = stored.version
+    token = app.test_client().post("/oauth/token", data={"grant_type": "client_credentials", "scope": "events:write"},
+                                   headers=basic(client_id, secret))
+    assert token.status_code == 200
+    rotated = admin.post(f"/t/aalst/admin/clients/{client_id}/secret", data={"csrf": page_csrf(page),
+                                                                            "version": str(version)})
+    assert rotated.status_code == 200 and secret not in rotated.get_data(as_text=True)
+    disabled = admin.post(f"/t/aalst/admin/clients/{client_id}/status",
+                          data={"csrf": page_csrf(page), "version": str(version), "status": "disabled"})
+    assert disabled.status_code == 409  # the rotation changed it: the form is stale
+
+
+def test_webhooks_show_their_secret_once_their_deliveries_and_replay(
+        app: Flask, client: FlaskClient, consortium: Consortium, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(app.config, "TOWNHALL_SETTINGS",
+                        replace(app.config["TOWNHALL_SETTINGS"], webhooks_allow_private=True))
+    admin = sign_in(app, "aalst", "admin@example.org", PASSWORD)
+    page = admin.get("/t/aalst/admin/webhooks")
+    wrong = admin.post("/t/aalst/admin/webhooks", data={"csrf": page_csrf(page), "url": "not a url"})
+    assert wrong.status_code == 422 and field_error(wrong, "url")
+    made = admin.post("/t/aalst/admin/webhooks", data={"csrf": page_csrf(page), "url": "http://127.0.0.1:9/hook",
+                                                       "event_types": ["case.created"]})
+    assert made.status_code == 201 and re.search(r'id="webhook-secret">[^<]{20,}<', made.get_data(as_text=True))
+    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, consortium.aalst.id):
+        subscription = session.scalars(select(Subscription)).one()
+        event = session.scalars(select(OutboxEvent).where(OutboxEvent.type == "case.created")).first()
+        assert event is not None
+        subscription_id, event_id = subscription.id, event.id
+    url = f"/t/aalst/admin/webhooks/{subscription_id}"
+    replayed = admin.post(f"{url}/replay", data={"csrf": page_csrf(page), "event": str(event_id)})
+    assert replayed.status_code == 200 and "case.created" in replayed.get_data(as_text=True)
+    assert "pending" in admin.get(url).get_data(as_text=True)  # the delivery log shows the new delivery

@@ -8,6 +8,7 @@ import api.clients.routes
 import api.console.case_pages
 import api.console.config_pages
 import api.console.integration_pages
+import api.console.office_pages
 import api.console.rule_pages
 import api.console.staff_pages
 import api.me.routes
@@ -34,6 +35,7 @@ ROUTE_MODULES = (
     api.console.case_pages,
     api.console.config_pages,
     api.console.integration_pages,
+    api.console.office_pages,
     api.console.rule_pages,
     api.console.staff_pages,
     api.me.routes,

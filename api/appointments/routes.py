@@ -67,7 +67,7 @@ MAX_SLOTS = 500  # per page
 
 # --- offices ----------------------------------------------------------------------------------------
 
-def _office_view(office: Office, offers: list[OfficeService], served: dict[str, list[uuid.UUID]]) -> dict[str, Any]:
+def office_view(office: Office, offers: list[OfficeService], served: dict[str, list[uuid.UUID]]) -> dict[str, Any]:
     slugs = slugs_by_id(session(), [t for tenants in served.values() for t in tenants])
     return {"id": str(office.id), "name": office.name, "address": office.address, "lat": office.lat,
             "long": office.long, "languages": office.languages, "accessibility": office.accessibility,
@@ -78,7 +78,7 @@ def _office_view(office: Office, offers: list[OfficeService], served: dict[str, 
                           "serves": sorted(slugs[t] for t in served.get(o.service, []))} for o in offers]}
 
 
-def _served_ids(values: dict[str, Any]) -> dict[str, list[uuid.UUID]]:
+def served_ids(values: dict[str, Any]) -> dict[str, list[uuid.UUID]]:
     served: dict[str, list[uuid.UUID]] = {}
     for entry in values["services"]:
         for slug in entry["serves"]:
@@ -91,13 +91,13 @@ def _served_ids(values: dict[str, Any]) -> dict[str, list[uuid.UUID]]:
 
 def _office_response(office: Office, status: int = 200) -> Response:
     offers = next((o for found, o in offices_of(session(), g.tenant.id) if found.id == office.id), [])
-    return versioned(_office_view(office, offers, served_slugs(session(), office)), office.version, status)
+    return versioned(office_view(office, offers, served_slugs(session(), office)), office.version, status)
 
 
 @tenant_api.get("/offices")
 @public
 def list_offices() -> Response:
-    items = [_office_view(office, offers, served_slugs(session(), office))
+    items = [office_view(office, offers, served_slugs(session(), office))
              for office, offers in offices_of(session(), g.tenant.id)]
     return jsonify(items=items, next=None)
 
@@ -106,7 +106,7 @@ def list_offices() -> Response:
 @requires("config:write")
 def create_office() -> Response:
     values = load(OfficeInput, json_object())
-    office = save_office(session(), g.tenant.id, g.tenant.time_zone, values, _served_ids(values))
+    office = save_office(session(), g.tenant.id, g.tenant.time_zone, values, served_ids(values))
     response = _office_response(office, 201)
     response.headers["Location"] = url_for("tenant_api.get_office", office_id=office.id)
     return response
@@ -131,7 +131,7 @@ def put_office(office_id: uuid.UUID) -> Response:
     office = _find_office(office_id)
     require_if_match(version_etag(office.version))
     values = load(OfficeInput, json_object())
-    save_office(session(), g.tenant.id, g.tenant.time_zone, values, _served_ids(values), office)
+    save_office(session(), g.tenant.id, g.tenant.time_zone, values, served_ids(values), office)
     return _office_response(office)
 
 

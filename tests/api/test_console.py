@@ -18,6 +18,8 @@ from support.console import browser, field_error, local, page_csrf, sign_in
 from support.oauth import REDIRECT, basic, bearer, data, register, user_token
 from tenants.models import Tenant
 from tenants.queries import branding_of
+from townhall.appointments.operations import save_office
+from townhall.appointments.schemas import OfficeInput
 from townhall.auth.models import WebSession
 from townhall.auth.operations import add_membership, create_user, remove_membership
 from townhall.auth.queries import client_by_id, user_by_email
@@ -26,6 +28,7 @@ from townhall.outbox.models import OutboxEvent, Subscription
 from townhall.rules.operations import create_rule
 from townhall.services.operations import configure_service
 from townhall.tenancy import tenant_scope
+from townhall.validation import load
 
 PASSWORD = "correct horse battery"
 PERMIT = {"service": "parking-permit", "form": {"plate": "1-ABC-234", "zone": "A1", "starts_on": "2026-12-01"}}
@@ -243,7 +246,7 @@ def test_every_console_page_and_form_refuses_another_municipalitys_session(
     before = _branding(app, consortium.aalst)
     values = {"tenant": "aalst", "case_id": consortium.case_id, "rule_id": consortium.rule_id, "code": "certificate",
               "user_id": str(uuid.uuid4()), "role": "case_worker", "client_id": "aalst.abcdefgh12",
-              "subscription_id": str(uuid.uuid4())}
+              "subscription_id": str(uuid.uuid4()), "office_id": str(uuid.uuid4())}
     for method, pattern in routes:
         path = re.sub(r"<(?:[a-z_]+(?:\([^)]*\))?:)?([a-z_]+)>", lambda m: values[m.group(1)], pattern)
         # Ninove's session, as Aalst's cookie: no such session in Aalst.
@@ -358,3 +361,27 @@ def test_webhooks_show_their_secret_once_their_deliveries_and_replay(
     replayed = admin.post(f"{url}/replay", data={"csrf": page_csrf(page), "event": str(event_id)})
     assert replayed.status_code == 200 and "case.created" in replayed.get_data(as_text=True)
     assert "pending" in admin.get(url).get_data(as_text=True)  # the delivery log shows the new delivery
+
+
+def test_admins_change_opening_hours_and_closures_and_the_public_offices_show_them(
+        app: Flask, client: FlaskClient, consortium: Consortium) -> None:
+    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, consortium.aalst.id):
+        values = load(OfficeInput, {"name": "Stadhuis", "address": "Grote Markt 3, Aalst", "lat": 50.93, "long": 4.04,
+                                    "hours": {"mon": [["09:00", "12:00"]]},
+                                    "services": [{"service": "eid-card", "duration_minutes": 15}]})
+        office_id = save_office(session, consortium.aalst.id, "Europe/Brussels", values, {}).id
+    admin = sign_in(app, "aalst", "admin@example.org", PASSWORD)
+    assert "09:00-12:00" in admin.get("/t/aalst/admin/offices").get_data(as_text=True)
+    page = admin.get(f"/t/aalst/admin/offices/{office_id}")
+    version = re.search(r'name="version" value="(\d+)"', page.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    form = {"csrf": page_csrf(page), "version": version, "hours.mon": "08:30-12:00, 13:00-16:00",
+            "hours.tue": "09:00-12:00", "exceptions": "2026-12-25 closed\n2026-12-24 09:00-11:00"}
+    wrong = admin.post(f"/t/aalst/admin/offices/{office_id}", data=form | {"hours.wed": "nine to five"})
+    assert wrong.status_code == 422 and field_error(wrong, "hours-wed")
+    saved = admin.post(f"/t/aalst/admin/offices/{office_id}", data=form)
+    assert saved.status_code == 303, saved.get_data(as_text=True)
+    shown = next(o for o in data(client.get("/t/aalst/v1/offices"))["items"] if o["id"] == str(office_id))
+    assert shown["hours"] == {"mon": [["08:30", "12:00"], ["13:00", "16:00"]], "tue": [["09:00", "12:00"]]}
+    assert shown["exceptions"] == {"2026-12-25": [], "2026-12-24": [["09:00", "11:00"]]}
+    assert [s["service"] for s in shown["services"]] == ["eid-card"]  # what the form does not show is kept
+    assert admin.post(f"/t/aalst/admin/offices/{office_id}", data=form).status_code == 409  # the version moved on

@@ -205,6 +205,8 @@ def _people_and_integrations(admin: Page, live: Live, violations: dict[str, list
     _shot(admin, "console-clients")
     admin.click("nav.sections >> text=Webhooks")
     _accessible(admin, violations, "webhooks")
+    admin.click("nav.sections >> text=Offices and hours")
+    _accessible(admin, violations, "offices")
 
 
 def _work(worker: Page, live: Live, case: dict[str, Any], violations: dict[str, list[str]]) -> None:
@@ -245,4 +247,4 @@ def test_an_admin_and_a_case_worker_run_aalst_from_the_console(live: Live, chrom
     _work(worker, live, case, violations)
 
     assert {name: found for name, found in violations.items() if found} == {}
-    assert len(violations) >= 15
+    assert len(violations) >= 16

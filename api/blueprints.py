@@ -7,6 +7,7 @@ import api.changes.routes
 import api.clients.routes
 import api.console.case_pages
 import api.console.config_pages
+import api.console.consortium_pages
 import api.console.integration_pages
 import api.console.office_pages
 import api.console.rule_pages
@@ -18,6 +19,7 @@ import api.proactive.routes
 import api.rules.routes
 import api.services.routes
 import api.webhooks.routes
+from api.console.consortium_pages import consortium
 from api.console.routes import assets, console
 from api.health.routes import health
 from api.landing.routes import landing
@@ -34,6 +36,7 @@ ROUTE_MODULES = (
     api.clients.routes,
     api.console.case_pages,
     api.console.config_pages,
+    api.console.consortium_pages,
     api.console.integration_pages,
     api.console.office_pages,
     api.console.rule_pages,
@@ -46,4 +49,4 @@ ROUTE_MODULES = (
     api.services.routes,
     api.webhooks.routes,
 )
-ALL = (health, landing, oauth, platform_api, tenant_api, console, assets)
+ALL = (health, landing, oauth, platform_api, tenant_api, console, consortium, assets)

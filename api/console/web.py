@@ -19,9 +19,10 @@ from api.access import ACCESS_ATTRIBUTE
 from api.console.texts import LANGUAGES, TEXTS
 from api.database import session
 from api.tenant_api import tenant_cache
+from tenants.models import DEFAULT_ACCENT, DEFAULT_PRIMARY
 from townhall.auth.console_client import console_client_id
-from townhall.auth.models import User, UserStatus, WebSession
-from townhall.auth.operations import end_web_session
+from townhall.auth.models import User, UserStatus
+from townhall.auth.operations import AnyWebSession, end_web_session
 from townhall.auth.principal import Principal
 from townhall.auth.queries import Access, access_in_tenant, web_session
 from townhall.localisation import pick
@@ -37,17 +38,28 @@ SECURITY_HEADERS = {
 }
 
 
-def cookie_name(slug: str) -> str:
-    """One cookie per municipality: a person can work in two consoles side by side. `__Host-`: only
-    this host sets or reads it, over a secure channel (browsers count loopback as one)."""
-    return f"__Host-console-{slug}"
+CONSORTIUM_COOKIE = "__Host-consortium-console"
+
+
+def cookie_name(slug: str | None) -> str:
+    """One cookie per console (a municipality's, or the consortium's: no slug): a person can work in
+    two side by side. `__Host-`: only this host sets or reads it, over a secure channel (browsers
+    count loopback as one)."""
+    return f"__Host-console-{slug}" if slug else CONSORTIUM_COOKIE
+
+
+def this_console() -> tuple[uuid.UUID | None, str | None]:
+    """The municipality whose console this request is for (None, None: the consortium's)."""
+    tenant = g.get("tenant")
+    return (tenant.id, tenant.slug) if tenant is not None else (None, None)
 
 
 @dataclass(frozen=True)
 class Signed:
-    """The person behind this request and what they may do here now."""
+    """The person behind this request and what they may do here now (`access`: in the municipality
+    of this console; the consortium console asks only whether they are an operator)."""
 
-    row: WebSession
+    row: AnyWebSession
     user: User
     access: Access
 
@@ -57,11 +69,12 @@ def signed_in() -> Signed:
     return found
 
 
-def _session_row() -> WebSession | None:
-    value = request.cookies.get(cookie_name(g.tenant.slug))
+def session_row() -> AnyWebSession | None:
+    tenant_id, slug = this_console()
+    value = request.cookies.get(cookie_name(slug))
     if not value or len(value) > 100:
         return None
-    return web_session(session(), g.tenant.id, value)
+    return web_session(session(), tenant_id, value)
 
 
 def language() -> str:
@@ -72,7 +85,8 @@ def language() -> str:
     remembered = request.cookies.get(LANGUAGE_COOKIE)
     if remembered in LANGUAGES:
         return remembered
-    default = g.tenant.default_language if g.get("tenant") and g.tenant.default_language in LANGUAGES else "en"
+    tenant = g.get("tenant")
+    default = tenant.default_language if tenant is not None and tenant.default_language in LANGUAGES else "en"
     return request.accept_languages.best_match(LANGUAGES, default=default) or default
 
 
@@ -80,26 +94,33 @@ def text() -> dict[str, str]:
     return TEXTS[language()]
 
 
-def safe_return(target: str | None, slug: str) -> str:
-    """Only a path inside this municipality's console is a place to come back to (no open redirect)."""
-    prefix = f"/t/{slug}/admin"
+def safe_return(target: str | None, prefix: str) -> str:
+    """Only a path inside this console (`prefix`) is a place to come back to (no open redirect)."""
     if target and target.startswith(prefix) and not target.startswith("//") and not urlsplit(target).netloc:
         return target
     return prefix + "/"
 
 
+PLATFORM_THEME = {"primary_colour": DEFAULT_PRIMARY, "accent_colour": DEFAULT_ACCENT, "logo_url": None}
+
+
 def page(template: str, status: int = 200, **values: Any) -> Response:
-    """A console page in the person's language, themed with the municipality's branding."""
-    tenant = g.tenant
-    branding = tenant_cache().branding(session(), tenant.id)
+    """A console page in the person's language, themed with the municipality's branding (the
+    consortium's console: the platform's own colours)."""
+    tenant = g.get("tenant")
     chosen = language()
+    if tenant is not None:
+        branding: Any = tenant_cache().branding(session(), tenant.id)
+        municipality = pick(branding.display_name, [chosen, tenant.default_language])[1]
+    else:
+        branding, municipality = PLATFORM_THEME, TEXTS[chosen]["consortium"]
     nonce = secrets.token_urlsafe(12)
     signed: Signed | None = g.get("console")
     done = request.args.get("done")
     values.setdefault("notice", TEXTS[chosen][done] if done in NOTICES else None)
     html = render_template(
         f"console/{template}", t=TEXTS[chosen], language=chosen, language_links=_language_links(), tenant=tenant,
-        municipality=pick(branding.display_name, [chosen, tenant.default_language])[1], branding=branding,
+        municipality=municipality, branding=branding,
         signed=signed, csrf=signed.row.csrf if signed else "", nonce=nonce,
         scopes=signed.access.scopes if signed else frozenset(), **values)
     response = Response(html, status=status, mimetype="text/html")
@@ -129,7 +150,7 @@ def refusal(message: str, status: int) -> Response:
     return page("error.html", status=status, message=message)
 
 
-def _csrf_ok(row: WebSession) -> bool:
+def csrf_ok(row: AnyWebSession) -> bool:
     sent = request.form.get("csrf", "")
     return bool(sent) and hmac.compare_digest(sent, row.csrf)
 
@@ -145,7 +166,7 @@ def console_page(scope: str | None = None) -> Callable[[View], View]:
 
     def decorate(view: View) -> View:
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            row = _session_row()
+            row = session_row()
             if row is None or row.user_id is None:
                 return _to_sign_in()
             user = session().get(User, row.user_id)
@@ -158,7 +179,7 @@ def console_page(scope: str | None = None) -> Callable[[View], View]:
                 return refusal(text()["not_staff"], 403)
             if scope is not None and scope not in access.scopes:
                 return refusal(text()["forbidden"], 403)
-            if request.method == "POST" and not _csrf_ok(row):
+            if request.method == "POST" and not csrf_ok(row):
                 return refusal(text()["expired"], 400)
             g.principal = Principal("person", str(user.id), console_client_id(g.tenant.slug), g.tenant.slug,
                                     access.roles, access.scopes, access.delegated_services)

@@ -385,3 +385,57 @@ def test_admins_change_opening_hours_and_closures_and_the_public_offices_show_th
     assert shown["exceptions"] == {"2026-12-25": [], "2026-12-24": [["09:00", "11:00"]]}
     assert [s["service"] for s in shown["services"]] == ["eid-card"]  # what the form does not show is kept
     assert admin.post(f"/t/aalst/admin/offices/{office_id}", data=form).status_code == 409  # the version moved on
+
+
+def _operator(app: Flask) -> None:
+    with app.app_context(), database().unit_of_work() as session:
+        operator = _person(session, "operator")
+        operator.is_platform_operator = True
+
+
+def _consortium_sign_in(app: Flask, email: str) -> FlaskClient:
+    person = browser(app)
+    start = person.get("/console/sign-in")
+    assert start.status_code == 303
+    authorize = local(start.headers["Location"])
+    login = person.get(authorize)
+    signed = person.post(authorize, data={"action": "login", "csrf": page_csrf(login), "email": email,
+                                          "password": PASSWORD})
+    back = person.get(local(signed.headers["Location"]))
+    assert "/console/callback" in back.headers["Location"], back.get_data(as_text=True)
+    assert person.get(local(back.headers["Location"])).status_code == 303
+    return person
+
+
+def test_operators_see_every_municipalitys_health_create_and_suspend_them(
+        app: Flask, client: FlaskClient, consortium: Consortium) -> None:
+    _operator(app)
+    assert browser(app).get("/console/").status_code == 303  # signed out: to the sign-in
+    admin = _consortium_sign_in(app, "admin@example.org")
+    assert admin.get("/console/").status_code == 403  # a municipality's admin is no platform operator
+
+    operator = _consortium_sign_in(app, "operator@example.org")
+    home = operator.get("/console/")
+    html = home.get_data(as_text=True)
+    assert home.status_code == 200 and "aalst" in html and "ninove" in html
+    row = re.search(r"aalst · 41002.*?</tr>", html, re.S).group(0)  # type: ignore[union-attr]
+    assert re.findall(r"<td>(\d+)</td>", row)[:1] == ["1"]  # Aalst's one open case
+
+    bad = operator.post("/console/municipalities", data={"csrf": page_csrf(home), "slug": "erpe-mere",
+                                                         "nis_code": "41x", "names.nl": "Erpe-Mere",
+                                                         "languages": ["nl"], "default_language": "nl"})
+    assert bad.status_code == 422 and field_error(bad, "nis_code")
+    made = operator.post("/console/municipalities", data={"csrf": page_csrf(home), "slug": "erpe-mere",
+                                                          "nis_code": "41082", "names.nl": "Erpe-Mere",
+                                                          "languages": ["nl"], "default_language": "nl"})
+    assert made.status_code == 303
+    assert client.get("/t/erpe-mere/v1/branding").status_code == 200
+
+    no_token = operator.post("/console/municipalities/ninove/status", data={"status": "suspended"})
+    assert no_token.status_code == 400 and client.get("/t/ninove/v1/branding").status_code == 200
+    suspended = operator.post("/console/municipalities/ninove/status",
+                              data={"csrf": page_csrf(home), "status": "suspended"})
+    assert suspended.status_code == 303
+    assert client.get("/t/ninove/v1/branding").status_code == 403
+    out = operator.post("/console/sign-out", data={"csrf": page_csrf(home)})
+    assert out.status_code == 303 and operator.get("/console/").status_code == 303

@@ -19,7 +19,7 @@ IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
 def is_page(endpoint: str) -> bool:
     """The consoles are pages for people, outside the API's contract (ADR 0012)."""
-    return endpoint.split(".", maxsplit=1)[0] in ("console", "console_assets")
+    return endpoint.split(".", maxsplit=1)[0] in ("console", "consortium", "console_assets")
 
 
 def flask_operations(app: Flask) -> set[tuple[str, str]]:

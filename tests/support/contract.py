@@ -86,7 +86,7 @@ def assert_oauth_error(response: TestResponse, status: int, error: str) -> dict[
     return body
 
 
-PAGES = re.compile(r"^/t/[a-z0-9-]+/admin(/|$)|^/assets/")
+PAGES = re.compile(r"^/t/[a-z0-9-]+/admin(/|$)|^/console(/|$)|^/assets/")
 
 
 def validate_response(method: str, path: str, response: TestResponse) -> None:

@@ -1,14 +1,17 @@
-"""The consoles' own OAuth client in each municipality: `<slug>.townhall-console`, a public client (PKCE) whose
-one redirect URI is the console's callback. The platform runs it, so the person is not asked to
-consent to it; it asks for the least scope, since every page decides from the person's current roles."""
+"""The consoles' own OAuth clients: `<slug>.townhall-console` in each municipality, and
+`platform.townhall-console` for the consortium's console. Each is a public client (PKCE) whose one
+redirect URI is its console's callback. The platform runs them, so the person is not asked to
+consent; they ask for the least scope, since every page decides from the person's current roles."""
 
 import uuid
 
 from sqlalchemy.orm import Session
 
-from townhall.auth.models import OAuthClient
-from townhall.auth.operations import create_client, update_client
-from townhall.auth.queries import client_by_id
+from townhall.auth.models import OAuthClient, PlatformClient
+from townhall.auth.operations import create_client, create_platform_client, update_client
+from townhall.auth.queries import client_by_id, platform_client_by_id
+from townhall.auth.schemas import redirect_uri_problem
+from townhall.errors import InvalidInput
 
 NAME_PART = "townhall-console"
 SCOPE = "catalog:read"
@@ -35,5 +38,30 @@ def ensure_console_client(session: Session, tenant_id: uuid.UUID, slug: str, bas
     return client
 
 
+CONSORTIUM_CLIENT_ID = f"platform.{NAME_PART}"
+CONSORTIUM_SCOPE = "cases:read"  # what anyone may grant a platform front-end
+
+
+def consortium_callback_url(base_url: str) -> str:
+    return f"{base_url}/console/callback"
+
+
+def ensure_consortium_console_client(session: Session, base_url: str) -> PlatformClient:
+    wanted = [consortium_callback_url(base_url)]
+    client = platform_client_by_id(session, CONSORTIUM_CLIENT_ID)
+    if client is None:
+        client, _ = create_platform_client(session, {
+            "name": "Townhall consortium console", "kind": "public", "grant_types": ["authorization_code"],
+            "redirect_uris": wanted, "scopes": [CONSORTIUM_SCOPE]}, name_part=NAME_PART)
+    elif client.redirect_uris != wanted:
+        problem = redirect_uri_problem(wanted[0])
+        if problem:
+            raise InvalidInput({"redirect_uris": [problem]})
+        client.redirect_uris = wanted
+        session.flush()
+    return client
+
+
 def is_console_client(client_id: str, slug: str | None) -> bool:
-    return slug is not None and client_id == console_client_id(slug)
+    """One of the consoles' own clients (a municipality's, or the consortium's)."""
+    return client_id == CONSORTIUM_CLIENT_ID or (slug is not None and client_id == console_client_id(slug))

@@ -224,12 +224,10 @@ class RefreshToken(TenantOwned, Base):
     revoked_at: Mapped[datetime | None]
 
 
-class WebSession(TenantOwned, Base):
-    """A person's browser session with a municipality's console, kept on the server: the browser holds
-    only a random id, stored here hashed. Before sign-in it holds the pending authorization request
-    (`state`, PKCE `verifier`); afterwards the person and the grant they signed in with."""
-
-    __tablename__ = "web_sessions"
+class WebSessionFields:
+    """A person's browser session with a console, kept on the server: the browser holds only a random
+    id, stored here hashed. Before sign-in it holds the pending authorization request (`state`, PKCE
+    `verifier`); afterwards the person and the grant they signed in with."""
 
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -240,3 +238,15 @@ class WebSession(TenantOwned, Base):
     csrf: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+
+
+class WebSession(TenantOwned, WebSessionFields, Base):
+    """A session with one municipality's console (`/t/<slug>/admin/`)."""
+
+    __tablename__ = "web_sessions"
+
+
+class PlatformWebSession(WebSessionFields, Base):
+    """A session with the consortium's console (`/console/`), for platform operators."""
+
+    __tablename__ = "platform_web_sessions"

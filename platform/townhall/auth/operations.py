@@ -17,6 +17,7 @@ from townhall.auth.models import (
     Membership,
     OAuthClient,
     PlatformClient,
+    PlatformWebSession,
     Team,
     TeamMember,
     User,
@@ -128,11 +129,12 @@ def create_client(session: Session, tenant_id: uuid.UUID, tenant_slug: str, data
     return client, secret
 
 
-def create_platform_client(session: Session, data: Mapping[str, Any]) -> tuple[PlatformClient, str | None]:
+def create_platform_client(session: Session, data: Mapping[str, Any],
+                           name_part: str | None = None) -> tuple[PlatformClient, str | None]:
     """A client of the platform itself; a confidential one's secret is shown this once, stored hashed."""
     values = load(PlatformClientInput, data)
     secret = new_client_secret() if values["kind"] is ClientKind.CONFIDENTIAL else None
-    client = PlatformClient(client_id=f"platform.{secrets.token_urlsafe(12)}",
+    client = PlatformClient(client_id=f"platform.{name_part or secrets.token_urlsafe(12)}",
                             secret_hash=hash_secret(secret) if secret else None, **values)
     session.add(client)
     session.flush()
@@ -176,39 +178,51 @@ WEB_SESSION_LIFETIME = timedelta(hours=8)  # a working day; signing in again aft
 PENDING_SIGN_IN = timedelta(minutes=10)  # the time to sign in at the authorization server
 
 
-def start_web_session(session: Session, tenant_id: uuid.UUID, return_to: str) -> tuple[str, WebSession]:
+AnyWebSession = WebSession | PlatformWebSession
+
+
+def _web_session(tenant_id: uuid.UUID | None, session_id: str, **fields: Any) -> AnyWebSession:
+    """A municipality's console session, or (no tenant) the consortium console's."""
+    fields |= {"id_hash": token_hash(session_id), "csrf": secrets.token_urlsafe(24)}
+    return WebSession(tenant_id=tenant_id, **fields) if tenant_id else PlatformWebSession(**fields)
+
+
+def start_web_session(session: Session, tenant_id: uuid.UUID | None, return_to: str) -> tuple[str, AnyWebSession]:
     """A new browser session waiting for its sign-in: its id (for the cookie, shown only now) and the
     row holding the authorization request's `state` and PKCE verifier."""
     session_id = secrets.token_urlsafe(32)
-    row = WebSession(tenant_id=tenant_id, id_hash=token_hash(session_id), state=secrets.token_urlsafe(24),
-                     verifier=secrets.token_urlsafe(64), return_to=return_to, csrf=secrets.token_urlsafe(24),
-                     expires_at=utcnow() + PENDING_SIGN_IN)
+    row = _web_session(tenant_id, session_id, state=secrets.token_urlsafe(24), verifier=secrets.token_urlsafe(64),
+                       return_to=return_to, expires_at=utcnow() + PENDING_SIGN_IN)
     session.add(row)
     session.flush()
     return session_id, row
 
 
-def purge_web_sessions(session: Session, tenant_id: uuid.UUID) -> None:
-    """Forget this municipality's expired sessions (sign-ins begun and never finished, among them)."""
-    session.execute(delete(WebSession).where(WebSession.tenant_id == tenant_id, WebSession.expires_at <= utcnow()))
+def purge_web_sessions(session: Session, tenant_id: uuid.UUID | None) -> None:
+    """Forget this console's expired sessions (sign-ins begun and never finished, among them)."""
+    if tenant_id is None:
+        session.execute(delete(PlatformWebSession).where(PlatformWebSession.expires_at <= utcnow()))
+    else:
+        session.execute(delete(WebSession).where(WebSession.tenant_id == tenant_id, WebSession.expires_at <= utcnow()))
 
 
-def sign_in_web_session(session: Session, pending: WebSession, user_id: uuid.UUID,
-                        grant_id: uuid.UUID) -> tuple[str, WebSession]:
+def sign_in_web_session(session: Session, pending: AnyWebSession, user_id: uuid.UUID,
+                        grant_id: uuid.UUID) -> tuple[str, AnyWebSession]:
     """The pending session ends; a new one (new id, new CSRF token: nothing known before sign-in
     carries over) belongs to the person who signed in."""
     session.delete(pending)
     session_id = secrets.token_urlsafe(32)
-    row = WebSession(tenant_id=pending.tenant_id, id_hash=token_hash(session_id), user_id=user_id,
-                     grant_id=grant_id, csrf=secrets.token_urlsafe(24), expires_at=utcnow() + WEB_SESSION_LIFETIME)
+    row = _web_session(getattr(pending, "tenant_id", None), session_id, user_id=user_id, grant_id=grant_id,
+                       expires_at=utcnow() + WEB_SESSION_LIFETIME)
     session.add(row)
     session.flush()
     return session_id, row
 
 
-def end_web_session(session: Session, row: WebSession, access_lifetime: timedelta) -> None:
-    """Sign-out: the session is gone and the grant it signed in with is revoked."""
-    if row.grant_id is not None:
+def end_web_session(session: Session, row: AnyWebSession, access_lifetime: timedelta) -> None:
+    """Sign-out: the session is gone and the grant it signed in with is revoked (a platform token,
+    short-lived and without a refresh token, simply expires)."""
+    if isinstance(row, WebSession) and row.grant_id is not None:
         revoke_grant(session, row.tenant_id, row.grant_id, access_lifetime)
     session.delete(row)
     session.flush()

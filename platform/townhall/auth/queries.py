@@ -13,6 +13,7 @@ from townhall.auth.models import (
     Membership,
     OAuthClient,
     PlatformClient,
+    PlatformWebSession,
     Team,
     TeamMember,
     User,
@@ -112,7 +113,11 @@ def delegations_of_tenant(session: Session, tenant_id: uuid.UUID) -> Sequence[De
     ).all()
 
 
-def web_session(session: Session, tenant_id: uuid.UUID, session_id: str) -> WebSession | None:
-    """The browser session with this id in this municipality, unless it has expired."""
-    found = session.get(WebSession, (tenant_id, token_hash(session_id)))
+def web_session(session: Session, tenant_id: uuid.UUID | None,
+                session_id: str) -> WebSession | PlatformWebSession | None:
+    """The browser session with this id in this municipality's console (no tenant: the consortium
+    console's), unless it has expired."""
+    found: WebSession | PlatformWebSession | None = (
+        session.get(WebSession, (tenant_id, token_hash(session_id))) if tenant_id
+        else session.get(PlatformWebSession, token_hash(session_id)))
     return found if found is not None and found.expires_at > utcnow() else None

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, literal, or_, select
+from sqlalchemy import Select, and_, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from townhall.auth.models import Delegation, TeamMember
@@ -155,3 +155,21 @@ def delegated_cases(session: Session, person_id: uuid.UUID, *, after: uuid.UUID 
 def case_citizen(session: Session, tenant_id: uuid.UUID, case_id: uuid.UUID) -> uuid.UUID | None:
     """The citizen a case is for (whom its e-mail goes to: `townhall.outbox.mail.CitizenOf`)."""
     return session.scalars(select(Case.citizen_id).where(Case.tenant_id == tenant_id, Case.id == case_id)).first()
+
+
+@dataclass(frozen=True)
+class QueueHealth:
+    open: int
+    overdue: int
+
+
+def queue_health(session: Session, tenant_id: uuid.UUID, today: date) -> QueueHealth:
+    """How many of a municipality's cases are still open, and how many of those are past their due
+    date: one query (the consortium console's health column)."""
+    still_open = or_(*(and_(Case.service == code, Case.status.not_in(sorted(service.workflow.terminal)))
+                       for code, service in SERVICE_TYPES.items()))
+    row = session.execute(
+        select(func.count(), func.count().filter(Case.due_on < today))
+        .select_from(Case).where(Case.tenant_id == tenant_id, still_open)
+    ).one()
+    return QueueHealth(int(row[0]), int(row[1]))

@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from townhall.outbox.models import Attempt, Delivery, Subscription
@@ -31,3 +31,15 @@ def delivery_log(session: Session, subscription: Subscription, after: uuid.UUID 
                                                      Attempt.delivery_id.in_([d.id for d in deliveries]))
                                .order_by(Attempt.at)).all() if deliveries else []
     return [(d, [a for a in attempts if a.delivery_id == d.id]) for d in deliveries]
+
+
+def delivery_health(session: Session, tenant_id: uuid.UUID) -> tuple[int, int, int]:
+    """A municipality's deliveries waiting to go out, those that gave up (dead), and its webhook
+    subscriptions the platform disabled: one query each, for the consortium console."""
+    pending, dead = session.execute(
+        select(func.count().filter(Delivery.status == "pending"), func.count().filter(Delivery.status == "dead"))
+        .where(Delivery.tenant_id == tenant_id)
+    ).one()
+    disabled = session.scalar(select(func.count()).select_from(Subscription).where(
+        Subscription.tenant_id == tenant_id, Subscription.active.is_(False))) or 0
+    return int(pending), int(dead), int(disabled)

@@ -109,9 +109,13 @@ class Result:
 BASELINE_GET = Endpoint("baseline GET `/rows/1` (Core SELECT by PK)", "/rows/1")
 BASELINE_POST = Endpoint("baseline POST `/rows` (INSERT + COMMIT)", "/rows", "POST", script="post.lua",
                          body=b'{"name": "bench"}')
-CASE_BODY = b'{"service": "eid-card", "form": {"reason": "renewal"}, "citizen": "citizen@demo.example"}'
+# The smallest JPEG as the application's photo: the identity card needs it, and the case keeps it.
+PHOTO = ("/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAP//////////////////////////////////////////////////////////////////"
+         "////////////////////wgALCAABAAEBAREA/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/aAAgBAQABPxA=")
+CASE_BODY = ('{"service": "eid-card", "form": {"reason": "renewal", "photo": {"media_type": "image/jpeg", '
+             f'"content": "{PHOTO}"}}}}, "citizen": "citizen@demo.example"}}').encode()
 CASE_GET_LABEL = "Townhall GET `/t/aalst/v1/cases/{id}` (JWT, one case + its timeline under RLS)"
-CASE_POST_LABEL = "Townhall POST `/t/aalst/v1/cases` (open a case: reference, timeline, outbox)"
+CASE_POST_LABEL = "Townhall POST `/t/aalst/v1/cases` (open a case: reference, timeline, outbox, its photo kept)"
 CASE_POST_RULES_LABEL = ("Townhall POST `/t/ninove/v1/cases` with four rules active (eligibility, fee, deadline, "
                          "routing)")
 RULES_GOAL = 0.9  # case creation with four rules ÷ without

@@ -9,13 +9,14 @@ from zoneinfo import ZoneInfo
 from flask import Response, current_app, g, jsonify, request, url_for
 
 from api.database import session
-from api.http import json_object
+from api.http import json_body, json_object
 from api.oauth.protect import requires
 from api.principal import person_id
 from api.tenant_api import current_municipality, tenant_api
 from townhall.proactive.models import ProactiveAction
 from townhall.proactive.operations import accept_offer, receive_event, set_preferences
 from townhall.proactive.queries import actions_for, opted_out
+from townhall.proactive.schemas import AcceptInput
 from townhall.rules.schemas import ACTIONS
 
 
@@ -58,10 +59,11 @@ def my_proactive() -> Response:
 @tenant_api.post("/me/proactive/<uuid:action_id>/accept")
 @requires("cases:write")
 def accept(action_id: uuid.UUID) -> Response:
-    """Confirm an offer: the pre-filled case is opened for you."""
+    """Confirm an offer: the pre-filled case is opened for you (a body may complete its form)."""
     languages = [*request.accept_languages.values(), g.tenant.default_language]
+    completed = json_body(AcceptInput)["form"] if request.content_length or request.mimetype else {}
     action = accept_offer(session(), current_municipality(), current_app.extensions["townhall.storage"], action_id,
-                          person_id(), _today(), languages)
+                          person_id(), _today(), languages, completed)
     response = jsonify(_action_view(action))
     response.status_code = 201
     response.headers["Location"] = url_for("tenant_api.get_case", case_id=action.case_id)

@@ -5,8 +5,12 @@ refuses too, at the same field path. Rules across fields are written once, in JS
 (`FormRule`): published inside the schema, checked as written.
 
 What no schema can say (a date near today, a number plate's checksum-like shape) stays in the form's
-own `@validates` methods; the published schema names those fields in `x-checked-by-server`."""
+own `@validates` methods; the published schema names those fields in `x-checked-by-server`.
+Evidence a service requires (the photo of an identity card) is a field of the form too (`Upload`):
+the file, base64-encoded, beside its media type, recognised by its first bytes (ADR 0013)."""
 
+import base64
+import binascii
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -17,6 +21,7 @@ from marshmallow import Schema, ValidationError, fields, missing, validate
 from marshmallow.decorators import VALIDATES
 
 from townhall.errors import InvalidInput
+from townhall.storage import sniff
 from townhall.validation import flatten, schema_of
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -42,6 +47,51 @@ def required_when(field: str, when: str, values: tuple[str, ...], message: str) 
     """`field` must be given when `when` has one of `values`."""
     return FormRule({"if": {"properties": {when: {"enum": list(values)}}, "required": [when]},
                       "then": {"required": [field]}}, field, message)
+
+
+PHOTO_TYPES = ("image/jpeg", "image/png")
+MAX_PHOTO_BYTES = 524_288  # a passport photo is far smaller; base64 keeps the body under 1 MiB
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A file sent with an application, checked: its media type is what its first bytes say."""
+
+    media_type: str
+    content: bytes
+
+
+class Upload(fields.Field):  # type: ignore[type-arg]
+    """Evidence in the form: `{"media_type": "image/jpeg", "content": "<base64>"}`."""
+
+    def __init__(self, media_types: tuple[str, ...], max_bytes: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.media_types, self.max_bytes = media_types, max_bytes
+
+    def json_schema(self) -> dict[str, Any]:
+        return {"type": "object", "additionalProperties": False, "required": ["media_type", "content"],
+                "properties": {"media_type": {"enum": list(self.media_types)},
+                               "content": {"type": "string", "contentEncoding": "base64", "minLength": 4,
+                                           "maxLength": 4 * -(-self.max_bytes // 3)}}}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Evidence:
+        if not isinstance(value, dict) or not isinstance(value.get("content"), str):
+            raise ValidationError("An object with media_type and content (base64).")
+        try:
+            content = base64.b64decode(value["content"], validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationError("The content is not valid base64.") from None
+        media_type = value.get("media_type")
+        if media_type not in self.media_types or sniff(content) != media_type:
+            raise ValidationError(f"The file is not {' or '.join(self.media_types)} (by its first bytes).")
+        if len(content) > self.max_bytes:
+            raise ValidationError(f"At most {self.max_bytes} bytes.")
+        return Evidence(media_type, content)
+
+
+def uploads(form: type[Schema]) -> tuple[str, ...]:
+    """The form's evidence fields."""
+    return tuple(name for name, field in form._declared_fields.items() if isinstance(field, Upload))
 
 
 def _bounds(validator: Any, kind: str) -> dict[str, Any]:
@@ -77,7 +127,9 @@ _SIMPLE: tuple[tuple[type[fields.Field[Any]], Mapping[str, str]], ...] = (
 
 def _field_schema(field: fields.Field[Any]) -> dict[str, Any]:
     schema: dict[str, Any]
-    if isinstance(field, fields.Nested):
+    if isinstance(field, Upload):
+        schema = field.json_schema()
+    elif isinstance(field, fields.Nested):
         nested = field.nested
         if not (isinstance(nested, type) and issubclass(nested, Schema)):
             raise TypeError("nest form schemas by class")
@@ -122,7 +174,7 @@ def _object_schema(form: type[Schema]) -> dict[str, Any]:
 def server_checked(form: type[Schema]) -> list[str]:
     """The fields that the form's own `@validates` methods check beyond the schema."""
     return sorted({name for _attribute, _many, options in form._hooks[VALIDATES]
-                   for name in options["field_names"]})
+                   for name in options["field_names"]} | set(uploads(form)))
 
 
 @cache
@@ -141,6 +193,7 @@ def _validators(form: type[Schema]) -> tuple[Any, tuple[tuple[FormRule, Any], ..
                   for rule in getattr(form, "rules", ())))
 
 
+MISSING = "Missing data for required field."
 _TYPES = {"string": "a string", "integer": "a whole number", "number": "a number", "boolean": "true or false",
           "array": "a list", "object": "an object", "null": "null"}
 _LIMITS = {"minLength": "Shorter than minimum length {}.", "maxLength": "Longer than maximum length {}.",
@@ -159,7 +212,7 @@ def _messages(error: Any) -> Iterator[tuple[str, str]]:
 
     keyword, facts = error.kind.name, error.kind.as_dict()
     if keyword == "required":
-        yield below(str(facts["property"])), "Missing data for required field."
+        yield below(str(facts["property"])), MISSING
     elif keyword == "additionalProperties":
         for name in facts["unexpected"]:
             yield below(str(name)), "Unknown field."
@@ -178,22 +231,25 @@ def _messages(error: Any) -> Iterator[tuple[str, str]]:
         yield path or "_schema", "Is not valid."
 
 
-def load_form(form: type[Schema], data: Mapping[str, Any], prefix: str = "form") -> dict[str, Any]:
+def load_form(form: type[Schema], data: Mapping[str, Any], prefix: str = "form",
+              later: tuple[str, ...] = ()) -> dict[str, Any]:
     """The loaded form, or InvalidInput naming each failing field as `<prefix>.<path>`: first what
-    the published schema refuses, then (once the schema holds) what the form's own checks refuse."""
+    the published schema refuses, then (once the schema holds) what the form's own checks refuse.
+    The fields in `later` may be missing (the evidence of a case the platform opens itself)."""
     fields_check, rules = _validators(form)
     errors: dict[str, list[str]] = {}
     if not fields_check.is_valid(data):
         for error in fields_check.iter_errors(data):
             for path, message in _messages(error):
-                errors.setdefault(f"{prefix}.{path}", []).append(message)
+                if path not in later or message != MISSING:
+                    errors.setdefault(f"{prefix}.{path}", []).append(message)
     for rule, check in rules:
         if not check.is_valid(data):
             errors.setdefault(f"{prefix}.{rule.field}", []).append(rule.message)
     if errors:
         raise InvalidInput(errors)
     try:
-        loaded: dict[str, Any] = schema_of(form).load(data)
+        loaded: dict[str, Any] = schema_of(form).load(data, partial=later or None)
     except ValidationError as error:
         raise InvalidInput(flatten(error.messages, prefix)) from error
     return loaded

@@ -19,6 +19,7 @@ from api.cli import cli
 from api.database import database
 from factories import PASSWORD, build_people
 from support.contract import assert_problem
+from support.evidence import eid_form
 from support.oauth import REDIRECT, bearer, data, register, token, user_token
 from tenants.models import Tenant
 from townhall.appointments.hours import Schedule
@@ -186,7 +187,7 @@ def _events(app: Flask, slug: str, subject: str) -> list[str]:
 def test_a_pickup_appointment_moves_the_case_and_a_reminder_is_sent_once(
     app: Flask, client: FlaskClient, region: Region
 ) -> None:
-    case = data(client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": {"reason": "renewal"}},
+    case = data(client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": eid_form()},
                             headers=region.headers["aalst"]))
     etag = None
     for step in ("fee_due", "production_ordered", "ready_for_pickup"):

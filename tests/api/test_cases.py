@@ -21,6 +21,7 @@ from sqlalchemy import event, select, update
 from api.database import database
 from factories import Town
 from support.contract import assert_problem
+from support.evidence import JPEG, PHOTO, eid_form
 from support.oauth import REDIRECT, bearer, data, register, token, user_token
 from tenants.models import Tenant
 from townhall.auth.models import Team, User
@@ -36,7 +37,7 @@ from townhall.tenancy import Municipality, tenant_scope
 
 PASSWORD = "correct horse battery"
 SCOPES = "cases:read cases:write"
-EID = {"service": "eid-card", "form": {"reason": "renewal"}}
+EID = {"service": "eid-card", "form": eid_form()}
 PERMIT = {"service": "parking-permit", "form": {"plate": "1-ABC-234", "zone": "A1", "starts_on": "2026-12-01"}}
 
 
@@ -79,7 +80,7 @@ def test_a_due_date_skips_weekends_and_belgian_public_holidays(app: Flask, town:
     aalst = Municipality(town.tenant.id, "aalst", "Aalst", "https://townhall.test/t/aalst/v1")
     with app.app_context(), database().unit_of_work() as session, tenant_scope(session, town.tenant.id):
         jan = session.scalars(select(User.id).where(User.email == "jan@example.org")).one()
-        case, _ = open_case(session, app.extensions["townhall.storage"], aalst, "eid-card", {"reason": "renewal"},
+        case, _ = open_case(session, app.extensions["townhall.storage"], aalst, "eid-card", eid_form(),
                             jan, "test", date(2026, 12, 23))
     assert case.due_on == date(2027, 1, 8)
     assert add_working_days(date(2027, 3, 26), 1) == date(2027, 3, 30)  # Friday, then Easter Monday
@@ -267,8 +268,9 @@ def test_a_case_is_out_of_reach_from_another_municipality_with_every_kind_of_tok
     seen = client.get(f"/t/aalst/v1/cases/{case_id}", headers=town.headers["worker"])
     assert seen.headers["ETag"] == etag and data(seen)["status"] == "submitted"
     assert len(data(client.get(f"/t/aalst/v1/cases/{case_id}/messages", headers=town.headers["jan"]))["items"]) == 1
+    photo = data(created)["form"]["photo"]["document"]  # the application's evidence, and the one uploaded
     assert [d["id"] for d in data(client.get(f"/t/aalst/v1/cases/{case_id}/documents",
-                                             headers=town.headers["jan"]))["items"]] == [document]
+                                             headers=town.headers["jan"]))["items"]] == [photo, document]
 
 
 def test_list_filters_are_checked(client: FlaskClient, town: Town) -> None:
@@ -345,14 +347,16 @@ def test_opening_a_case_takes_one_read_and_one_write_on_postgresql(
     event.listen(engine, "before_cursor_execute", count)
     try:
         costs = []
-        on_behalf = EID | {"citizen": "jan@example.org"}
-        for body, headers in ((EID, town.headers["jan"]), (on_behalf, town.headers["partner"])):
+        on_behalf = PERMIT | {"citizen": "jan@example.org"}
+        for body, headers in ((PERMIT, town.headers["jan"]), (on_behalf, town.headers["partner"]),
+                              (EID, town.headers["jan"])):
             counted.clear()
             assert client.post("/t/aalst/v1/cases", json=body, headers=headers).status_code == 201
             costs.append(len(counted))
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    assert costs == ([2, 2] if engine.dialect.name == "postgresql" else [6, 6]), counted
+    # The identity card's photo is one more row: the case's document.
+    assert costs == ([2, 2, 3] if engine.dialect.name == "postgresql" else [6, 6, 7]), counted
 
 
 def test_a_case_is_opened_for_a_person_the_same_transaction_added(app: Flask, town: Town) -> None:
@@ -361,7 +365,7 @@ def test_a_case_is_opened_for_a_person_the_same_transaction_added(app: Flask, to
     with app.app_context(), database().unit_of_work() as session, tenant_scope(session, town.tenant.id):
         person = User(id=new_id(), email="new@example.org", email_key="new@example.org", display_name="New")
         session.add(person)  # not flushed
-        case, steps = open_case(session, app.extensions["townhall.storage"], aalst, "eid-card", {"reason": "renewal"},
+        case, steps = open_case(session, app.extensions["townhall.storage"], aalst, "eid-card", eid_form(),
                                 person.id, "test", date.today())
         assert case.citizen_id == person.id and [step.kind for step in steps] == ["created"]
         assert session.scalars(select(Case.reference).where(Case.citizen_id == person.id)).one() == case.reference
@@ -455,7 +459,13 @@ def test_documents_are_checked_hashed_stored_and_served_back(client: FlaskClient
     fetched = client.get(uploaded.headers["Location"], headers=town.headers["worker"])
     assert fetched.data == PDF and fetched.mimetype == "application/pdf"
     assert fetched.headers["Repr-Digest"] == "sha-256=:" + base64.b64encode(hashlib.sha256(PDF).digest()).decode() + ":"
-    assert [d["id"] for d in data(client.get(url, headers=town.headers["jan"]))["items"]] == [meta["id"]]
+    photo = data(created)["form"]["photo"]
+    assert photo["media_type"] == "image/jpeg" and photo["bytes"] == len(JPEG) and "content" not in photo
+    listed = data(client.get(url, headers=town.headers["jan"]))["items"]
+    assert [(d["id"], d["filename"]) for d in listed] == [(photo["document"], "photo.jpg"),
+                                                         (meta["id"], meta["filename"])]
+    evidence = client.get(f"{url}/{photo['document']}", headers=town.headers["worker"])
+    assert evidence.data == JPEG and evidence.mimetype == "image/jpeg"
     assert_problem(client.get(uploaded.headers["Location"], headers=town.headers["an"]), 404)
 
     script = client.post(url, data={"file": (io.BytesIO(b"<script>alert(1)</script>"), "x.pdf")},
@@ -463,6 +473,24 @@ def test_documents_are_checked_hashed_stored_and_served_back(client: FlaskClient
     assert "file" in assert_problem(script, 422)["errors"]
     as_json = client.post(url, json={"file": "x"}, headers=town.headers["jan"])
     assert_problem(as_json, 415)
+
+def test_an_identity_card_application_without_its_photo_is_refused_and_changes_nothing(
+        client: FlaskClient, town: Town) -> None:
+    before = data(client.get("/t/aalst/v1/me/cases", headers=town.headers["jan"]))["items"]
+    for form, why in (({"reason": "renewal"}, "Missing data"),
+                      ({"reason": "renewal", "photo": {"media_type": "image/jpeg", "content": "JVBERi0xLjQK"}},
+                       "first bytes"),
+                      ({"reason": "renewal", "photo": {"media_type": "image/gif", "content": PHOTO["content"]}},
+                       "Must be one of"),
+                      ({"reason": "renewal", "photo": {"media_type": "image/jpeg", "content": "*** not base64 ***"}},
+                       "base64")):
+        refused = assert_problem(client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": form},
+                                             headers=town.headers["jan"]), 422)
+        said = " ".join(message for field, found in refused["errors"].items() if field.startswith("form.photo")
+                        for message in found)
+        assert why in said, refused
+    assert data(client.get("/t/aalst/v1/me/cases", headers=town.headers["jan"]))["items"] == before
+
 
 def test_documents_over_the_limit_are_refused(
     app: Flask, client: FlaskClient, town: Town, monkeypatch: pytest.MonkeyPatch

@@ -80,7 +80,7 @@ def test_only_config_write_of_this_municipality_may_change_the_catalogue(
 
 def test_one_service_type_publishes_its_form(client: FlaskClient) -> None:
     form = data(client.get("/v1/service-types/eid-card"))["form"]
-    assert form["required"] == ["reason"] and form["additionalProperties"] is False
+    assert form["required"] == ["reason", "photo"] and form["additionalProperties"] is False
     assert "stolen" in form["properties"]["reason"]["enum"]
     assert {"if": {"properties": {"reason": {"enum": ["stolen"]}}, "required": ["reason"]},
             "then": {"required": ["police_report"]}} in form["allOf"]

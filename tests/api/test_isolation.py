@@ -9,6 +9,7 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from api.database import database
+from support.evidence import eid_form
 from tenants.models import Tenant, TenantBranding
 from townhall.auth.operations import create_user
 from townhall.cases.models import Case
@@ -123,7 +124,7 @@ def test_a_case_is_never_written_under_another_municipality(app: Flask, two_tena
     refusal = NotFound if app.extensions["townhall.database"].engine.dialect.name == "postgresql" else CrossTenantWrite
     with app.app_context(), database().sessions() as session, tenant_scope(session, aalst.id), \
             pytest.raises(refusal):
-        open_case(session, app.extensions["townhall.storage"], as_ninove, "eid-card", {"reason": "renewal"},
+        open_case(session, app.extensions["townhall.storage"], as_ninove, "eid-card", eid_form(),
                   person.id, "test", date.today())
     with app.app_context(), database().sessions() as session, tenant_scope(session, ninove.id):
         assert session.scalars(select(Case.id)).all() == []

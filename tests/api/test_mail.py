@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from api.database import database
 from api.worker import Worker
+from support.evidence import eid_form
 from support.oauth import bearer, data, register, token
 from support.receiver import free_port
 from tenants.models import Tenant
@@ -86,7 +87,7 @@ def test_the_citizen_gets_the_news_in_their_language_under_the_municipality_s_na
     app: Flask, client: FlaskClient, partner: dict[str, str], inbox: tuple[Inbox, int]
 ) -> None:
     box, port = inbox
-    case = data(client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": {"reason": "renewal"},
+    case = data(client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": eid_form(),
                                                          "citizen": "jan@example.org"}, headers=partner))
     worker = mail_worker(app, port)
     try:
@@ -115,7 +116,7 @@ def test_a_webhook_that_fails_for_a_day_is_switched_off_and_the_admins_told(
                                         headers=partner))
     finally:
         app.config["TOWNHALL_SETTINGS"] = replace(app.config["TOWNHALL_SETTINGS"], webhooks_allow_private=False)
-    client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": {"reason": "renewal"},
+    client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": eid_form(),
                                           "citizen": "jan@example.org"}, headers=partner)
     worker = mail_worker(app, port)
     try:
@@ -165,7 +166,7 @@ def test_mail_goes_over_tls_with_credentials_and_carries_the_logo(
         with tenant_scope(session, tenant.id):
             branding = branding_of(session, tenant.id)
             update_branding(session, tenant, branding, {"logo_url": "https://www.aalst.example/logo.svg"}, "test")
-    client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": {"reason": "renewal"},
+    client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": eid_form(),
                                           "citizen": "jan@example.org"}, headers=partner)
     settings = replace(app.config["TOWNHALL_SETTINGS"], smtp_host="127.0.0.1", smtp_port=port, smtp_security="tls",
                        smtp_username="townhall", smtp_password="s3cret", mail_from="noreply@townhall.test")

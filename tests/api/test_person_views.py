@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from api.database import database
 from factories import PASSWORD, build_people
 from support.contract import assert_problem
+from support.evidence import eid_form
 from support.oauth import (
     REDIRECT,
     bearer,
@@ -27,7 +28,7 @@ from townhall.auth.scopes import CASE_WORKER
 from townhall.services.operations import configure_service
 from townhall.tenancy import tenant_scope
 
-EID = {"service": "eid-card", "form": {"reason": "renewal"}}
+EID = {"service": "eid-card", "form": eid_form()}
 PERMIT = {"service": "parking-permit", "form": {"plate": "1-ABC-234", "zone": "A1", "starts_on": "2026-12-01"}}
 
 

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from api.database import database
 from factories import PASSWORD, build_people
 from support.contract import assert_problem
+from support.evidence import eid_form
 from support.oauth import REDIRECT, bearer, data, register, token, user_token
 from tenants.models import Tenant
 from townhall.auth.operations import add_membership, add_team_member, create_team, delegate
@@ -65,7 +66,7 @@ def callers(app: Flask, client: FlaskClient, make_tenant: Callable[..., Tenant],
     assert office.status_code == 201, office.get_data(as_text=True)
     office_id = data(office)["id"]
     cases = {}
-    for service, form in (("eid-card", {"reason": "renewal"}), ("certificate", {"kind": "residence"})):
+    for service, form in (("eid-card", eid_form()), ("certificate", {"kind": "residence"})):
         opened = client.post("/t/aalst/v1/cases", json={"service": service, "form": form}, headers=headers["jan"])
         assert opened.status_code == 201, opened.get_data(as_text=True)
         cases[service] = data(opened)["id"]
@@ -141,7 +142,7 @@ def test_a_delegated_worker_acts_for_citizens_only_in_the_delegated_service(
         "service": "certificate", "form": {"kind": "residence"}, "citizen": "jan@example.org"})
     assert_problem(refused, 403)
     opened = client.post("/t/aalst/v1/cases", headers=worker, json={
-        "service": "eid-card", "form": {"reason": "renewal"}, "citizen": "jan@example.org"})
+        "service": "eid-card", "form": eid_form(), "citizen": "jan@example.org"})
     assert opened.status_code == 201, opened.get_data(as_text=True)
 
 

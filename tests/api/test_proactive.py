@@ -11,6 +11,7 @@ from api.cli import cli
 from api.database import database
 from factories import Town
 from support.contract import assert_problem
+from support.evidence import PHOTO
 from support.oauth import data
 from townhall.outbox.models import OutboxEvent
 from townhall.proactive.models import ProactiveAction
@@ -61,12 +62,28 @@ def test_an_offer_is_confirmed_with_one_call(client: FlaskClient, rules_town: To
     assert rules_town.event(client, "b-1", "be.person.turns-18", "jan", birth_date=born).status_code == 202
     offer = data(client.get("/t/aalst/v1/me/proactive", headers=rules_town.headers["jan"]))["items"][0]
     assert (offer["action"], offer["status"], offer["form"]) == ("offer", "offered", {"reason": "first"})
-    accepted = client.post(offer["accept"], headers=rules_town.headers["jan"])
+    # The offer knows the reason; the citizen adds the photo an identity card needs.
+    unfinished = assert_problem(client.post(offer["accept"], headers=rules_town.headers["jan"]), 422)
+    assert "form.photo" in unfinished["errors"]
+    accepted = client.post(offer["accept"], json={"form": {"photo": PHOTO}}, headers=rules_town.headers["jan"])
     assert accepted.status_code == 201 and data(accepted)["status"] == "accepted"
     case = data(client.get(accepted.headers["Location"], headers=rules_town.headers["jan"]))
-    assert case["service"] == "eid-card" and case["form"]["reason"] == "first"
+    assert case["service"] == "eid-card" and case["form"]["reason"] == "first" and case["form"]["photo"]["document"]
     assert_problem(client.post(offer["accept"], headers=rules_town.headers["jan"]), 409)
     assert_problem(client.post(offer["accept"], headers=rules_town.headers["an"]), 404)  # not hers
+
+
+def test_the_municipality_opens_an_identity_card_case_itself_and_the_photo_comes_later(
+        client: FlaskClient, rules_town: Town) -> None:
+    rules_town.rule(client, {"kind": "proactive", "service": "eid-card", "trigger": EXPIRING,
+                             "expression": "true", "action": {"type": "open", "form": {"reason": "renewal"}}})
+    soon = (date.today() + timedelta(days=30)).isoformat()
+    expiring = rules_town.event(client, "o-1", EXPIRING, "jan", expires_on=soon)
+    assert [a["status"] for a in data(expiring)["outcome"]["actions"]] == ["opened"]
+    mine = data(client.get("/t/aalst/v1/me/cases", headers=rules_town.headers["jan"]))["items"]
+    assert [(c["service"], c["status"]) for c in mine] == [("eid-card", "submitted")]
+    case = data(client.get(f"/t/aalst/v1/cases/{mine[0]['id']}", headers=rules_town.headers["jan"]))
+    assert "photo" not in case["form"]  # the citizen brings it, or adds it as a document
 
 
 def test_a_certificate_is_issued_without_the_citizen_asking(client: FlaskClient, rules_town: Town) -> None:

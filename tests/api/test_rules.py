@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 
 from factories import Town
 from support.contract import assert_problem
+from support.evidence import eid_form
 from support.oauth import bearer, data, register_platform_client, token
 from townhall.calendar import add_working_days
 from townhall.rules.engine import age_on, compile_rule, days_between, evaluate, working_days
@@ -159,15 +160,15 @@ def test_cases_are_decided_by_the_rules_and_the_decisions_recorded(client: Flask
     assert rules_town.event(client, "e-1", "be.person.moved-in", "jan", birth_date=young).status_code == 202
     assert rules_town.event(client, "e-2", "be.person.moved-in", "an", birth_date="1990-05-17").status_code == 202
 
-    refused = client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": {"reason": "renewal"}},
+    refused = client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": eid_form()},
                           headers=rules_town.headers["jan"] | {"Accept-Language": "en"})
     problem = assert_problem(refused, 422)
     assert problem["code"] == "not_eligible" and problem["detail"] == "Only from the age of 18."
-    unknown = client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": {"reason": "renewal"}},
+    unknown = client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": eid_form()},
                           headers=rules_town.headers["worker"])  # not in the register: the rule says no
     assert_problem(unknown, 422)
 
-    opened = data(client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": {"reason": "lost"}},
+    opened = data(client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": eid_form("lost")},
                               headers=rules_town.headers["an"]))
     assert opened["fee"]["amount_cents"] == 3500 and opened["due_date"] == add_working_days(today, 5).isoformat()
     decisions = data(client.get(f"/t/aalst/v1/cases/{opened['id']}/decisions", headers=rules_town.headers["worker"]))

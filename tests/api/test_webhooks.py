@@ -25,6 +25,7 @@ from api.database import database
 from api.settings import Settings, SettingsError
 from api.worker import Worker
 from support.contract import assert_problem, document, schema_errors
+from support.evidence import eid_form
 from support.oauth import bearer, data, register, token
 from support.receiver import Receiver, free_port, tls_for
 from tenants.models import Tenant
@@ -34,7 +35,7 @@ from townhall.outbox import delivery
 from townhall.services.operations import configure_service
 from townhall.tenancy import tenant_scope
 
-EID = {"service": "eid-card", "form": {"reason": "renewal"}, "citizen": "jan@example.org"}
+EID = {"service": "eid-card", "form": eid_form(), "citizen": "jan@example.org"}
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from flask import Flask
 
 from api.database import database
 from support.concurrency import in_parallel
+from support.evidence import eid_form
 from support.oauth import partner_client, partner_headers
 from tenants.operations import create_tenant
 from townhall.auth.keys import ensure_signing_key
@@ -13,7 +14,7 @@ from townhall.services.operations import configure_service
 from townhall.tenancy import tenant_scope
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.committed]
-EID = {"service": "eid-card", "form": {"reason": "renewal"}, "citizen": "jan@example.org"}
+EID = {"service": "eid-card", "form": eid_form(), "citizen": "jan@example.org"}
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from flask import Flask
 
 from api.database import database
 from api.worker import Worker
+from support.evidence import eid_form
 from support.oauth import basic
 from support.receiver import Receiver
 from tenants.operations import create_tenant
@@ -26,7 +27,7 @@ from townhall.services.operations import configure_service
 from townhall.tenancy import tenant_scope
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.committed]
-EID = {"service": "eid-card", "form": {"reason": "renewal"}, "citizen": "jan@example.org"}
+EID = {"service": "eid-card", "form": eid_form(), "citizen": "jan@example.org"}
 
 
 def _setup(app: Flask, url: str) -> dict[str, str]:

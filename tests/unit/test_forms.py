@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from marshmallow import Schema
 
+from support.evidence import PHOTO
 from townhall.errors import InvalidInput
 from townhall.forms import json_schema, load_form
 from townhall.services.registry import SERVICE_TYPES
@@ -114,8 +115,17 @@ def test_every_form_is_published_as_json_schema_2020_12(code: str) -> None:
 
 def test_the_eid_card_schema_states_the_police_report_rule() -> None:
     form = FORMS["eid-card"]
-    assert refusals(form, {"reason": "stolen"}) == {"form.police_report"}
-    assert refusals(form, {"reason": "stolen", "police_report": "PV-123"}) == set()
+    assert refusals(form, {"reason": "stolen", "photo": PHOTO}) == {"form.police_report"}
+    assert refusals(form, {"reason": "stolen", "police_report": "PV-123", "photo": PHOTO}) == set()
+
+
+def test_the_photo_an_identity_card_needs_is_in_its_published_schema() -> None:
+    schema = json_schema(FORMS["eid-card"])
+    assert "photo" in schema["required"] and "photo" in schema["x-checked-by-server"]
+    photo = schema["properties"]["photo"]
+    assert photo["properties"]["content"]["contentEncoding"] == "base64"
+    assert photo["properties"]["media_type"]["enum"] == ["image/jpeg", "image/png"]
+    assert refusals(FORMS["eid-card"], {"reason": "renewal"}) == {"form.photo"}
 
 
 @pytest.mark.parametrize("code", sorted(FORMS))

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from support.evidence import PHOTO
 from support.suite import ROOT
 from townhall.auth.scopes import CASE_WORKER, CITIZEN
 from townhall.errors import InvalidInput
@@ -16,8 +17,8 @@ from townhall.services.registry import SERVICE_TYPES
 
 TODAY = date(2026, 11, 28)
 VALID: dict[str, dict[str, Any]] = {
-    "eid-card": {"reason": "renewal"},
-    "travel-document": {"reason": "first", "express": True},
+    "eid-card": {"reason": "renewal", "photo": PHOTO},
+    "travel-document": {"reason": "first", "express": True, "photo": PHOTO},
     "address-change": {"new_address": {"street": "Grote Markt", "number": "3", "postal_code": "9300",
                                        "municipality": "Aalst"}, "moved_on": date.today().isoformat()},
     "certificate": {"kind": "household_composition", "language": "fr"},
@@ -27,8 +28,12 @@ VALID: dict[str, dict[str, Any]] = {
     "bulky-waste": {"items": [{"kind": "mattress", "quantity": 2}], "volume_m3": 1.5},
 }
 INVALID: list[tuple[str, dict[str, Any], str]] = [
-    ("eid-card", {"reason": "stolen"}, "police_report"),
-    ("eid-card", {"reason": "bored"}, "reason"),
+    ("eid-card", {"reason": "stolen", "photo": PHOTO}, "police_report"),
+    ("eid-card", {"reason": "bored", "photo": PHOTO}, "reason"),
+    ("eid-card", {"reason": "renewal"}, "photo"),
+    ("eid-card", {"reason": "renewal", "photo": {"media_type": "image/jpeg", "content": "JVBERi0xLjQ="}}, "photo"),
+    ("eid-card", {"reason": "renewal", "photo": {"media_type": "image/jpeg", "content": "not base64!"}}, "photo"),
+    ("travel-document", {"reason": "first"}, "photo"),
     ("address-change", {"new_address": {"street": "x", "number": "1", "postal_code": "0123", "municipality": "y"},
                         "moved_on": date.today().isoformat()}, "new_address.postal_code"),
     ("address-change", {**VALID["address-change"], "moved_on": (date.today() - timedelta(days=400)).isoformat()},

@@ -31,7 +31,7 @@ from townhall.cases.models import (
 )
 from townhall.clock import utcnow
 from townhall.errors import Conflict, Forbidden, InvalidInput, NotFound, Refused, StaleVersion
-from townhall.forms import load_form
+from townhall.forms import Evidence, load_form, uploads
 from townhall.ids import new_id
 from townhall.outbox.operations import emit
 from townhall.rules.decisions import (
@@ -72,7 +72,7 @@ def _step(session: Session, case: Case, actor: str, kind: str, *, from_status: s
 
 def open_case(session: Session, storage: Storage, municipality: Municipality, code: str, form: Mapping[str, Any],
               citizen: uuid.UUID | str, actor: str, today: date,
-              languages: Sequence[str] = ()) -> tuple[CaseCard, list[Step]]:
+              languages: Sequence[str] = (), *, evidence_later: bool = False) -> tuple[CaseCard, list[Step]]:
     """Open a case for a citizen (their id, or their e-mail address when acting on their behalf):
     the form checked by the service, eligibility and fee from the service and the municipality's
     catalogue, a reference, a due date in working days. Returns the case and its timeline (so the
@@ -80,7 +80,10 @@ def open_case(session: Session, storage: Storage, municipality: Municipality, co
 
     One read (`intake`) and one write (`write_new_case`) of rows whose every value is known here:
     no ORM unit of work on the platform's most frequent write. Services the platform finishes at
-    once continue through the ORM, as every later step of a case does."""
+    once continue through the ORM, as every later step of a case does.
+
+    Evidence in the form (the photo) is kept as the case's documents; the form keeps a reference.
+    `evidence_later`: the platform opens the case itself and the citizen brings the evidence later."""
     service = service_type(code)
     session.flush()  # Core statements do not autoflush: what the ORM still holds (a new person) goes first
     found = intake(session, municipality.id, code, citizen) if service else None
@@ -89,12 +92,16 @@ def open_case(session: Session, storage: Storage, municipality: Municipality, co
     if found.citizen_id is None:
         raise unknown_person(citizen) if isinstance(citizen, str) else NotFound("No such person.")
     citizen_id = found.citizen_id
-    values = load_form(service.form, form)
+    values = load_form(service.form, form, later=uploads(service.form) if evidence_later else ())
+    evidence = {name: values.pop(name) for name in uploads(service.form) if name in values}
     decisions = _decisions(municipality, service, found, values, today, languages)
     if decisions.refusal:
         raise NotEligible(decisions.refusal)
     team = _routed_team(session, municipality.id, code, decisions.team)  # before a number is taken
     form_values = _jsonable(values)
+    documents = {name: (new_id(), given) for name, given in evidence.items()}
+    form_values |= {name: {"document": str(document_id), "media_type": given.media_type, "bytes": len(given.content)}
+                    for name, (document_id, given) in documents.items()}
     duplicate = service.possible_duplicate(
         form_values, lambda: _open_cases(session, municipality.id, code, service.workflow.terminal))
     now, case_id, status = utcnow(), new_id(), service.workflow.initial
@@ -112,6 +119,8 @@ def open_case(session: Session, storage: Storage, municipality: Municipality, co
     case = write_new_case(session, opened, decision_rows(municipality.id, case_id, decisions, now), created,
                           _event_data(replace(opened, status=finishing or status), {}), municipality.slug,
                           today.year)
+    for name, (document_id, given) in documents.items():
+        _keep_evidence(session, storage, case, document_id, name, given, actor, actor == f"user:{citizen_id}")
     if finishing is None:
         return case, [created]
     # The platform takes the finishing step itself.
@@ -121,6 +130,19 @@ def open_case(session: Session, storage: Storage, municipality: Municipality, co
         _issue_certificate(session, storage, municipality, finished, today, service.issues)
     session.flush()  # the step's id and time, the case's version
     return card_of(finished), [created, step_of(moved)]
+
+
+def _keep_evidence(session: Session, storage: Storage, case: CaseCard, document_id: uuid.UUID, name: str,
+                   given: Evidence, actor: str, from_citizen: bool) -> None:
+    """Evidence sent with the application, kept as one of the case's documents."""
+    key = f"documents/{case.tenant_id}/{case.id}/{document_id}"
+    storage.put(key, given.content)  # before the row: a row never points at missing bytes
+    extension = "png" if given.media_type == "image/png" else "jpg"
+    session.add(CaseDocument(tenant_id=case.tenant_id, id=document_id, case_id=case.id, filename=f"{name}.{extension}",
+                             content_type=given.media_type, size=len(given.content),
+                             sha256=hashlib.sha256(given.content).hexdigest(), storage_key=key, uploaded_by=actor,
+                             from_citizen=from_citizen))
+    session.flush()
 
 
 def _decisions(municipality: Municipality, service: ServiceType, found: Intake, values: Mapping[str, Any],

@@ -156,7 +156,7 @@ def _open(session: Session, municipality: Municipality, storage: Storage, servic
     savepoint = session.begin_nested()
     try:
         case, _ = open_case(session, storage, municipality, service, form, user.id, SYSTEM_ACTOR, today,
-                            [user.preferred_language or ""])
+                            [user.preferred_language or ""], evidence_later=True)  # the citizen brings it
     except TownhallError:
         savepoint.rollback()
         return "failed", None
@@ -165,8 +165,10 @@ def _open(session: Session, municipality: Municipality, storage: Storage, servic
 
 
 def accept_offer(session: Session, municipality: Municipality, storage: Storage, action_id: uuid.UUID,
-                 user_id: uuid.UUID, today: date, languages: Sequence[str]) -> ProactiveAction:
-    """One call: the citizen confirms the pre-filled case the municipality offered."""
+                 user_id: uuid.UUID, today: date, languages: Sequence[str],
+                 completed: Mapping[str, Any] | None = None) -> ProactiveAction:
+    """One call: the citizen confirms the pre-filled case the municipality offered, completing its
+    form where the service needs more than the offer knows (the photo of an identity card)."""
     action = session.scalars(select(ProactiveAction).where(
         ProactiveAction.tenant_id == municipality.id, ProactiveAction.id == action_id,
         ProactiveAction.user_id == user_id, ProactiveAction.action == "offer")).first()
@@ -174,8 +176,8 @@ def accept_offer(session: Session, municipality: Municipality, storage: Storage,
         raise NotFound("No such offer for you here.")
     if action.status != "offered":
         raise Conflict(f"This offer is {action.status} already.")
-    case, _ = open_case(session, storage, municipality, str(action.service), action.form, user_id,
-                        f"user:{user_id}", today, languages)
+    case, _ = open_case(session, storage, municipality, str(action.service), {**action.form, **(completed or {})},
+                        user_id, f"user:{user_id}", today, languages)
     action.status, action.case_id = "accepted", case.id
     session.flush()
     return action

@@ -37,3 +37,8 @@ class PreferencesInput(Schema):
     inform = fields.Boolean(load_default=True)
     offer = fields.Boolean(load_default=True)
     open = fields.Boolean(load_default=True)
+
+
+class AcceptInput(Schema):
+    form = fields.Dict(load_default=dict, metadata={
+        "description": "Fields that complete the offer's pre-filled form (for example the photo)."})

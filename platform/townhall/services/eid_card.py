@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import fields, validate
 
-from townhall.forms import Form, required_when
+from townhall.forms import MAX_PHOTO_BYTES, PHOTO_TYPES, Form, Upload, required_when
 from townhall.services.base import (
     ANYONE,
     STAFF,
@@ -26,6 +26,8 @@ class CardRequest(Form):
     police_report = fields.String(validate=validate.Length(min=3, max=50),
                                   metadata={"description": "Reference of the police report (lost or stolen)."})
     contact_phone = fields.String(validate=validate.Regexp(r"^\+?[0-9][0-9 ./()-]{5,30}$"))
+    photo = Upload(PHOTO_TYPES, MAX_PHOTO_BYTES, required=True, metadata={
+        "description": "A recent passport photo (ICAO rules): JPEG or PNG, base64-encoded."})
 
     rules = (required_when("police_report", "reason", ("stolen",),
                            "A stolen card needs the police report's reference."),)

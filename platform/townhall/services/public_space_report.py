@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import fields, validate
 
-from townhall.forms import Form, FormRule
+from townhall.forms import MAX_PHOTO_BYTES, PHOTO_TYPES, Form, FormRule, Upload
 from townhall.services.base import STAFF, OpenCases, ServiceType, Transition, Workflow
 
 CATEGORIES = ("pothole", "litter", "street_light", "graffiti", "illegal_dumping", "other")
@@ -18,6 +18,7 @@ class Report(Form):
     lat = fields.Float(validate=validate.Range(min=-90, max=90), allow_nan=False)
     long = fields.Float(validate=validate.Range(min=-180, max=180), allow_nan=False)
     address = fields.String(validate=validate.Length(min=3, max=300))
+    photo = Upload(PHOTO_TYPES, MAX_PHOTO_BYTES, metadata={"description": "A photo of the problem (optional)."})
 
     rules = (
         FormRule({"dependentRequired": {"long": ["lat"]}}, "lat", "Give both lat and long."),

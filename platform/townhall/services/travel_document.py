@@ -4,17 +4,20 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
+from townhall.forms import MAX_PHOTO_BYTES, PHOTO_TYPES, Form, Upload
 from townhall.services.base import Applicant, ServiceType
 from townhall.services.eid_card import ISSUING
 
 EXPRESS_SURCHARGE_CENTS = 17_500
 
 
-class PassportRequest(Schema):
+class PassportRequest(Form):
     reason = fields.String(required=True, validate=validate.OneOf(("first", "renewal", "lost", "stolen", "full")))
     express = fields.Boolean(load_default=False, metadata={"description": "Delivered within two working days."})
+    photo = Upload(PHOTO_TYPES, MAX_PHOTO_BYTES, required=True, metadata={
+        "description": "A recent passport photo (ICAO rules): JPEG or PNG, base64-encoded."})
 
 
 def resident_only(applicant: Applicant, _form: Mapping[str, Any], _today: date) -> str | None:

@@ -130,6 +130,11 @@ FOUR_RULES = (
 SLOTS_LABEL = "Townhall GET `/t/aalst/v1/slots` (public: 30 days, 10 offices)"
 SLOTS_LATENCY_LABEL = SLOTS_LABEL + ", 2 connections (one request per server worker)"
 SLOTS_P50_GOAL_MS = 50.0
+CONSOLE_P50_GOAL_MS = 30.0  # a console page, server-side (issue 17)
+CONSOLE_QUEUE_LABEL = ("Townhall console: Aalst's work queue page (HTML, signed-in case worker), "
+                       "2 connections (one request per server worker)")
+CONSOLE_BRANDING_LABEL = ("Townhall console: Aalst's branding page (HTML, signed-in tenant admin), "
+                          "2 connections (one request per server worker)")
 WEBHOOKS_GOAL = 500.0
 QUEUE_LABEL = "Townhall GET `/t/aalst/v1/cases` (work queue, first page of 20)"
 QUEUE_PATH = "/t/aalst/v1/cases?limit=20"
@@ -257,6 +262,45 @@ def http_request(base_url: str, method: str, path: str, body: bytes | None = Non
         return response.status, response.read()
     finally:
         connection.close()
+
+
+def console_cookie(base_url: str, demo: Path, email: str) -> tuple[str, str]:
+    """Sign in to Aalst's console as a person would (the sign-in page, the authorization server's
+    login form, the callback): the session cookie, as a header for wrk."""
+    password = {u["email"]: u["password"] for u in json.loads(demo.read_text())["users"]}[email]
+    jar: dict[str, str] = {}
+
+    def go(method: str, url: str, form: dict[str, str] | None = None) -> tuple[int, str, str]:
+        parts, served = urlsplit(url), urlsplit(base_url)
+        headers = {"Cookie": "; ".join(f"{name}={value}" for name, value in jar.items())}
+        body = urlencode(form).encode() if form is not None else None
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        connection = http.client.HTTPConnection(served.hostname or "127.0.0.1", served.port, timeout=10)
+        try:
+            connection.request(method, parts.path + (f"?{parts.query}" if parts.query else ""), body, headers)
+            response = connection.getresponse()
+            text = response.read().decode()
+            for cookie in response.headers.get_all("Set-Cookie") or []:
+                name, _, rest = cookie.partition("=")
+                jar[name] = rest.split(";", 1)[0]
+            return response.status, response.headers.get("Location", ""), text
+        finally:
+            connection.close()
+
+    _, authorize, _ = go("GET", "/t/aalst/admin/sign-in")
+    _, _, login = go("GET", authorize)
+    found = re.search(r'name="csrf" value="([^"]+)"', login)
+    if found is None:
+        raise BenchError(f"no sign-in form at {authorize}")
+    status, again, _ = go("POST", authorize, {"action": "login", "csrf": found.group(1), "email": email,
+                                              "password": password})
+    _, callback, _ = go("GET", again)
+    status, _, page = go("GET", callback)
+    name = "__Host-console-aalst"
+    if status != 303 or name not in jar:
+        raise BenchError(f"could not sign in to the console as {email}: {status} {page[:200]!r}")
+    return "Cookie", f"{name}={jar[name]}"
 
 
 def activate_four_rules(base_url: str, admin_token: str, tenant: str) -> None:
@@ -477,7 +521,9 @@ def serve_townhall(name: str, townhall_env: dict[str, str], log: Path, **extra: 
     settings; yields its base URL."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    env = townhall_env | {"GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2"} | extra
+    # The address it names itself by (the issuer, the consoles' redirects) is the one it serves.
+    env = townhall_env | {"GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2",
+                          "TOWNHALL_BASE_URL": base_url} | extra
     print(name, flush=True)
     with serve(name, [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env, base_url=base_url,
                ready_path=LIVEZ.path, log=log):
@@ -545,6 +591,13 @@ def p50_goal_line(small: Result, large: Result, what: str) -> str:
             f"{small.p50_ms:.1f} ms = {ratio:.2f} x → {verdict}")
 
 
+def console_goal_line(result: Result) -> str:
+    verdict = "**PASS**" if result.p50_ms <= CONSOLE_P50_GOAL_MS and not result.errors else "**MISS**"
+    what = result.endpoint.label.split(", 2 connections")[0]
+    return (f"- {what} (issue 17): p50 ≤ {CONSOLE_P50_GOAL_MS:.0f} ms server-side, measured without queueing: "
+            f"{result.p50_ms:.1f} ms → {verdict}")
+
+
 def goal_lines(results: list[Result], evaluation: tuple[float, str], webhooks: tuple[float, int]) -> str:
     by_label = {result.endpoint.label: result for result in results}
     baseline = by_label[BASELINE_GET.label]
@@ -568,6 +621,7 @@ def goal_lines(results: list[Result], evaluation: tuple[float, str], webhooks: t
            and not by_label[SLOTS_LATENCY_LABEL].errors else "**MISS**")
         + f"; under the common load (32 connections) its p50 is {by_label[SLOTS_LABEL].p50_ms:.1f} ms, mostly "
           "time waiting for a free server worker",
+        *(console_goal_line(by_label[label]) for label in (CONSOLE_QUEUE_LABEL, CONSOLE_BRANDING_LABEL)),
         f"- Two workers deliver ≥ {WEBHOOKS_GOAL:.0f} webhooks/s to a local receiver (issue #7): measured "
         f"{webhooks[0]:.0f}/s" + (" → **PASS**" if webhooks[0] >= WEBHOOKS_GOAL and webhooks[1] == 0 else
                                   f" → **MISS**{' (some never arrived)' if webhooks[1] else ''}"),
@@ -721,6 +775,10 @@ def measure_townhall(wrk_path: str, base_url: str, demo: Path, receiver: Receive
         (baseline_url, BASELINE_GET), (base_url, Endpoint(CASE_GET_LABEL, case_path, headers=as_partner))],
         lambda: None)
     results.append(measure(wrk_path, base_url, Endpoint(QUEUE_LABEL, QUEUE_PATH, headers=as_partner)))
+    for label, path, email in ((CONSOLE_QUEUE_LABEL, "/t/aalst/admin/cases", "worker.aalst@demo.example"),
+                               (CONSOLE_BRANDING_LABEL, "/t/aalst/admin/branding", "admin.aalst@demo.example")):
+        cookie = (console_cookie(base_url, demo, email),)
+        results.append(measure(wrk_path, base_url, Endpoint(label, path, headers=cookie, connections=2)))
     admin = access_token(base_url, demo, "aalst.demo-admin", "config:write")
     add_offices(base_url, admin, 9)
     first = datetime.now(UTC).date() + timedelta(days=1)

@@ -58,7 +58,7 @@ def _change_membership(tenant: str, email: str, role: str, grant: bool) -> None:
         found = require_tenant(session, tenant)
         user = require_user(session, email)
         with tenant_scope(session, found.id):
-            (add_membership if grant else remove_membership)(session, found.id, user, role)
+            (add_membership if grant else remove_membership)(session, found.id, user, role, actor=actor())
 
 
 @members.command("add")
@@ -169,7 +169,7 @@ def clients_create(tenant: str, name: str, public: bool, grant_types: tuple[str,
         with tenant_scope(session, found.id):
             client, secret = create_client(session, found.id, found.slug, {
                 "name": name, "kind": "public" if public else "confidential", "grant_types": list(grant_types),
-                "redirect_uris": list(redirect_uris), "scopes": list(scopes)})
+                "redirect_uris": list(redirect_uris), "scopes": list(scopes)}, actor=actor())
             summary = _client_summary(client, secret)
     click.echo(json.dumps(summary, indent=2))
 
@@ -215,9 +215,10 @@ def _client(tenant: str, client_id: str, change: str) -> None:
             if client is None:
                 raise NotFound(f"No client '{client_id}' in {tenant}.")
             if change == "rotate":
-                click.echo(json.dumps({"client_id": client_id, "client_secret": rotate_client_secret(session, client)}))
+                click.echo(json.dumps({"client_id": client_id, "client_secret": rotate_client_secret(
+                    session, client, actor=actor())}))
             else:
-                set_client_status(session, client, ClientStatus(change))
+                set_client_status(session, client, ClientStatus(change), actor=actor())
                 click.echo(f"{client_id} {change}")
 
 

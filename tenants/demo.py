@@ -142,4 +142,4 @@ def _seed_offices(session: Session, tenants: list[Tenant]) -> None:
                                           "languages": tenant.languages, "hours": WEEKDAYS, "services": services,
                                           "regional_holiday": "VLG", "accessibility": "Step-free entrance."})
             served = {entry["service"]: [by_slug[slug].id for slug in entry["serves"]] for entry in values["services"]}
-            save_office(session, tenant.id, tenant.time_zone, values, served)
+            save_office(session, tenant.id, tenant.time_zone, values, served, actor=DEMO_ACTOR)

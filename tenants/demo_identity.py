@@ -85,7 +85,7 @@ class DemoIdentity:
     def grant(self, user: User, tenant: Tenant, role: str) -> None:
         with tenant_scope(self.session, tenant.id):
             if role not in access_in_tenant(self.session, user.id, tenant.id).roles:
-                add_membership(self.session, tenant.id, user, role)
+                add_membership(self.session, tenant.id, user, role, actor="demo-seed")
         entry = self.users[user.email]
         entry["roles"] = sorted({*entry["roles"], role})
         entry["tenants"] = sorted({*entry["tenants"], tenant.slug})
@@ -95,7 +95,8 @@ class DemoIdentity:
         with tenant_scope(self.session, tenant.id):
             existing = client_by_id(self.session, client_id)
             if existing is None:
-                _, secret = create_client(self.session, tenant.id, tenant.slug, data, name_part=name_part)
+                _, secret = create_client(self.session, tenant.id, tenant.slug, data, name_part=name_part,
+                                          actor="demo-seed")
             else:
                 secret = self.known_secrets.get(client_id)
                 if data["kind"] == "confidential" and not secret:

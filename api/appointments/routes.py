@@ -106,7 +106,8 @@ def list_offices() -> Response:
 @requires("config:write")
 def create_office() -> Response:
     values = load(OfficeInput, json_object())
-    office = save_office(session(), g.tenant.id, g.tenant.time_zone, values, served_ids(values))
+    office = save_office(session(), g.tenant.id, g.tenant.time_zone, values, served_ids(values),
+                         actor=principal().actor)
     response = _office_response(office, 201)
     response.headers["Location"] = url_for("tenant_api.get_office", office_id=office.id)
     return response
@@ -131,7 +132,8 @@ def put_office(office_id: uuid.UUID) -> Response:
     office = _find_office(office_id)
     require_if_match(version_etag(office.version))
     values = load(OfficeInput, json_object())
-    save_office(session(), g.tenant.id, g.tenant.time_zone, values, served_ids(values), office)
+    save_office(session(), g.tenant.id, g.tenant.time_zone, values, served_ids(values), office,
+                actor=principal().actor)
     return _office_response(office)
 
 

@@ -9,6 +9,7 @@ from api.clients.schemas import ClientOut
 from api.database import session
 from api.http import json_body, json_object, page_params, paged, require_if_match
 from api.oauth.protect import requires
+from api.principal import principal
 from api.tenant_api import tenant_api
 from townhall.auth.models import OAuthClient
 from townhall.auth.operations import create_client, rotate_client_secret, update_client
@@ -58,7 +59,7 @@ def list_clients() -> Response:
 @requires("clients:manage")
 def register_client() -> Response:
     data = json_object()  # validated by the operation, shared with the CLI
-    client, secret = create_client(session(), g.tenant.id, g.tenant.slug, data)
+    client, secret = create_client(session(), g.tenant.id, g.tenant.slug, data, actor=principal().actor)
     response = _one(client, 201, secret)
     response.headers["Location"] = url_for("tenant_api.get_client", client_id=client.client_id)
     return response
@@ -75,7 +76,7 @@ def get_client(client_id: str) -> Response:
 def change_client(client_id: str) -> Response:
     client = _find(client_id)
     require_if_match(_etag(client))
-    update_client(session(), client, json_body(ClientChanges))
+    update_client(session(), client, json_body(ClientChanges), actor=principal().actor)
     return _one(client)
 
 
@@ -84,5 +85,5 @@ def change_client(client_id: str) -> Response:
 def rotate_secret(client_id: str) -> Response:
     client = _find(client_id)
     require_if_match(_etag(client))
-    return _one(client, secret=rotate_client_secret(session(), client))
+    return _one(client, secret=rotate_client_secret(session(), client, actor=principal().actor))
 

@@ -57,7 +57,7 @@ def register_client() -> Response:
     data = _client_form()
     try:
         with session().begin_nested():
-            client, secret = create_client(session(), g.tenant.id, g.tenant.slug, data)
+            client, secret = create_client(session(), g.tenant.id, g.tenant.slug, data, actor=principal().actor)
     except TownhallError as error:
         return _clients_page(422, refused(error), typed=data)
     return _clients_page(201, created=client.client_id, secret=secret)
@@ -83,7 +83,7 @@ def rotate_secret(client_id: str) -> Response:
     try:
         _seen(client)
         with session().begin_nested():
-            secret = rotate_client_secret(session(), client)
+            secret = rotate_client_secret(session(), client, actor=principal().actor)
     except StaleVersion:
         return _clients_page(409, {"": [text()["stale"]]})
     except TownhallError as error:
@@ -101,7 +101,7 @@ def client_status(client_id: str) -> Response:
     try:
         _seen(client)
         with session().begin_nested():
-            set_client_status(session(), client, wanted)
+            set_client_status(session(), client, wanted, actor=principal().actor)
     except StaleVersion:
         return _clients_page(409, {"": [text()["stale"]]})
     return see_other(url_for("console.clients", done="saved"))

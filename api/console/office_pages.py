@@ -12,6 +12,7 @@ from api.appointments.routes import office_view, served_ids
 from api.console.routes import console, refused
 from api.console.web import console_page, page, see_other, text
 from api.database import session
+from api.principal import principal
 from townhall.appointments.hours import WEEKDAYS
 from townhall.appointments.models import Office
 from townhall.appointments.operations import save_office
@@ -102,7 +103,7 @@ def save_hours(office_id: uuid.UUID) -> Response:
         values = load(OfficeInput, wanted | {"hours": hours, "exceptions": _closures(shown["exceptions"])})
         with session().begin_nested():
             save_office(session(), g.tenant.id, g.tenant.time_zone, values, served_ids(values), found,
-                        int(version) if version.isdigit() and len(version) < 10 else 0)
+                        int(version) if version.isdigit() and len(version) < 10 else 0, actor=principal().actor)
     except StaleVersion:
         return _office_page(found, view, shown, 409, {"": [text()["stale"]]})
     except TownhallError as error:

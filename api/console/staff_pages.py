@@ -8,6 +8,7 @@ from flask import Response, g, request, url_for
 from api.console.routes import console, refused
 from api.console.web import console_page, page, see_other
 from api.database import session
+from api.principal import principal
 from townhall.auth.models import User
 from townhall.auth.operations import add_membership, remove_membership, require_user
 from townhall.auth.queries import delegations_of_tenant, memberships_of_tenant, teams
@@ -41,7 +42,8 @@ def add_member() -> Response:
     try:
         with session().begin_nested():
             data = load(MemberInput, typed)
-            add_membership(session(), g.tenant.id, require_user(session(), data["user"]), data["role"])
+            add_membership(session(), g.tenant.id, require_user(session(), data["user"]), data["role"],
+                           actor=principal().actor)
     except TownhallError as error:
         return _members_page(422, refused(error), **typed)
     return see_other(url_for("console.members", done="saved"))
@@ -55,7 +57,7 @@ def remove_member(user_id: uuid.UUID, role: str) -> Response:
         raise NotFound("No such member here.")
     try:
         with session().begin_nested():
-            remove_membership(session(), g.tenant.id, user, role)
+            remove_membership(session(), g.tenant.id, user, role, actor=principal().actor)
     except TownhallError as error:
         return _members_page(422, refused(error))
     return see_other(url_for("console.members", done="saved"))

@@ -10,6 +10,7 @@ from api.database import session
 from api.errors import http_error
 from api.http import json_body, page_params, paged
 from api.oauth.protect import requires
+from api.principal import principal
 from api.tenant_api import tenant_api
 from townhall.auth.models import Membership, User
 from townhall.auth.operations import add_membership, remove_membership, require_user
@@ -43,7 +44,7 @@ def list_members() -> Response:
 def add_member() -> Response:
     data = json_body(MemberInput)
     user = require_user(session(), data["user"])
-    membership = add_membership(session(), g.tenant.id, user, data["role"])
+    membership = add_membership(session(), g.tenant.id, user, data["role"], actor=principal().actor)
     body = _view(membership, user)
     body.pop("cursor_key")
     response = jsonify(body)
@@ -58,6 +59,6 @@ def remove_member(user_id: uuid.UUID, role: str) -> Response:
     user = session().get(User, user_id)
     if user is None:
         raise NotFound("No such member here.")
-    remove_membership(session(), g.tenant.id, user, role)
+    remove_membership(session(), g.tenant.id, user, role, actor=principal().actor)
     return Response(status=204)
 

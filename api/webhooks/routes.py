@@ -14,7 +14,7 @@ from api.principal import principal
 from api.tenant_api import tenant_api, tenant_api_url
 from townhall.errors import NotFound
 from townhall.outbox.models import Attempt, Delivery, Subscription
-from townhall.outbox.operations import change, replay, rotate, subscribe
+from townhall.outbox.operations import change, replay, rotate, subscribe, unsubscribe
 from townhall.outbox.queries import delivery_log, subscription_of, subscriptions_of
 from townhall.outbox.schemas import ReplayInput
 from townhall.outbox.secrets import Sealer
@@ -77,14 +77,14 @@ def get_webhook(subscription_id: uuid.UUID) -> Response:
 def patch_webhook(subscription_id: uuid.UUID) -> Response:
     subscription = _find(subscription_id)
     require_if_match(version_etag(subscription.version))
-    change(session(), subscription, json_object(), _egress())
+    change(session(), subscription, json_object(), _egress(), actor=principal().actor)
     return _one(subscription)
 
 
 @tenant_api.delete("/webhooks/<uuid:subscription_id>")
 @requires("webhooks:manage")
 def delete_webhook(subscription_id: uuid.UUID) -> Response:
-    session().delete(_find(subscription_id))
+    unsubscribe(session(), _find(subscription_id), actor=principal().actor)
     return Response(status=204)
 
 
@@ -93,7 +93,8 @@ def delete_webhook(subscription_id: uuid.UUID) -> Response:
 def rotate_webhook_secret(subscription_id: uuid.UUID) -> Response:
     """A new secret, shown once; the previous one keeps signing beside it for 24 hours."""
     subscription = _find(subscription_id)
-    return _one(subscription, 200, rotate(session(), subscription, _sealer(), datetime.now(UTC)))
+    secret = rotate(session(), subscription, _sealer(), datetime.now(UTC), actor=principal().actor)
+    return _one(subscription, 200, secret)
 
 
 def _delivery_view(delivery: Delivery, attempts: list[Attempt]) -> dict[str, Any]:

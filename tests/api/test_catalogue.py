@@ -6,6 +6,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from support.console import local
 from support.contract import assert_problem
 from support.oauth import bearer, data, register, token
 from tenants.models import Tenant
@@ -138,3 +139,19 @@ def test_admins_read_every_setting_and_patch_only_what_they_name(client: FlaskCl
         {"enabled", "names", "descriptions", "fee_cents", "processing_days", "channels"}]
     assert changes[1]["changes"]["fee_cents"] == {"from": 8000, "to": 9000}
     assert changes[0]["actor"].startswith("client:")
+
+
+def test_the_history_pages_with_its_cursor_newest_first(client: FlaskClient, admin: dict[str, str]) -> None:
+    for days in range(11, 16):
+        etag = client.get("/t/ronse/v1/admin/services/travel-document", headers=admin).headers.get("ETag", "*")
+        assert client.put("/t/ronse/v1/admin/services/travel-document", json={"processing_days": days},
+                          headers=admin | {"If-Match": etag}).status_code in (200, 201)
+    seen: list[int] = []
+    url = "/t/ronse/v1/admin/changes?subject=service:travel-document&limit=2"
+    while url:
+        page = data(client.get(url, headers=admin))
+        assert len(page["items"]) <= 2
+        seen += [c["changes"]["processing_days"]["to"] for c in page["items"]]
+        url = "" if page["next"] is None else local(page["next"])
+    assert seen == [15, 14, 13, 12, 11]
+    assert_problem(client.get("/t/ronse/v1/admin/changes?cursor=nonsense", headers=admin), 400)

@@ -2,6 +2,7 @@
 server-side session, CSRF, languages, isolation between municipalities, and each form acting through
 the kernel exactly as the admin API does."""
 
+import json
 import re
 import uuid
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from townhall.auth.models import WebSession
 from townhall.auth.operations import add_membership, create_user, remove_membership
 from townhall.auth.queries import client_by_id, user_by_email
 from townhall.auth.scopes import CASE_WORKER, TENANT_ADMIN
+from townhall.changes.queries import history
 from townhall.outbox.models import OutboxEvent, Subscription
 from townhall.rules.operations import create_rule
 from townhall.services.operations import configure_service
@@ -439,3 +441,44 @@ def test_operators_see_every_municipalitys_health_create_and_suspend_them(
     assert client.get("/t/ninove/v1/branding").status_code == 403
     out = operator.post("/console/sign-out", data={"csrf": page_csrf(home)})
     assert out.status_code == 303 and operator.get("/console/").status_code == 303
+
+
+def test_changes_of_members_clients_webhooks_and_offices_are_in_the_history(
+        app: Flask, consortium: Consortium, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(app.config, "TOWNHALL_SETTINGS",
+                        replace(app.config["TOWNHALL_SETTINGS"], webhooks_allow_private=True))
+    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, consortium.aalst.id):
+        values = load(OfficeInput, {"name": "Stadhuis", "address": "Grote Markt 3, Aalst", "lat": 50.93, "long": 4.04,
+                                    "hours": {"mon": [["09:00", "12:00"]]},
+                                    "services": [{"service": "eid-card", "duration_minutes": 15}]})
+        office_id = save_office(session, consortium.aalst.id, "Europe/Brussels", values, {}, actor="test").id
+        admin_id = user_by_email(session, "admin@example.org").id  # type: ignore[union-attr]
+    admin = sign_in(app, "aalst", "admin@example.org", PASSWORD)
+    csrf = page_csrf(admin.get("/t/aalst/admin/"))
+    assert admin.post("/t/aalst/admin/members", data={"csrf": csrf, "user": "jan@example.org",
+                                                      "role": "case_worker"}).status_code == 303
+    made = admin.post("/t/aalst/admin/clients", data={
+        "csrf": csrf, "name": "Sync", "kind": "confidential", "grant_types": ["client_credentials"],
+        "scopes": ["events:write"]})
+    secret = re.search(r'id="client-secret">([^<]+)<', made.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    hooked = admin.post("/t/aalst/admin/webhooks", data={"csrf": csrf, "url": "http://127.0.0.1:9/hook"})
+    assert hooked.status_code == 201
+    page = admin.get(f"/t/aalst/admin/offices/{office_id}")
+    version = re.search(r'name="version" value="(\d+)"', page.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    assert admin.post(f"/t/aalst/admin/offices/{office_id}", data={
+        "csrf": csrf, "version": version, "hours.mon": "08:00-12:00", "exceptions": ""}).status_code == 303
+
+    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, consortium.aalst.id):
+        entries = {(c.subject, c.actor): c.changes for c in history(session, consortium.aalst.id, limit=50)}
+    me = f"user:{admin_id}"
+    assert entries[("members", me)] == {"jan@example.org": {"from": [], "to": ["case_worker"]}}
+    assert any(field.endswith(".scopes") and change["to"] == ["events:write"]
+               for field, change in entries[("clients", me)].items())
+    assert [change["to"] for field, change in entries[("webhooks", me)].items() if field.endswith(".url")] == \
+        ["http://127.0.0.1:9/hook"]
+    assert entries[("offices", me)] == {f"{office_id}.hours": {"from": {"mon": [["09:00", "12:00"]]},
+                                                               "to": {"mon": [["08:00", "12:00"]]}}}
+    assert ("offices", "test") in entries
+    assert secret not in json.dumps(list(entries.values())) and "secret" not in json.dumps(entries[("clients", me)])
+    shown = admin.get("/t/aalst/admin/changes").get_data(as_text=True)
+    assert f"{office_id}.hours" in shown and "jan@example.org" in shown

@@ -15,6 +15,8 @@ from townhall.appointments.models import Appointment, Office, OfficeService, Reg
 from townhall.appointments.queries import Counter, counters_serving, office_zones, zone_of
 from townhall.cases.models import Case
 from townhall.cases.operations import move_case
+from townhall.changes.diff import differences
+from townhall.changes.operations import record
 from townhall.errors import Conflict, InvalidInput, Refused, StaleVersion
 from townhall.ids import new_id
 from townhall.outbox.operations import emit
@@ -33,19 +35,36 @@ class TooManyAppointments(Refused):
     code = "appointment_limit"
 
 
+OFFICE_FIELDS = ("name", "address", "hours", "exceptions", "regional_holiday", "services")
+"""What the history shows of an office."""
+
+
+def _office_settings(session: Session, office: Office) -> dict[str, Any]:
+    offers = session.scalars(select(OfficeService).where(OfficeService.tenant_id == office.tenant_id,
+                                                         OfficeService.office_id == office.id)
+                             .order_by(OfficeService.service)).all()
+    return {"name": office.name, "address": office.address, "hours": dict(office.weekly_hours),
+            "exceptions": dict(office.exceptions), "regional_holiday": office.regional_holiday,
+            "services": [{"service": o.service, "duration_minutes": o.duration_minutes, "counters": o.counters}
+                         for o in offers]}
+
+
 def save_office(session: Session, tenant_id: uuid.UUID, time_zone: str, values: Mapping[str, Any],
                 served: Mapping[str, Sequence[uuid.UUID]], office: Office | None = None,
-                expected_version: int | None = None) -> Office:
+                expected_version: int | None = None, *, actor: str = "platform") -> Office:
     """Create or replace an office with its services and regional reach (`values` loaded by
     OfficeInput; `served`: service → the other municipalities it serves)."""
     unknown = [entry["service"] for entry in values["services"] if service_type(entry["service"]) is None]
     if unknown:
         raise InvalidInput({"services": [f"The platform offers no service '{code}'." for code in unknown]})
     if office is None:
+        before: dict[str, Any] = {}
         office = Office(tenant_id=tenant_id, time_zone=time_zone)
         session.add(office)
     elif expected_version is not None and expected_version != office.version:
         raise StaleVersion("The office changed since you read it.")
+    else:
+        before = _office_settings(session, office)
     office.name, office.address, office.lat, office.long = (values["name"], values["address"], values["lat"],
                                                             values["long"])
     office.languages, office.accessibility = list(values["languages"]), values["accessibility"]
@@ -66,6 +85,9 @@ def save_office(session: Session, tenant_id: uuid.UUID, time_zone: str, values: 
                 session.add(RegionalService(tenant_id=tenant_id, office_id=office.id, service=entry["service"],
                                             served_tenant_id=other))
     session.flush()
+    after = _office_settings(session, office)
+    record(session, tenant_id, actor, "offices",
+           {f"{office.id}.{name}": change for name, change in differences(before, after, OFFICE_FIELDS).items()})
     return office
 
 

@@ -27,6 +27,8 @@ from townhall.auth.passwords import hash_password, hash_secret, new_client_secre
 from townhall.auth.queries import team_by_slug, user_by_email
 from townhall.auth.schemas import ClientInput, PlatformClientInput, UserInput
 from townhall.auth.scopes import ALL_SERVICES, TENANT_ROLES
+from townhall.changes.diff import differences
+from townhall.changes.operations import record
 from townhall.clock import utcnow
 from townhall.errors import Conflict, InvalidInput, NotFound
 from townhall.invalidation import announce
@@ -56,23 +58,39 @@ def unknown_person(email: str) -> NotFound:
     return NotFound(f"No person with e-mail address {email}.")
 
 
-def add_membership(session: Session, tenant_id: uuid.UUID, user: User, role: str) -> Membership:
+def _roles(session: Session, tenant_id: uuid.UUID, user: User) -> list[str]:
+    return sorted(session.scalars(select(Membership.role).where(Membership.tenant_id == tenant_id,
+                                                                Membership.user_id == user.id)))
+
+
+def _record_roles(session: Session, tenant_id: uuid.UUID, user: User, before: list[str], actor: str) -> None:
+    """The history names the person by e-mail address, with their roles here before and after."""
+    record(session, tenant_id, actor, "members", {user.email: {"from": before, "to": _roles(session, tenant_id, user)}})
+
+
+def add_membership(session: Session, tenant_id: uuid.UUID, user: User, role: str, *,
+                   actor: str = "platform") -> Membership:
     if role not in TENANT_ROLES:
         raise InvalidInput({"role": [f"One of {', '.join(TENANT_ROLES)}."]})
     if session.get(Membership, (tenant_id, user.id, role)) is not None:
         raise Conflict("This person has this role here already.")
+    before = _roles(session, tenant_id, user)
     membership = Membership(tenant_id=tenant_id, user_id=user.id, role=role)
     session.add(membership)
     session.flush()
+    _record_roles(session, tenant_id, user, before, actor)
     return membership
 
 
-def remove_membership(session: Session, tenant_id: uuid.UUID, user: User, role: str) -> None:
+def remove_membership(session: Session, tenant_id: uuid.UUID, user: User, role: str, *,
+                      actor: str = "platform") -> None:
     membership = session.get(Membership, (tenant_id, user.id, role))
     if membership is None:
         raise NotFound("This person does not have this role here.")
+    before = _roles(session, tenant_id, user)
     session.delete(membership)
     session.flush()
+    _record_roles(session, tenant_id, user, before, actor)
 
 
 def create_team(session: Session, slug: str, name: str) -> Team:
@@ -113,7 +131,7 @@ def withdraw_delegation(session: Session, tenant_id: uuid.UUID, delegation_id: u
 
 
 def create_client(session: Session, tenant_id: uuid.UUID, tenant_slug: str, data: Mapping[str, Any],
-                  name_part: str | None = None) -> tuple[OAuthClient, str | None]:
+                  name_part: str | None = None, *, actor: str = "platform") -> tuple[OAuthClient, str | None]:
     """A new client and, for a confidential one, its secret: shown this once, stored hashed.
     The client id is `<tenant slug>.<name_part>`, random unless given (the demo names its own)."""
     values = load(ClientInput, data)
@@ -126,6 +144,7 @@ def create_client(session: Session, tenant_id: uuid.UUID, tenant_slug: str, data
     )
     session.add(client)
     session.flush()
+    _record_client(session, client, {}, actor)
     return client, secret
 
 
@@ -141,25 +160,44 @@ def create_platform_client(session: Session, data: Mapping[str, Any],
     return client, secret
 
 
-def rotate_client_secret(session: Session, client: OAuthClient) -> str:
+CLIENT_FIELDS = ("name", "kind", "grant_types", "redirect_uris", "scopes", "status")
+"""What the history shows of a client (never its secret, only that a new one was issued)."""
+
+
+def client_settings(client: OAuthClient) -> dict[str, Any]:
+    return {"name": client.name, "kind": client.kind.value, "grant_types": list(client.grant_types),
+            "redirect_uris": list(client.redirect_uris), "scopes": list(client.scopes), "status": client.status.value}
+
+
+def _record_client(session: Session, client: OAuthClient, before: Mapping[str, Any], actor: str) -> None:
+    after = client_settings(client)
+    record(session, client.tenant_id, actor, "clients",
+           {f"{client.client_id}.{name}": change for name, change in differences(before, after, CLIENT_FIELDS).items()})
+
+
+def rotate_client_secret(session: Session, client: OAuthClient, *, actor: str = "platform") -> str:
     if client.kind is not ClientKind.CONFIDENTIAL:
         raise Conflict("A public client has no secret.")
     secret = new_client_secret()
     client.secret_hash = hash_secret(secret)
     client.secret_rotated_at = utcnow()
     session.flush()
+    record(session, client.tenant_id, actor, "clients", {f"{client.client_id}.secret": {"from": None, "to": "new"}})
     return secret
 
 
-def set_client_status(session: Session, client: OAuthClient, status: ClientStatus) -> None:
+def set_client_status(session: Session, client: OAuthClient, status: ClientStatus, *, actor: str = "platform") -> None:
+    before = client_settings(client)
     changed = client.status is not status
     client.status = status
     session.flush()
     if changed:  # a disabled client's tokens are refused: every process drops its revocation list
         announce(session, revocations_subject(client.tenant_id))
+        _record_client(session, client, before, actor)
 
 
-def update_client(session: Session, client: OAuthClient, changes: Mapping[str, Any]) -> None:
+def update_client(session: Session, client: OAuthClient, changes: Mapping[str, Any], *,
+                  actor: str = "platform") -> None:
     """Change name, redirect URIs, scopes or status; the result must still be a valid client."""
     unknown = set(changes) - {"name", "redirect_uris", "scopes", "status"}
     if unknown:
@@ -170,8 +208,11 @@ def update_client(session: Session, client: OAuthClient, changes: Mapping[str, A
     current = {"name": client.name, "kind": client.kind.value, "grant_types": client.grant_types,
                "redirect_uris": client.redirect_uris, "scopes": client.scopes}
     values = load(ClientInput, current | {k: v for k, v in changes.items() if k != "status"})
+    before = client_settings(client)
     client.name, client.redirect_uris, client.scopes = values["name"], values["redirect_uris"], values["scopes"]
-    set_client_status(session, client, ClientStatus(status))
+    session.flush()
+    _record_client(session, client, before, actor)
+    set_client_status(session, client, ClientStatus(status), actor=actor)
 
 
 WEB_SESSION_LIFETIME = timedelta(hours=8)  # a working day; signing in again after it is cheap

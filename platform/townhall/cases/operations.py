@@ -8,10 +8,10 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from townhall.auth.models import Delegation, Team, User
@@ -132,17 +132,21 @@ def open_case(session: Session, storage: Storage, municipality: Municipality, co
     return card_of(finished), [created, step_of(moved)]
 
 
+DOCUMENTS = cast("Table", CaseDocument.__table__)
+
+
 def _keep_evidence(session: Session, storage: Storage, case: CaseCard, document_id: uuid.UUID, name: str,
                    given: Evidence, actor: str, from_citizen: bool) -> None:
     """Evidence sent with the application, kept as one of the case's documents."""
     key = f"documents/{case.tenant_id}/{case.id}/{document_id}"
     storage.put(key, given.content)  # before the row: a row never points at missing bytes
     extension = "png" if given.media_type == "image/png" else "jpg"
-    session.add(CaseDocument(tenant_id=case.tenant_id, id=document_id, case_id=case.id, filename=f"{name}.{extension}",
-                             content_type=given.media_type, size=len(given.content),
-                             sha256=hashlib.sha256(given.content).hexdigest(), storage_key=key, uploaded_by=actor,
-                             from_citizen=from_citizen))
-    session.flush()
+    # One Core INSERT, like the rest of the case's first write: no ORM unit of work on this path.
+    session.execute(insert(DOCUMENTS), [{
+        "tenant_id": case.tenant_id, "id": document_id, "case_id": case.id, "filename": f"{name}.{extension}",
+        "content_type": given.media_type, "size": len(given.content),
+        "sha256": hashlib.sha256(given.content).hexdigest(), "storage_key": key, "uploaded_by": actor,
+        "from_citizen": from_citizen, "at": utcnow()}])
 
 
 def _decisions(municipality: Municipality, service: ServiceType, found: Intake, values: Mapping[str, Any],

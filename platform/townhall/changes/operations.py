@@ -9,6 +9,8 @@ from townhall.changes.models import ConfigChange
 
 
 def record(session: Session, tenant_id: uuid.UUID, actor: str, subject: str, changes: Changes) -> None:
-    """Adds one entry to the history (nothing when nothing changed); the caller commits."""
+    """Adds one entry to the history (nothing when nothing changed), flushed with the tenant in
+    context; the caller commits."""
     if changes:
         session.add(ConfigChange(tenant_id=tenant_id, actor=actor, subject=subject, changes=changes))
+        session.flush()

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from townhall.changes.diff import differences
+from townhall.changes.operations import record
 from townhall.clock import utcnow
 from townhall.errors import InvalidInput, StaleVersion
 from townhall.ids import new_id
@@ -44,6 +46,19 @@ def _checked(values: Mapping[str, Any], egress: ssrf.Policy) -> None:
         raise InvalidInput({"url": [str(refused)]}) from refused
 
 
+SUBSCRIPTION_FIELDS = ("url", "event_types", "active")
+"""What the history shows of a webhook subscription (never its secret, only that a new one was issued)."""
+
+
+def _settings(subscription: Subscription) -> dict[str, Any]:
+    return {"url": subscription.url, "event_types": list(subscription.event_types), "active": subscription.active}
+
+
+def _record(session: Session, subscription: Subscription, changes: dict[str, Any], actor: str) -> None:
+    record(session, subscription.tenant_id, actor, "webhooks",
+           {f"{subscription.id}.{name}": change for name, change in changes.items()})
+
+
 def subscribe(session: Session, tenant_id: uuid.UUID, data: Mapping[str, Any], sealer: Sealer, actor: str,
               egress: ssrf.Policy) -> tuple[Subscription, str]:
     """A subscription and its signing secret, which is shown this once."""
@@ -54,31 +69,42 @@ def subscribe(session: Session, tenant_id: uuid.UUID, data: Mapping[str, Any], s
                                 active=values["active"], secret=sealer.seal(secret), created_by=actor)
     session.add(subscription)
     session.flush()
+    _record(session, subscription, differences({}, _settings(subscription), SUBSCRIPTION_FIELDS), actor)
     return subscription, secret
 
 
 def change(session: Session, subscription: Subscription, data: Mapping[str, Any], egress: ssrf.Policy,
-           expected_version: int | None = None) -> Subscription:
+           expected_version: int | None = None, *, actor: str = "platform") -> Subscription:
     if expected_version is not None and expected_version != subscription.version:
         raise StaleVersion("The subscription changed since you read it.")
     values = load(SubscriptionInput, {"url": subscription.url, "event_types": subscription.event_types,
                                         "active": subscription.active} | dict(data))
     _checked(values, egress)
+    before = _settings(subscription)
     subscription.url, subscription.event_types = values["url"], sorted(set(values["event_types"]))
     if values["active"] and not subscription.active:
         subscription.disabled_reason = None
     subscription.active = values["active"]
     session.flush()
+    _record(session, subscription, differences(before, _settings(subscription), SUBSCRIPTION_FIELDS), actor)
     return subscription
 
 
-def rotate(session: Session, subscription: Subscription, sealer: Sealer, now: datetime) -> str:
+def unsubscribe(session: Session, subscription: Subscription, *, actor: str = "platform") -> None:
+    _record(session, subscription, differences(_settings(subscription), {}, SUBSCRIPTION_FIELDS), actor)
+    session.delete(subscription)
+    session.flush()
+
+
+def rotate(session: Session, subscription: Subscription, sealer: Sealer, now: datetime, *,
+           actor: str = "platform") -> str:
     """A new secret; the old one keeps signing beside it for ROTATION_OVERLAP, so the partner can
     switch without missing a delivery."""
     secret = new_secret()
     subscription.previous_secret, subscription.previous_until = subscription.secret, now + ROTATION_OVERLAP
     subscription.secret = sealer.seal(secret)
     session.flush()
+    _record(session, subscription, {"secret": {"from": None, "to": "new"}}, actor)
     return secret
 
 

@@ -7,11 +7,11 @@ import secrets
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import date
-from typing import Any, cast
+from datetime import date, datetime
+from typing import Any
 
 import orjson
-from sqlalchemy import Table, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from townhall.auth.models import Delegation, Team, User
@@ -116,11 +116,11 @@ def open_case(session: Session, storage: Storage, municipality: Municipality, co
         created_at=now, updated_at=now, due_on=add_working_days(today, decisions.deadline_days),
         fee_cents=decisions.fee_cents, possible_duplicate_of=duplicate, assignee_id=None,
         team_id=team.id if team else None, version=1, assignee_email=None, team_slug=team.slug if team else None)
+    kept = [_keep_evidence(storage, opened, document_id, name, given, actor, actor == f"user:{citizen_id}", now)
+            for name, (document_id, given) in documents.items()]
     case = write_new_case(session, opened, decision_rows(municipality.id, case_id, decisions, now), created,
                           _event_data(replace(opened, status=finishing or status), {}), municipality.slug,
-                          today.year)
-    for name, (document_id, given) in documents.items():
-        _keep_evidence(session, storage, case, document_id, name, given, actor, actor == f"user:{citizen_id}")
+                          today.year, kept)
     if finishing is None:
         return case, [created]
     # The platform takes the finishing step itself.
@@ -132,21 +132,17 @@ def open_case(session: Session, storage: Storage, municipality: Municipality, co
     return card_of(finished), [created, step_of(moved)]
 
 
-DOCUMENTS = cast("Table", CaseDocument.__table__)
-
-
-def _keep_evidence(session: Session, storage: Storage, case: CaseCard, document_id: uuid.UUID, name: str,
-                   given: Evidence, actor: str, from_citizen: bool) -> None:
-    """Evidence sent with the application, kept as one of the case's documents."""
+def _keep_evidence(storage: Storage, case: CaseCard, document_id: uuid.UUID, name: str, given: Evidence, actor: str,
+                   from_citizen: bool, now: datetime) -> dict[str, Any]:
+    """Evidence sent with the application, stored; the row of the case's document that names it,
+    written with the case's first write."""
     key = f"documents/{case.tenant_id}/{case.id}/{document_id}"
     storage.put(key, given.content)  # before the row: a row never points at missing bytes
     extension = "png" if given.media_type == "image/png" else "jpg"
-    # One Core INSERT, like the rest of the case's first write: no ORM unit of work on this path.
-    session.execute(insert(DOCUMENTS), [{
-        "tenant_id": case.tenant_id, "id": document_id, "case_id": case.id, "filename": f"{name}.{extension}",
-        "content_type": given.media_type, "size": len(given.content),
-        "sha256": hashlib.sha256(given.content).hexdigest(), "storage_key": key, "uploaded_by": actor,
-        "from_citizen": from_citizen, "at": utcnow()}])
+    return {"tenant_id": case.tenant_id, "id": document_id, "case_id": case.id, "filename": f"{name}.{extension}",
+            "content_type": given.media_type, "size": len(given.content),
+            "sha256": hashlib.sha256(given.content).hexdigest(), "storage_key": key, "uploaded_by": actor,
+            "from_citizen": from_citizen, "at": now}
 
 
 def _decisions(municipality: Municipality, service: ServiceType, found: Intake, values: Mapping[str, Any],

@@ -1,4 +1,5 @@
-"""The write that opens a case: its number, the case, its decisions, its first step and its event.
+"""The write that opens a case: its number, the case, its decisions, its first step, its event and
+the documents of the evidence sent with it.
 
 Every value of the new rows is known before they are written (ids, times, version 1), so they go
 as Core statements built once: no ORM unit of work on the platform's most frequent write. The
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from townhall.cases.cards import CASE_COLUMNS, STEP_COLUMNS, CaseCard, Step
 from townhall.cases.cards.driver import rows
-from townhall.cases.models import Case, CaseStep, ReferenceCounter
+from townhall.cases.models import Case, CaseDocument, CaseStep, ReferenceCounter
 from townhall.db import Base, stored_utc
 from townhall.outbox.models import OutboxEvent
 from townhall.outbox.operations import event_row
@@ -52,7 +53,8 @@ def _counter_upsert(dialect: str) -> Any:
     return upsert.returning((bindparam("prefix", type_=Text) + number).label("reference"))
 
 
-_OPENING = (Case, CaseDecision, CaseStep, OutboxEvent)  # the tables a new case writes to, in this order
+# The tables a new case writes to, in this order.
+_OPENING = (Case, CaseDecision, CaseStep, OutboxEvent, CaseDocument)
 
 
 @cache
@@ -93,8 +95,8 @@ def _json_value(value: object) -> str:
     raise TypeError(f"{type(value).__name__} is not a column value")
 
 
-def _opening_rows(case: CaseCard, decisions: list[dict[str, Any]], created: Step,
-                  event_data: dict[str, Any]) -> tuple[list[dict[str, Any]], ...]:
+def _opening_rows(case: CaseCard, decisions: list[dict[str, Any]], created: Step, event_data: dict[str, Any],
+                  documents: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], ...]:
     """The rows of `_OPENING`, every column given; the tenant checked as the ORM guard checks it at
     flush (it does not see Core writes; row-level security checks again on PostgreSQL)."""
     step = {name: getattr(created, name) for name in STEP_COLUMNS}
@@ -102,27 +104,29 @@ def _opening_rows(case: CaseCard, decisions: list[dict[str, Any]], created: Step
         [{name: getattr(case, name) for name in CASE_COLUMNS}], decisions,
         [{"tenant_id": case.tenant_id, "case_id": case.id, **step}],
         [event_row(case.tenant_id, "case.created", str(case.id), {**event_data, "reference": case.reference},
-                   created.at)])
+                   created.at)], documents)
     for row in (row for table in table_rows for row in table):
         check_tenant(row["tenant_id"])
     return table_rows
 
 
 def write_new_case(session: Session, case: CaseCard, decisions: list[dict[str, Any]], created: Step,
-                   event_data: dict[str, Any], slug: str, year: int) -> CaseCard:
+                   event_data: dict[str, Any], slug: str, year: int,
+                   documents: list[dict[str, Any]] | None = None) -> CaseCard:
     """Take the case's number from the counter of its municipality and year and write the case, its
     decision rows, its first step and its `case.created` event (`event_data`, which gets the
-    reference). Returns the case with its reference. The counter's row stays locked until the
-    transaction ends."""
+    reference), and the rows of its evidence's `documents`. Returns the case with its reference. The
+    counter's row stays locked until the transaction ends."""
     connection = session.connection()
     numbering = {"tenant": case.tenant_id, "year": year, "prefix": f"{slug.upper()}-{year}-"}
     if connection.dialect.name == "postgresql":
-        tables = _opening_rows(case, decisions, created, event_data)
+        tables = _opening_rows(case, decisions, created, event_data, documents or [])
         values = {f"rows_{index}": _json_rows(table_rows) for index, table_rows in enumerate(tables)}
         [(reference,)] = rows(connection, _opening_in_one(), {**numbering, **values})
         return replace(case, reference=reference)
     case = replace(case, reference=connection.execute(_counter_upsert(connection.dialect.name), numbering).scalar_one())
-    for model, table_rows in zip(_OPENING, _opening_rows(case, decisions, created, event_data), strict=True):
+    tables = _opening_rows(case, decisions, created, event_data, documents or [])
+    for model, table_rows in zip(_OPENING, tables, strict=True):
         if table_rows:
             connection.execute(_insert(model), table_rows)
     return case

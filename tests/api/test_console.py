@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from api.database import database
 from support.console import browser, field_error, local, page_csrf, sign_in
-from support.oauth import REDIRECT, basic, bearer, data, register, user_token
+from support.contract import assert_problem
+from support.oauth import REDIRECT, basic, bearer, data, register, token, user_token
 from tenants.models import Tenant
 from tenants.queries import branding_of
 from townhall.appointments.operations import save_office
@@ -341,6 +342,17 @@ def test_a_clients_secret_is_shown_once_and_stored_hashed(app: Flask, consortium
     disabled = admin.post(f"/t/aalst/admin/clients/{client_id}/status",
                           data={"csrf": page_csrf(page), "version": str(version), "status": "disabled"})
     assert disabled.status_code == 409  # the rotation changed it: the form is stale
+
+
+def test_the_consoles_own_client_cannot_be_disabled_over_the_api_either(
+        app: Flask, client: FlaskClient, consortium: Consortium) -> None:
+    sign_in(app, "aalst", "admin@example.org", PASSWORD)  # registers the console's client
+    admin = bearer(token(client, register(app, consortium.aalst, ["clients:manage"])))
+    url = "/t/aalst/v1/clients/aalst.townhall-console"
+    etag = client.get(url, headers=admin).headers["ETag"]
+    refused = client.patch(url, json={"status": "disabled"}, headers=admin | {"If-Match": etag})
+    assert assert_problem(refused, 409)["detail"].startswith("The console signs in with this client")
+    assert data(client.get(url, headers=admin))["status"] == "active"
 
 
 def test_webhooks_show_their_secret_once_their_deliveries_and_replay(

@@ -8,12 +8,12 @@ import uuid
 from sqlalchemy.orm import Session
 
 from townhall.auth.models import OAuthClient, PlatformClient
-from townhall.auth.operations import create_client, create_platform_client, update_client
+from townhall.auth.operations import CONSOLE_NAME_PART, create_client, create_platform_client, update_client
 from townhall.auth.queries import client_by_id, platform_client_by_id
 from townhall.auth.schemas import redirect_uri_problem
 from townhall.errors import InvalidInput
 
-NAME_PART = "townhall-console"
+NAME_PART = CONSOLE_NAME_PART
 SCOPE = "catalog:read"
 
 

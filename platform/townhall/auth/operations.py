@@ -186,7 +186,13 @@ def rotate_client_secret(session: Session, client: OAuthClient, *, actor: str = 
     return secret
 
 
+CONSOLE_NAME_PART = "townhall-console"
+"""`<slug>.townhall-console`: the client a municipality's console signs in with (console_client.py)."""
+
+
 def set_client_status(session: Session, client: OAuthClient, status: ClientStatus, *, actor: str = "platform") -> None:
+    if status is ClientStatus.DISABLED and client.client_id.partition(".")[2] == CONSOLE_NAME_PART:
+        raise Conflict("The console signs in with this client: disabled, nobody could sign in to enable it again.")
     before = client_settings(client)
     changed = client.status is not status
     client.status = status

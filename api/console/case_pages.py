@@ -20,6 +20,8 @@ from townhall.services.queries import catalogue
 from townhall.services.registry import SERVICE_TYPES
 
 PAGE_SIZE = 25
+STATUSES = sorted({state for service in SERVICE_TYPES.values() for state in service.workflow.states})
+"""Every workflow state of the platform's services: the queue's status filter."""
 
 
 def _filter() -> tuple[QueueFilter, dict[str, str]]:
@@ -27,8 +29,7 @@ def _filter() -> tuple[QueueFilter, dict[str, str]]:
     args = request.args
     chosen = {name: args.get(name, "") for name in ("status", "service", "assignee", "overdue")}
     service = chosen["service"] if chosen["service"] in SERVICE_TYPES else None
-    statuses = {state for code in SERVICE_TYPES for state in SERVICE_TYPES[code].workflow.states}
-    status = chosen["status"] if chosen["status"] in statuses else None
+    status = chosen["status"] if chosen["status"] in STATUSES else None
     assignee: uuid.UUID | str | None = {"me": person_id(), "none": NOBODY}.get(chosen["assignee"])  # type: ignore[assignment]
     today = datetime.now(ZoneInfo(g.tenant.time_zone)).date()
     return QueueFilter(status=status, service=service, assignee_id=assignee,
@@ -51,7 +52,7 @@ def queue() -> Response:
     args: dict[str, Any] = {key: value for key, value in chosen.items() if value}
     return page("queue.html", section="queue", cases=found[:PAGE_SIZE], chosen=chosen,
                 services=[entry.service for entry in catalogue(session(), g.tenant.id, offered_only=False)],
-                statuses=sorted({s for t in SERVICE_TYPES.values() for s in t.workflow.states}),
+                statuses=STATUSES,
                 next_url=url_for("console.queue", after=found[PAGE_SIZE - 1].id, **args) if more else None)
 
 

@@ -6,13 +6,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, current_app, g, request, url_for
+from flask import Response, g, request, url_for
 
 from api.console.routes import console, refused
 from api.console.web import console_page, page, see_other, text
 from api.database import session
 from api.principal import principal
 from api.tenant_api import tenant_api_url
+from api.webhooks.routes import egress, sealer
 from townhall.auth.console_client import console_client_id, is_console_client
 from townhall.auth.models import ClientStatus, OAuthClient
 from townhall.auth.operations import create_client, rotate_client_secret, set_client_status
@@ -24,8 +25,6 @@ from townhall.outbox.models import Subscription
 from townhall.outbox.operations import replay, subscribe
 from townhall.outbox.queries import delivery_log, subscription_of, subscriptions_of
 from townhall.outbox.schemas import EVENT_TYPES
-from townhall.outbox.secrets import Sealer
-from townhall.outbox.ssrf import Policy
 
 SHOWN = 200
 DELIVERIES_SHOWN = 50
@@ -107,15 +106,6 @@ def client_status(client_id: str) -> Response:
     return see_other(url_for("console.clients", done="saved"))
 
 
-def _sealer() -> Sealer:
-    return Sealer(current_app.config["TOWNHALL_SETTINGS"].session_secret())
-
-
-def _egress() -> Policy:
-    settings = current_app.config["TOWNHALL_SETTINGS"]
-    return Policy.of(settings.webhooks_allow_private, settings.webhooks_allowed_ports)
-
-
 def _webhooks_page(status: int = 200, errors: dict[str, list[str]] | None = None, **values: Any) -> Response:
     return page("webhooks.html", status=status, section="webhooks", errors=errors, event_types=EVENT_TYPES,
                 subscriptions=subscriptions_of(session(), g.tenant.id), **values)
@@ -134,7 +124,7 @@ def create_webhook() -> Response:
     data = {"url": request.form.get("url", "").strip(), "event_types": request.form.getlist("event_types")}
     try:
         with session().begin_nested():
-            subscription, secret = subscribe(session(), g.tenant.id, data, _sealer(), principal().actor, _egress())
+            subscription, secret = subscribe(session(), g.tenant.id, data, sealer(), principal().actor, egress())
     except TownhallError as error:
         return _webhooks_page(422, refused(error), typed=data)
     return _webhooks_page(201, created=str(subscription.id), secret=secret)

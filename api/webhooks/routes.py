@@ -21,11 +21,11 @@ from townhall.outbox.secrets import Sealer
 from townhall.outbox.ssrf import Policy
 
 
-def _sealer() -> Sealer:
+def sealer() -> Sealer:
     return Sealer(current_app.config["TOWNHALL_SETTINGS"].session_secret())
 
 
-def _egress() -> Policy:
+def egress() -> Policy:
     settings = current_app.config["TOWNHALL_SETTINGS"]
     return Policy.of(settings.webhooks_allow_private, settings.webhooks_allowed_ports)
 
@@ -54,7 +54,7 @@ def _find(subscription_id: uuid.UUID) -> Subscription:
 @tenant_api.post("/webhooks")
 @requires("webhooks:manage")
 def create_webhook() -> Response:
-    subscription, secret = subscribe(session(), g.tenant.id, json_object(), _sealer(), principal().actor, _egress())
+    subscription, secret = subscribe(session(), g.tenant.id, json_object(), sealer(), principal().actor, egress())
     response = _one(subscription, 201, secret)
     response.headers["Location"] = url_for("tenant_api.get_webhook", subscription_id=subscription.id)
     return response
@@ -77,7 +77,7 @@ def get_webhook(subscription_id: uuid.UUID) -> Response:
 def patch_webhook(subscription_id: uuid.UUID) -> Response:
     subscription = _find(subscription_id)
     require_if_match(version_etag(subscription.version))
-    change(session(), subscription, json_object(), _egress(), actor=principal().actor)
+    change(session(), subscription, json_object(), egress(), actor=principal().actor)
     return _one(subscription)
 
 
@@ -93,7 +93,7 @@ def delete_webhook(subscription_id: uuid.UUID) -> Response:
 def rotate_webhook_secret(subscription_id: uuid.UUID) -> Response:
     """A new secret, shown once; the previous one keeps signing beside it for 24 hours."""
     subscription = _find(subscription_id)
-    secret = rotate(session(), subscription, _sealer(), datetime.now(UTC), actor=principal().actor)
+    secret = rotate(session(), subscription, sealer(), datetime.now(UTC), actor=principal().actor)
     return _one(subscription, 200, secret)
 
 

@@ -21,6 +21,7 @@ from api.http import (
     json_object,
     page_params,
     paged,
+    patched,
     require_if_match,
     version_etag,
     versioned,
@@ -132,6 +133,21 @@ def put_office(office_id: uuid.UUID) -> Response:
     office = _find_office(office_id)
     require_if_match(version_etag(office.version))
     values = load(OfficeInput, json_object())
+    save_office(session(), g.tenant.id, g.tenant.time_zone, values, served_ids(values), office,
+                actor=principal().actor)
+    return _office_response(office)
+
+
+@tenant_api.patch("/offices/<uuid:office_id>")
+@requires("config:write")
+def patch_office(office_id: uuid.UUID) -> Response:
+    """JSON Merge Patch (RFC 7396) of what a PUT sends; `hours`, `exceptions` merge day by day,
+    `services` (a list) is replaced whole. The merged office is checked as a PUT would be."""
+    office = _find_office(office_id)
+    offers = next((o for found, o in offices_of(session(), g.tenant.id) if found.id == office.id), [])
+    view = office_view(office, offers, served_slugs(session(), office))
+    current = {name: view[name] for name in OfficeInput().fields}
+    values = load(OfficeInput, patched(current, version_etag(office.version)))
     save_office(session(), g.tenant.id, g.tenant.time_zone, values, served_ids(values), office,
                 actor=principal().actor)
     return _office_response(office)

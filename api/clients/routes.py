@@ -7,14 +7,13 @@ from werkzeug.routing import BaseConverter
 
 from api.clients.schemas import ClientOut
 from api.database import session
-from api.http import json_body, json_object, page_params, paged, require_if_match
+from api.http import json_object, page_params, paged, patched, require_if_match
 from api.oauth.protect import requires
 from api.principal import principal
 from api.tenant_api import tenant_api
 from townhall.auth.models import OAuthClient
 from townhall.auth.operations import create_client, rotate_client_secret, update_client
 from townhall.auth.queries import client_by_id, clients_of_tenant
-from townhall.auth.schemas import ClientChanges
 from townhall.errors import NotFound
 
 _out = ClientOut()
@@ -74,9 +73,11 @@ def get_client(client_id: str) -> Response:
 @tenant_api.patch("/clients/<client_id:client_id>")
 @requires("clients:manage")
 def change_client(client_id: str) -> Response:
+    """JSON Merge Patch (RFC 7396) of the changeable fields; the merged client is checked as a whole."""
     client = _find(client_id)
-    require_if_match(_etag(client))
-    update_client(session(), client, json_body(ClientChanges), actor=principal().actor)
+    current = {"name": client.name, "redirect_uris": client.redirect_uris, "scopes": client.scopes,
+               "status": client.status.value}
+    update_client(session(), client, patched(current, _etag(client)), actor=principal().actor)
     return _one(client)
 
 

@@ -3,20 +3,21 @@
 import uuid
 from typing import Any
 
-from flask import Response, g, jsonify, url_for
+from flask import Response, current_app, g, jsonify, url_for
 from werkzeug.exceptions import BadRequest
 
 from api.database import session
 from api.errors import http_error
-from api.http import json_body, page_params, paged
+from api.http import json_body, page_params, paged, patched, strong_etag
 from api.oauth.protect import requires
 from api.principal import principal
 from api.tenant_api import tenant_api
 from townhall.auth.models import Membership, User
-from townhall.auth.operations import add_membership, remove_membership, require_user
+from townhall.auth.operations import add_membership, remove_membership, require_user, roles_of, set_roles
 from townhall.auth.queries import memberships_of_tenant
-from townhall.auth.schemas import MemberInput
+from townhall.auth.schemas import MemberInput, MemberRoles
 from townhall.errors import NotFound
+from townhall.validation import load
 
 
 def _view(membership: Membership, user: User) -> dict[str, Any]:
@@ -62,3 +63,40 @@ def remove_member(user_id: uuid.UUID, role: str) -> Response:
     remove_membership(session(), g.tenant.id, user, role, actor=principal().actor)
     return Response(status=204)
 
+
+
+def _person(user_id: uuid.UUID) -> User:
+    user = session().get(User, user_id)
+    if user is None:
+        raise NotFound("No such member here.")
+    return user
+
+
+def _member(user: User, roles: list[str]) -> Response:
+    """One person's roles here; the ETag is their content (roles are rows, not a versioned row)."""
+    body = {"user_id": str(user.id), "email": user.email, "display_name": user.display_name, "roles": roles}
+    text = current_app.json.dumps(body)
+    return Response(text, 200, {"ETag": strong_etag(text.encode())}, mimetype="application/json")
+
+
+@tenant_api.get("/members/<uuid:user_id>")
+@requires("members:manage")
+def get_member(user_id: uuid.UUID) -> Response:
+    user = _person(user_id)
+    roles = roles_of(session(), g.tenant.id, user)
+    if not roles:
+        raise NotFound("No such member here.")
+    return _member(user, roles)
+
+
+@tenant_api.patch("/members/<uuid:user_id>")
+@requires("members:manage")
+def change_member(user_id: uuid.UUID) -> Response:
+    """JSON Merge Patch of `roles` with If-Match: exactly the roles named; [] removes the person."""
+    user = _person(user_id)
+    roles = roles_of(session(), g.tenant.id, user)
+    if not roles:
+        raise NotFound("No such member here.")
+    current = {"roles": roles}
+    values = load(MemberRoles, patched(current, _member(user, roles).headers["ETag"]))
+    return _member(user, set_roles(session(), g.tenant.id, user, values["roles"], actor=principal().actor))

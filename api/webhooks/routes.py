@@ -8,7 +8,7 @@ from typing import Any
 from flask import Response, current_app, g, jsonify, url_for
 
 from api.database import session
-from api.http import id_cursor, json_body, json_object, page_params, paged, require_if_match, version_etag, versioned
+from api.http import id_cursor, json_body, json_object, page_params, paged, patched, version_etag, versioned
 from api.oauth.protect import requires
 from api.principal import principal
 from api.tenant_api import tenant_api, tenant_api_url
@@ -75,9 +75,11 @@ def get_webhook(subscription_id: uuid.UUID) -> Response:
 @tenant_api.patch("/webhooks/<uuid:subscription_id>")
 @requires("webhooks:manage")
 def patch_webhook(subscription_id: uuid.UUID) -> Response:
+    """JSON Merge Patch (RFC 7396) of url, event_types and active; the result is checked as a new one."""
     subscription = _find(subscription_id)
-    require_if_match(version_etag(subscription.version))
-    change(session(), subscription, json_object(), egress(), actor=principal().actor)
+    current = {"url": subscription.url, "event_types": subscription.event_types, "active": subscription.active}
+    change(session(), subscription, patched(current, version_etag(subscription.version)), egress(),
+           actor=principal().actor)
     return _one(subscription)
 
 

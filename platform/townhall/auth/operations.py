@@ -2,7 +2,7 @@
 
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -91,6 +91,28 @@ def remove_membership(session: Session, tenant_id: uuid.UUID, user: User, role: 
     session.delete(membership)
     session.flush()
     _record_roles(session, tenant_id, user, before, actor)
+
+
+def roles_of(session: Session, tenant_id: uuid.UUID, user: User) -> list[str]:
+    """The person's roles in this municipality, sorted."""
+    return _roles(session, tenant_id, user)
+
+
+def set_roles(session: Session, tenant_id: uuid.UUID, user: User, roles: Sequence[str], *,
+              actor: str = "platform") -> list[str]:
+    """Give exactly these roles here (none: the person leaves the municipality's staff), as one change."""
+    unknown = sorted(set(roles) - set(TENANT_ROLES))
+    if unknown:
+        raise InvalidInput({"roles": [f"One of {', '.join(TENANT_ROLES)}."]})
+    before = _roles(session, tenant_id, user)
+    for role in set(before) - set(roles):
+        session.delete(session.get(Membership, (tenant_id, user.id, role)))
+    for role in sorted(set(roles) - set(before)):
+        session.add(Membership(tenant_id=tenant_id, user_id=user.id, role=role))
+    session.flush()
+    if sorted(set(roles)) != before:
+        _record_roles(session, tenant_id, user, before, actor)
+    return _roles(session, tenant_id, user)
 
 
 def create_team(session: Session, slug: str, name: str) -> Team:

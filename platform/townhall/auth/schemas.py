@@ -81,16 +81,15 @@ class PlatformClientInput(ClientInput):
                          validate=validate.Length(min=1))
 
 
-class ClientChanges(Schema):
-    name = fields.String()
-    redirect_uris = fields.List(fields.String())
-    scopes = fields.List(fields.String())
-    status = fields.String()
-
-
 class MemberInput(Schema):
     user = fields.Email(required=True, metadata={"description": "The person's e-mail address."})
     role = fields.String(required=True, validate=validate.OneOf(TENANT_ROLES))
+
+
+class MemberRoles(Schema):
+    roles = fields.List(fields.String(validate=validate.OneOf(TENANT_ROLES)), required=True,
+                        validate=validate.Length(max=len(TENANT_ROLES)),
+                        metadata={"description": "Every role the person has here; [] removes them from the staff."})
 
 
 class TeamInput(Schema):

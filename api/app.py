@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from api.access import check_declarations
 from api.clients.routes import ClientIdConverter
 from api.database import close_session, open_database, script_heads
+from api.email_templates.routes import EventTypeConverter
 from api.errors import register_error_handlers
 from api.invalidation import install_caches
 from api.json_provider import OrjsonProvider
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["townhall.resource_protector"] = create_resource_protector(settings.base_url, keyring, verified)
     app.url_map.converters["slug"] = SlugConverter
     app.url_map.converters["client_id"] = ClientIdConverter
+    app.url_map.converters["event_type"] = EventTypeConverter
     app.url_map.strict_slashes = False
 
     install_request_logging(app)

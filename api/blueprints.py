@@ -8,10 +8,12 @@ import api.clients.routes
 import api.console.case_pages
 import api.console.config_pages
 import api.console.consortium_pages
+import api.console.email_pages
 import api.console.integration_pages
 import api.console.office_pages
 import api.console.rule_pages
 import api.console.staff_pages
+import api.email_templates.routes
 import api.me.routes
 import api.members.routes
 import api.oauth.authorize
@@ -37,10 +39,12 @@ ROUTE_MODULES = (
     api.console.case_pages,
     api.console.config_pages,
     api.console.consortium_pages,
+    api.console.email_pages,
     api.console.integration_pages,
     api.console.office_pages,
     api.console.rule_pages,
     api.console.staff_pages,
+    api.email_templates.routes,
     api.me.routes,
     api.members.routes,
     api.oauth.authorize,

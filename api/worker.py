@@ -34,6 +34,7 @@ from townhall.outbox.delivery import (
 from townhall.outbox.mail import Brand, compose
 from townhall.outbox.models import Delivery, Subscription
 from townhall.outbox.operations import emit
+from townhall.outbox.queries import email_templates_of
 from townhall.outbox.secrets import Sealer
 from townhall.outbox.ssrf import Policy
 from townhall.tenancy import tenant_scope
@@ -94,8 +95,10 @@ class Worker:
             assert tenant is not None
             brand = Brand(branding.display_name or tenant.names, tenant.default_language, branding.primary_colour,
                           branding.accent_colour, branding.logo_url, branding.contact_email)
+            own_words = {event: template.texts for event, template in email_templates_of(session, tenant_id).items()}
             messages = [(delivery.id, compose(delivery.event_type, delivery.payload["data"], person, brand,
-                                              self.settings.mail_from, tenant.languages))
+                                              self.settings.mail_from, tenant.languages,
+                                              own_words.get(delivery.event_type)))
                         for delivery, person in batch]
             outcomes = list(self.pool.map(lambda item: send_mail(self.settings, *item), messages))
             for (delivery, _), outcome in zip(batch, outcomes, strict=True):

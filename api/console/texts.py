@@ -219,6 +219,24 @@ _TEXTS: dict[str, tuple[str, str, str, str]] = {
     "attempts": ("Pogingen", "Tentatives", "Versuche", "Attempts"),
     "replay": ("Opnieuw versturen", "Renvoyer", "Erneut senden", "Replay"),
     "replayed": ("Opnieuw in de wachtrij", "Remis en file", "Erneut eingereiht", "Queued again"),
+    "emails": ("E-mails", "E-mails", "E-Mails", "E-mails"),
+    "emails_intro": ("Wat inwoners per e-mail horen, in uw woorden. Een taal die u leeg laat, krijgt de "
+                     "woorden van het platform.",
+                     "Ce que les habitants reçoivent par e-mail, dans vos mots. Une langue laissée vide reçoit "
+                     "les mots de la plateforme.",
+                     "Was Einwohner per E-Mail erhalten, in Ihren Worten. Eine leer gelassene Sprache erhält "
+                     "die Worte der Plattform.",
+                     "What citizens hear by e-mail, in your words. A language you leave empty gets the "
+                     "platform's words."),
+    "email_event": ("Bij", "Lors de", "Bei", "When"),
+    "own_words": ("Eigen woorden", "Vos mots", "Eigene Worte", "Own words"),
+    "platform_words": ("Woorden van het platform", "Mots de la plateforme", "Worte der Plattform",
+                       "The platform's words"),
+    "placeholders": ("U kunt gebruiken", "Vous pouvez utiliser", "Sie können verwenden", "You may use"),
+    "email_subject": ("Onderwerp", "Objet", "Betreff", "Subject"),
+    "body": ("Tekst", "Texte", "Text", "Body"),
+    "reset": ("Terug naar de woorden van het platform", "Revenir aux mots de la plateforme",
+              "Zurück zu den Worten der Plattform", "Back to the platform's words"),
 }
 
 TEXTS: dict[str, dict[str, str]] = {

@@ -249,7 +249,7 @@ def test_every_console_page_and_form_refuses_another_municipalitys_session(
     before = _branding(app, consortium.aalst)
     values = {"tenant": "aalst", "case_id": consortium.case_id, "rule_id": consortium.rule_id, "code": "certificate",
               "user_id": str(uuid.uuid4()), "role": "case_worker", "client_id": "aalst.abcdefgh12",
-              "subscription_id": str(uuid.uuid4()), "office_id": str(uuid.uuid4())}
+              "subscription_id": str(uuid.uuid4()), "office_id": str(uuid.uuid4()), "event_type": "case.created"}
     for method, pattern in routes:
         path = re.sub(r"<(?:[a-z_]+(?:\([^)]*\))?:)?([a-z_]+)>", lambda m: values[m.group(1)], pattern)
         # Ninove's session, as Aalst's cookie: no such session in Aalst.
@@ -494,3 +494,28 @@ def test_changes_of_members_clients_webhooks_and_offices_are_in_the_history(
     assert secret not in json.dumps(list(entries.values())) and "secret" not in json.dumps(entries[("clients", me)])
     shown = admin.get("/t/aalst/admin/changes").get_data(as_text=True)
     assert f"{office_id}.hours" in shown and "jan@example.org" in shown
+
+
+def test_admins_write_the_e_mails_in_their_own_words_with_the_placeholders_checked(
+        app: Flask, client: FlaskClient, consortium: Consortium) -> None:
+    admin = sign_in(app, "aalst", "admin@example.org", PASSWORD)
+    listing = admin.get("/t/aalst/admin/emails")
+    assert listing.status_code == 200 and "case.status-changed" in listing.get_data(as_text=True)
+    page = admin.get("/t/aalst/admin/emails/case.created")
+    form = {"csrf": page_csrf(page), "version": "0", "nl.subject": "Ontvangen: {reference}",
+            "nl.body": "Beste {naam}, we hebben {reference}."}
+    wrong = admin.post("/t/aalst/admin/emails/case.created", data=form)
+    assert wrong.status_code == 422 and "{naam}" in (field_error(wrong, "texts-nl-body") or "")
+    saved = admin.post("/t/aalst/admin/emails/case.created", data=form | {"nl.body": "We hebben {reference}."})
+    assert saved.status_code == 303
+    token_headers = bearer(token(client, register(app, consortium.aalst, ["config:write"])))
+    shown = data(client.get("/t/aalst/v1/admin/email-templates/case.created", headers=token_headers))
+    assert shown["customised"] == ["nl"] and shown["texts"]["nl"]["subject"] == "Ontvangen: {reference}"
+    assert shown["texts"]["fr"]["subject"] == "Votre demande {reference} est reçue"  # left as it was
+    stale = admin.post("/t/aalst/admin/emails/case.created", data=form | {"nl.body": "Oud {reference}."})
+    assert stale.status_code == 409
+    reset = admin.post("/t/aalst/admin/emails/case.created", data={"csrf": page_csrf(page), "version": "1",
+                                                                   "nl.reset": "on"})
+    assert reset.status_code == 303
+    assert data(client.get("/t/aalst/v1/admin/email-templates/case.created", headers=token_headers))[
+        "customised"] == []

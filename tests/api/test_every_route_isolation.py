@@ -17,7 +17,8 @@ from townhall.auth.scopes import SCOPES
 
 pytestmark = pytest.mark.usefixtures("signing_key")
 
-SAMPLES = {"uuid": str(uuid.UUID(int=1)), "int": "1", "client_id": "aalst.abcdefgh12"}
+SAMPLES = {"uuid": str(uuid.UUID(int=1)), "int": "1", "client_id": "aalst.abcdefgh12",
+           "event_type": "case.created"}
 
 
 def _path(rule: str) -> str:

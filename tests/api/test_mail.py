@@ -186,3 +186,39 @@ def _errors(app: Flask) -> list[str | None]:
         tenant = session.scalars(select(Tenant).where(Tenant.slug == "aalst")).one()
         with tenant_scope(session, tenant.id):
             return list(session.scalars(select(Attempt.error)))
+
+
+def test_a_municipality_sends_its_own_words_and_the_platform_s_where_it_wrote_none(
+    app: Flask, client: FlaskClient, partner: dict[str, str], inbox: tuple[Inbox, int]
+) -> None:
+    box, port = inbox
+    admin = bearer(token(client, register(app, branding_of_tenant(app), ["config:write"])))
+    path = "/t/aalst/v1/admin/email-templates/case.created"
+    rewritten = client.patch(path, json={"texts": {"fr": {"subject": "Bien reçu : {reference}",
+                                                          "body": "Merci ! {municipality} traite {reference}."}}},
+                             headers=admin | {"If-Match": '"v0"', "Content-Type": "application/merge-patch+json"})
+    assert rewritten.status_code == 200 and data(rewritten)["customised"] == ["fr"]
+    for citizen, language in (("jan@example.org", "fr"), ("piet@example.org", "nl")):
+        with app.app_context(), database().unit_of_work() as session:
+            if language == "nl":
+                create_user(session, {"email": citizen, "display_name": "Piet", "preferred_language": "nl"})
+        client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": eid_form(), "citizen": citizen},
+                    headers=partner)
+    worker = mail_worker(app, port)
+    try:
+        assert worker.run_once()["email delivered"] == 2
+    finally:
+        worker.close()
+    subjects = {m["To"]: m["Subject"] for m in box.messages}
+    french = subjects["Jan Peeters <jan@example.org>"]
+    assert french.startswith("Ville d'Alost: Bien reçu : ") and "{" not in french
+    assert text_of(next(m for m in box.messages if m["To"].endswith("<jan@example.org>")))[0].startswith(
+        "Merci ! Ville d'Alost traite ")
+    assert subjects["Piet <piet@example.org>"].startswith("Stad Aalst: Uw aanvraag ")  # the platform's words
+
+
+def branding_of_tenant(app: Flask) -> Tenant:
+    with app.app_context(), database().unit_of_work() as session:
+        tenant = session.scalars(select(Tenant).where(Tenant.slug == "aalst")).one()
+        session.expunge(tenant)
+        return tenant

@@ -28,7 +28,7 @@ class Resource:
     name: str
     create: Callable[[FlaskClient, dict[str, str]], str]  # the resource's path under /t/aalst/v1
     patch: dict[str, Any]
-    volatile: tuple[str, ...] = ()  # what the server changes on every write (timestamps)
+    volatile: tuple[str, ...] = ()  # what the server derives on a write (timestamps, summaries)
 
 
 def _fixed(path: str) -> Callable[[FlaskClient, dict[str, str]], str]:
@@ -61,6 +61,8 @@ RESOURCES = [
     Resource("client", _created("clients", {"name": "Partner", "kind": "confidential",
                                             "grant_types": ["client_credentials"], "scopes": ["cases:read"]}),
              {"name": "Partner app"}),
+    Resource("e-mail template", _fixed("/admin/email-templates/case.created"),
+             {"texts": {"nl": {"subject": "Ontvangen: {reference}"}}}, ("customised",)),
     Resource("webhook", _created("webhooks", {"url": "https://127.0.0.1/hooks", "event_types": ["case.created"]}),
              {"event_types": ["case.created", "case.status-changed"]}),
 ]

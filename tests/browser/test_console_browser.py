@@ -208,6 +208,13 @@ def _people_and_integrations(admin: Page, live: Live, violations: dict[str, list
     _accessible(admin, violations, "webhooks")
     admin.click("nav.sections >> text=Offices and hours")
     _accessible(admin, violations, "offices")
+    admin.click("nav.sections >> text=E-mails")
+    _accessible(admin, violations, "e-mails")
+    admin.click("text=case.created")
+    admin.fill("#en-subject", "Thank you: {reference} is with us")
+    admin.click("form.panel button[type=submit]")
+    assert admin.input_value("#en-subject") == "Thank you: {reference} is with us"
+    _accessible(admin, violations, "e-mail")
 
 
 def _work(worker: Page, live: Live, case: dict[str, Any], violations: dict[str, list[str]]) -> None:
@@ -258,4 +265,4 @@ def test_an_admin_and_a_case_worker_run_aalst_from_the_console(live: Live, chrom
     _shot(operator, "console-consortium")
 
     assert {name: found for name, found in violations.items() if found} == {}
-    assert len(violations) >= 17
+    assert len(violations) >= 19

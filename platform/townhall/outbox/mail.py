@@ -16,57 +16,8 @@ from townhall.auth.models import Membership, User
 from townhall.auth.scopes import TENANT_ADMIN
 from townhall.localisation import pick
 from townhall.outbox.models import OutboxEvent
+from townhall.outbox.texts import TEXTS, Texts, effective
 from townhall.services.registry import SERVICE_TYPES
-
-# Subject and body per event type and language; {placeholders} come from the event and the case.
-TEXTS: dict[str, dict[str, tuple[str, str]]] = {
-    "case.created": {
-        "nl": ("Uw aanvraag {reference} is ontvangen", "We hebben uw aanvraag {reference} ({service}) goed ontvangen."),
-        "fr": ("Votre demande {reference} est reçue", "Nous avons bien reçu votre demande {reference} ({service})."),
-        "de": ("Ihr Antrag {reference} ist eingegangen", "Wir haben Ihren Antrag {reference} ({service}) erhalten."),
-        "en": ("Your request {reference} has arrived", "We have received your request {reference} ({service})."),
-    },
-    "case.status-changed": {
-        "nl": ("Nieuws over uw aanvraag {reference}", "Uw aanvraag {reference} ({service}) is nu: {status}."),
-        "fr": ("Du nouveau pour votre demande {reference}",
-               "Votre demande {reference} ({service}) est à présent : {status}."),
-        "de": ("Neues zu Ihrem Antrag {reference}", "Ihr Antrag {reference} ({service}) ist jetzt: {status}."),
-        "en": ("News about your request {reference}", "Your request {reference} ({service}) is now: {status}."),
-    },
-    "case.message-added": {
-        "nl": ("Nieuw bericht over {reference}", "Er is een nieuw bericht over uw aanvraag {reference}."),
-        "fr": ("Nouveau message pour {reference}", "Un nouveau message concerne votre demande {reference}."),
-        "de": ("Neue Nachricht zu {reference}", "Es gibt eine neue Nachricht zu Ihrem Antrag {reference}."),
-        "en": ("New message about {reference}", "There is a new message about your request {reference}."),
-    },
-    "citizen.informed": {
-        "nl": ("Bericht van {municipality}", "{message}"), "fr": ("Message de {municipality}", "{message}"),
-        "de": ("Nachricht von {municipality}", "{message}"), "en": ("A message from {municipality}", "{message}"),
-    },
-    "citizen.offered": {
-        "nl": ("Een aanvraag klaar voor u", "{message}"), "fr": ("Une demande prête pour vous", "{message}"),
-        "de": ("Ein Antrag für Sie vorbereitet", "{message}"), "en": ("A request ready for you", "{message}"),
-    },
-    "appointment.booked": {
-        "nl": ("Uw afspraak op {start}", "Uw afspraak ({service}) staat vast op {start}."),
-        "fr": ("Votre rendez-vous le {start}", "Votre rendez-vous ({service}) est fixé au {start}."),
-        "de": ("Ihr Termin am {start}", "Ihr Termin ({service}) ist am {start}."),
-        "en": ("Your appointment on {start}", "Your appointment ({service}) is booked for {start}."),
-    },
-    "appointment.reminder": {
-        "nl": ("Herinnering: afspraak op {start}", "Tot binnenkort: uw afspraak ({service}) is op {start}."),
-        "fr": ("Rappel : rendez-vous le {start}", "À bientôt : votre rendez-vous ({service}) est le {start}."),
-        "de": ("Erinnerung: Termin am {start}", "Bis bald: Ihr Termin ({service}) ist am {start}."),
-        "en": ("Reminder: appointment on {start}", "See you soon: your appointment ({service}) is on {start}."),
-    },
-    "webhook.disabled": {
-        "nl": ("Webhook uitgeschakeld", "De webhook naar {url} is uitgeschakeld: {reason}"),
-        "fr": ("Webhook désactivé", "Le webhook vers {url} est désactivé : {reason}"),
-        "de": ("Webhook abgeschaltet", "Der Webhook an {url} wurde abgeschaltet: {reason}"),
-        "en": ("Webhook switched off", "The webhook to {url} was switched off: {reason}"),
-    },
-}
-
 
 CitizenOf = Callable[[Session, uuid.UUID, uuid.UUID], uuid.UUID | None]
 """The citizen a case (municipality, case id) is for. The cases package answers it: the outbox sits
@@ -113,11 +64,12 @@ class Brand:
 
 
 def compose(event_type: str, data: Mapping[str, Any], person: User, brand: Brand, sender: str,
-            languages: Sequence[str]) -> EmailMessage:
-    """Plain text and HTML, in the person's language if the municipality speaks it."""
-    texts = TEXTS[event_type]
+            languages: Sequence[str], custom: Texts | None = None) -> EmailMessage:
+    """Plain text and HTML, in the person's language if the municipality speaks it, in the
+    municipality's own words (`custom`, its e-mail template) where it wrote them."""
+    texts = effective(event_type, custom or {})
     language = next((lang for lang in (person.preferred_language or "", *languages) if lang in texts), "en")
-    subject, body = texts[language]
+    subject, body = texts[language]["subject"], texts[language]["body"]
     municipality = pick(brand.names, [language, brand.default_language])[1]
     service = SERVICE_TYPES.get(str(data.get("service")))
     values = {key: str(value) for key, value in data.items()} | {

@@ -98,3 +98,17 @@ class Attempt(TenantOwned, Base):
 
 
 
+
+
+class EmailTemplate(TenantOwned, Base):
+    """A municipality's own words for one event's e-mail, in the languages it rewrote (the others
+    keep the platform's). The row stays when every language is reset, so its version only grows."""
+
+    __tablename__ = "email_templates"
+
+    event_type: Mapped[str] = mapped_column(String(80), primary_key=True)
+    texts: Mapped[dict[str, Any]]  # language → {"subject", "body"}
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}

@@ -12,13 +12,14 @@ from sqlalchemy.orm import Session
 from townhall.changes.diff import differences
 from townhall.changes.operations import record
 from townhall.clock import utcnow
-from townhall.errors import InvalidInput, StaleVersion
+from townhall.errors import InvalidInput, NotFound, StaleVersion
 from townhall.ids import new_id
 from townhall.outbox import ssrf
 from townhall.outbox.delivery import cloud_event
-from townhall.outbox.models import Delivery, OutboxEvent, Subscription
-from townhall.outbox.schemas import SubscriptionInput
+from townhall.outbox.models import Delivery, EmailTemplate, OutboxEvent, Subscription
+from townhall.outbox.schemas import EmailTemplateInput, SubscriptionInput
 from townhall.outbox.secrets import Sealer, new_secret
+from townhall.outbox.texts import PLACEHOLDERS, TEXTS, effective, text_problems
 from townhall.validation import load
 
 ROTATION_OVERLAP = timedelta(hours=24)
@@ -125,3 +126,29 @@ def replay(session: Session, subscription: Subscription, source: str, event_id: 
                              event_type=event.type, payload=cloud_event(event, source), next_attempt_at=now))
     session.flush()
     return len(events)
+
+
+def save_email_template(session: Session, tenant_id: uuid.UUID, event_type: str, data: Mapping[str, Any],
+                        template: EmailTemplate | None, *, actor: str = "platform") -> EmailTemplate | None:
+    """Replace the municipality's words for one event's e-mail (a language left out, or the same as
+    the platform's, sends the platform's); recorded in the history per language."""
+    if event_type not in PLACEHOLDERS:
+        raise NotFound("No e-mail is sent for this event.")
+    values = load(EmailTemplateInput, data)
+    problems = {f"texts.{language}.{part}": found for language, text in values["texts"].items()
+                for part in ("subject", "body") if (found := text_problems(text[part], event_type))}
+    if problems:
+        raise InvalidInput(problems)
+    custom = {language: text for language, text in values["texts"].items() if text != TEXTS[event_type][language]}
+    before = effective(event_type, template.texts if template else {})
+    if template is None and not custom:
+        return None  # the platform's words, as before
+    if template is None:
+        template = EmailTemplate(tenant_id=tenant_id, event_type=event_type, texts=custom)
+        session.add(template)
+    elif template.texts != custom:
+        template.texts, template.updated_at = custom, utcnow()
+    session.flush()
+    record(session, tenant_id, actor, f"email-template:{event_type}",
+           differences(before, effective(event_type, custom), TEXTS[event_type]))
+    return template

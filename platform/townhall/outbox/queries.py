@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from townhall.outbox.models import Attempt, Delivery, Subscription
+from townhall.outbox.models import Attempt, Delivery, EmailTemplate, Subscription
 
 
 def subscriptions_of(session: Session, tenant_id: uuid.UUID) -> Sequence[Subscription]:
@@ -43,3 +43,13 @@ def delivery_health(session: Session, tenant_id: uuid.UUID) -> tuple[int, int, i
     disabled = session.scalar(select(func.count()).select_from(Subscription).where(
         Subscription.tenant_id == tenant_id, Subscription.active.is_(False))) or 0
     return int(pending), int(dead), int(disabled)
+
+
+def email_templates_of(session: Session, tenant_id: uuid.UUID) -> dict[str, EmailTemplate]:
+    """The municipality's own e-mail texts, by event type (what it never rewrote is absent)."""
+    rows = session.scalars(select(EmailTemplate).where(EmailTemplate.tenant_id == tenant_id))
+    return {row.event_type: row for row in rows}
+
+
+def email_template_of(session: Session, tenant_id: uuid.UUID, event_type: str) -> EmailTemplate | None:
+    return session.get(EmailTemplate, (tenant_id, event_type))

@@ -1,4 +1,4 @@
-"""What the webhook subscriptions and routes accept (marshmallow; loads into plain dicts)."""
+"""What the webhook subscriptions, replays and e-mail templates accept (marshmallow; loads into plain dicts)."""
 
 from marshmallow import Schema, fields, validate
 
@@ -18,3 +18,23 @@ class ReplayInput(Schema):
     event = fields.UUID(metadata={"description": "One event again."})
     since = fields.AwareDateTime(data_key="from")
     until = fields.AwareDateTime(data_key="to")
+
+
+class TemplateText(Schema):
+    subject = fields.String(required=True, validate=[validate.Length(min=1, max=200),
+                                                     validate.Regexp(r"^[^\r\n]*$", error="One line.")])
+    body = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class LanguageTexts(Schema):
+    """One field per language (not a dict), so that a problem is named `texts.fr.subject`."""
+
+    nl = fields.Nested(TemplateText)
+    fr = fields.Nested(TemplateText)
+    de = fields.Nested(TemplateText)
+    en = fields.Nested(TemplateText)
+
+
+class EmailTemplateInput(Schema):
+    texts = fields.Nested(LanguageTexts, load_default=dict,
+                          metadata={"description": "Per language; a language left out sends the platform's words."})

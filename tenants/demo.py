@@ -21,7 +21,7 @@ DEMO_ACTOR = "demo-seed"
 
 DEMO_TENANTS: list[dict[str, Any]] = [
     {
-        "tenant": {"slug": "aalst", "nis_code": "41002", "default_language": "nl",
+        "tenant": {"slug": "aalst", "nis_code": "41002", "default_language": "nl", "plan": "large",
                    "languages": ["nl", "fr", "en"],
                    "names": {"nl": "Aalst", "fr": "Alost", "en": "Aalst", "de": "Aalst"}},
         "branding": {"display_name": {"nl": "Stad Aalst", "fr": "Ville d'Alost", "en": "City of Aalst"},
@@ -36,7 +36,7 @@ DEMO_TENANTS: list[dict[str, Any]] = [
                      "website": "https://www.denderleeuw.be"},
     },
     {
-        "tenant": {"slug": "haaltert", "nis_code": "41024", "default_language": "nl",
+        "tenant": {"slug": "haaltert", "nis_code": "41024", "default_language": "nl", "plan": "small",
                    "languages": ["nl"], "names": {"nl": "Haaltert"}},
         "branding": {"display_name": {"nl": "Gemeente Haaltert"},
                      "primary_colour": "#2e7d32", "accent_colour": "#fbc02d",

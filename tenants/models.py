@@ -34,6 +34,7 @@ class Tenant(Base):
     default_language: Mapped[str] = mapped_column(String(2))
     languages: Mapped[list[str]]
     time_zone: Mapped[str] = mapped_column(String(64), default="Europe/Brussels")
+    plan: Mapped[str] = mapped_column(String(32), default="standard")  # a code of tenants.plans.PLANS
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

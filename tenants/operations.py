@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tenants.models import BRANDING_FIELDS, LANGUAGE_FIELDS, Tenant, TenantBranding, TenantStatus
+from tenants.plans import PLANS
 from tenants.schemas import BrandingSettings, TenantInput, normalise_colour
 from townhall.changes.diff import differences
 from townhall.changes.operations import record
@@ -120,4 +121,18 @@ def set_status(session: Session, tenant: Tenant, status: TenantStatus, actor: st
         tenant.status = status
         session.flush()
     announce(session, f"tenant:{tenant.slug}")  # every process refuses (or serves) it once this commits
+    return True
+
+
+def set_plan(session: Session, tenant: Tenant, plan: str, actor: str) -> bool:
+    """Put the municipality on another plan (a code of PLANS). Returns False when it was on it."""
+    if plan not in PLANS:
+        raise InvalidInput({"plan": [f"One of {', '.join(PLANS)}."]})
+    if tenant.plan == plan:
+        return False
+    with tenant_scope(session, tenant.id):
+        record(session, tenant.id, actor, "plan", {"plan": {"from": tenant.plan, "to": plan}})
+        tenant.plan = plan
+        session.flush()
+    announce(session, f"tenant:{tenant.slug}")  # its limits change on every process once this commits
     return True

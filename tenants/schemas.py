@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from tenants.models import DEFAULT_ACCENT, DEFAULT_PRIMARY, TenantStatus
+from tenants.plans import DEFAULT_PLAN, PLANS
 from townhall import validation
 from townhall.localisation import LANGUAGES
 
@@ -58,6 +59,7 @@ class LanguagesInput(Schema):
 
 
 class TenantInput(LanguagesInput):
+    plan = fields.String(load_default=DEFAULT_PLAN, validate=validate.OneOf(tuple(PLANS)))
     slug = fields.String(required=True, validate=validate.Regexp(f"^{SLUG_PATTERN}$",
                          error="Lower-case letters, digits and hyphens, 1 to 63 characters."))
     nis_code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{5}$",
@@ -119,5 +121,8 @@ def normalise_colour(value: str) -> str:
     return value.lower() if re.fullmatch(r"#[0-9a-fA-F]{6}", value) else value
 
 
-class StatusChange(Schema):
-    status = fields.String(required=True, validate=validate.OneOf([s.value for s in TenantStatus]))
+class TenantChange(Schema):
+    """What the platform's operator changes about a municipality: suspend or reactivate it, its plan."""
+
+    status = fields.String(validate=validate.OneOf([s.value for s in TenantStatus]))
+    plan = fields.String(validate=validate.OneOf(tuple(PLANS)))

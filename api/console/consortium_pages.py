@@ -1,6 +1,6 @@
 """/console/: the consortium's console for platform operators: every municipality with its health
 (open and overdue cases, deliveries waiting or given up, webhooks the platform disabled), a new
-municipality, and suspending or reactivating one. Same sign-in, sessions and CSRF as the
+municipality, suspending or reactivating one, and its plan. Same sign-in, sessions and CSRF as the
 municipalities' consoles; the same operations as the platform API."""
 
 from collections.abc import Callable
@@ -16,7 +16,8 @@ from api.console.texts import LANGUAGES
 from api.console.web import Signed, csrf_ok, page, refusal, see_other, session_row, signed_in, text
 from api.database import session
 from tenants.models import TenantStatus
-from tenants.operations import create_tenant, set_status
+from tenants.operations import create_tenant, set_plan, set_status
+from tenants.plans import DEFAULT_PLAN, PLANS
 from tenants.queries import all_tenants, require_tenant
 from townhall.auth.console_client import (
     CONSORTIUM_CLIENT_ID,
@@ -103,7 +104,7 @@ def _health() -> list[dict[str, Any]]:
 
 def _home(status: int = 200, errors: dict[str, list[str]] | None = None, **values: Any) -> Response:
     return page("consortium.html", status=status, section="consortium", municipalities=_health(), errors=errors,
-                all_languages=LANGUAGES, typed=values.pop("typed", {}), **values)
+                all_languages=LANGUAGES, plans=PLANS, typed=values.pop("typed", {}), **values)
 
 
 @consortium.get("/")
@@ -118,7 +119,8 @@ def create_municipality() -> Response:
     form = request.form
     typed = {"slug": form.get("slug", "").strip().lower()[:63], "nis_code": form.get("nis_code", "").strip()[:5],
              "default_language": form.get("default_language", ""), "languages": form.getlist("languages"),
-             "names": {code: name for code in LANGUAGES if (name := form.get(f"names.{code}", "").strip())}}
+             "names": {code: name for code in LANGUAGES if (name := form.get(f"names.{code}", "").strip())},
+             "plan": form.get("plan", DEFAULT_PLAN)}
     try:
         with session().begin_nested():
             create_tenant(session(), typed, f"user:{signed_in().user.id}")
@@ -135,3 +137,17 @@ def change_status(slug: str) -> Response:
     if set_status(session(), tenant, wanted, f"user:{signed_in().user.id}"):
         current_app.extensions["townhall.tenant_cache"].forget(slug)
     return see_other(url_for("consortium.home", done="saved"))
+
+
+@consortium.post("/municipalities/<slug:slug>/plan")
+@operator_page
+def change_plan(slug: str) -> Response:
+    tenant = require_tenant(session(), slug)
+    try:
+        with session().begin_nested():
+            changed = set_plan(session(), tenant, request.form.get("plan", ""), f"user:{signed_in().user.id}")
+    except TownhallError as error:
+        return _home(422, refused(error))
+    if changed:
+        current_app.extensions["townhall.tenant_cache"].forget(slug)
+    return see_other(url_for("consortium.home", done="saved" if changed else "unchanged"))

@@ -219,6 +219,10 @@ _TEXTS: dict[str, tuple[str, str, str, str]] = {
     "attempts": ("Pogingen", "Tentatives", "Versuche", "Attempts"),
     "replay": ("Opnieuw versturen", "Renvoyer", "Erneut senden", "Replay"),
     "replayed": ("Opnieuw in de wachtrij", "Remis en file", "Erneut eingereiht", "Queued again"),
+    "plan": ("Formule", "Formule", "Tarif", "Plan"),
+    "change_plan": ("Wijzigen", "Changer", "Ändern", "Change"),
+    "requests_per_minute": ("verzoeken per minuut per client", "requêtes par minute par client",
+                            "Anfragen pro Minute je Client", "requests per minute per client"),
     "emails": ("E-mails", "E-mails", "E-Mails", "E-mails"),
     "emails_intro": ("Wat inwoners per e-mail horen, in uw woorden. Een taal die u leeg laat, krijgt de "
                      "woorden van het platform.",

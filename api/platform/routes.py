@@ -11,10 +11,11 @@ from api.http import json_body, json_object, page_params, paged, require_if_matc
 from api.oauth.protect import requires
 from api.principal import principal
 from tenants.models import Tenant, TenantStatus
-from tenants.operations import create_tenant, set_status
+from tenants.operations import create_tenant, set_plan, set_status
+from tenants.plans import PLANS
 from tenants.queries import all_tenants, require_tenant
 from tenants.registry import TenantCache
-from tenants.schemas import StatusChange
+from tenants.schemas import TenantChange
 from townhall.auth.models import Delegation, Team
 from townhall.auth.operations import add_team_member, create_team, delegate, require_user, withdraw_delegation
 from townhall.auth.queries import delegations_of_tenant, team_by_slug, teams
@@ -33,11 +34,11 @@ def _actor() -> str:
 def _tenant_view(tenant: Tenant) -> dict[str, Any]:
     return {"slug": tenant.slug, "nis_code": tenant.nis_code, "names": tenant.names, "status": tenant.status.value,
             "default_language": tenant.default_language, "languages": tenant.languages,
-            "time_zone": tenant.time_zone, "created_at": tenant.created_at.isoformat()}
+            "time_zone": tenant.time_zone, "plan": tenant.plan, "created_at": tenant.created_at.isoformat()}
 
 
 def _tenant_etag(tenant: Tenant) -> str:
-    return strong_etag(f"{tenant.status.value}|{tenant.updated_at.isoformat()}".encode())
+    return strong_etag(f"{tenant.status.value}|{tenant.plan}|{tenant.updated_at.isoformat()}".encode())
 
 
 def _one(body: dict[str, Any], status: int = 200, etag: str | None = None, location: str | None = None) -> Response:
@@ -76,10 +77,24 @@ def get_tenant(slug: str) -> Response:
 def change_tenant(slug: str) -> Response:
     tenant = require_tenant(session(), slug)
     require_if_match(_tenant_etag(tenant))
-    set_status(session(), tenant, TenantStatus(json_body(StatusChange)["status"]), _actor())
+    wanted = json_body(TenantChange)
+    if "status" in wanted:
+        set_status(session(), tenant, TenantStatus(wanted["status"]), _actor())
+    if "plan" in wanted:
+        set_plan(session(), tenant, wanted["plan"], _actor())
     cache: TenantCache = current_app.extensions["townhall.tenant_cache"]
     cache.forget(slug)  # this process at once; the others when the announced change commits
     return _one(_tenant_view(tenant), etag=_tenant_etag(tenant))
+
+
+@platform_api.get("/plans")
+@requires("platform:manage")
+def list_plans() -> Response:
+    """The plans a municipality can be put on, with the traffic each allows."""
+    return jsonify(items=[{"code": plan.code, "names": plan.names,
+                           "client_requests_per_minute": plan.client_requests_per_minute,
+                           "person_requests_per_minute": plan.person_requests_per_minute}
+                          for plan in PLANS.values()], next=None)
 
 
 def _team_view(team: Team) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from support.console import browser, field_error, local, page_csrf, sign_in
 from support.contract import assert_problem
 from support.oauth import REDIRECT, basic, bearer, data, register, token, user_token
 from tenants.models import Tenant
-from tenants.queries import branding_of
+from tenants.queries import branding_of, require_tenant
 from townhall.appointments.operations import save_office
 from townhall.appointments.schemas import OfficeInput
 from townhall.auth.models import WebSession
@@ -441,9 +441,16 @@ def test_operators_see_every_municipalitys_health_create_and_suspend_them(
     assert bad.status_code == 422 and field_error(bad, "nis_code")
     made = operator.post("/console/municipalities", data={"csrf": page_csrf(home), "slug": "erpe-mere",
                                                           "nis_code": "41082", "names.nl": "Erpe-Mere",
-                                                          "languages": ["nl"], "default_language": "nl"})
+                                                          "languages": ["nl"], "default_language": "nl",
+                                                          "plan": "small"})
     assert made.status_code == 303
     assert client.get("/t/erpe-mere/v1/branding").status_code == 200
+    assert _plan(app, "erpe-mere") == "small" and _plan(app, "aalst") == "standard"
+    unknown_plan = operator.post("/console/municipalities/aalst/plan", data={"csrf": page_csrf(home), "plan": "gold"})
+    assert unknown_plan.status_code == 422 and _plan(app, "aalst") == "standard"
+    larger = operator.post("/console/municipalities/aalst/plan", data={"csrf": page_csrf(home), "plan": "large"})
+    assert larger.status_code == 303 and _plan(app, "aalst") == "large"
+    assert 'id="plan-aalst" name="plan"><option value="small">' in operator.get("/console/").get_data(as_text=True)
 
     no_token = operator.post("/console/municipalities/ninove/status", data={"status": "suspended"})
     assert no_token.status_code == 400 and client.get("/t/ninove/v1/branding").status_code == 200
@@ -519,3 +526,8 @@ def test_admins_write_the_e_mails_in_their_own_words_with_the_placeholders_check
     assert reset.status_code == 303
     assert data(client.get("/t/aalst/v1/admin/email-templates/case.created", headers=token_headers))[
         "customised"] == []
+
+
+def _plan(app: Flask, slug: str) -> str:
+    with app.app_context(), database().unit_of_work() as session:
+        return require_tenant(session, slug).plan

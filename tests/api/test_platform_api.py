@@ -64,6 +64,23 @@ def test_register_suspend_and_reactivate_a_municipality(client: FlaskClient, ope
     assert [t["slug"] for t in listed["items"]] == ["gent"]
 
 
+def test_an_operator_puts_a_municipality_on_another_plan(client: FlaskClient, operator: dict[str, str]) -> None:
+    plans = {p["code"]: p for p in data(client.get("/v1/plans", headers=operator))["items"]}
+    assert set(plans) == {"small", "standard", "large"}
+    assert plans["small"]["client_requests_per_minute"] < plans["large"]["client_requests_per_minute"]
+    created = client.post("/v1/tenants", json=GENT | {"plan": "small"}, headers=operator)
+    assert data(created)["plan"] == "small"
+    gold = client.patch("/v1/tenants/gent", json={"plan": "gold"},
+                        headers=operator | {"If-Match": created.headers["ETag"]})
+    assert "plan" in assert_problem(gold, 422)["errors"]
+    larger = client.patch("/v1/tenants/gent", json={"plan": "large"},
+                          headers=operator | {"If-Match": created.headers["ETag"]})
+    assert data(larger)["plan"] == "large" and data(larger)["status"] == "active"
+    assert larger.headers["ETag"] != created.headers["ETag"]
+    assert data(client.post("/v1/tenants", json=GENT | {"slug": "aalst", "nis_code": "41002"},
+                            headers=operator))["plan"] == "standard"
+
+
 def test_teams_and_delegations(app: Flask, client: FlaskClient, operator: dict[str, str],
                                make_tenant: Callable[..., Tenant]) -> None:
     make_tenant("aalst", "41002")

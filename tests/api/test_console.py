@@ -401,6 +401,35 @@ def test_admins_change_opening_hours_and_closures_and_the_public_offices_show_th
     assert admin.post(f"/t/aalst/admin/offices/{office_id}", data=form).status_code == 409  # the version moved on
 
 
+def test_admins_choose_an_office_s_services_and_the_neighbours_it_serves(
+        app: Flask, client: FlaskClient, consortium: Consortium) -> None:
+    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, consortium.aalst.id):
+        values = load(OfficeInput, {"name": "Stadhuis", "address": "Grote Markt 3, Aalst", "lat": 50.93, "long": 4.04,
+                                    "hours": {"mon": [["09:00", "12:00"]]},
+                                    "services": [{"service": "eid-card", "duration_minutes": 15}]})
+        office_id = save_office(session, consortium.aalst.id, "Europe/Brussels", values, {}).id
+    admin = sign_in(app, "aalst", "admin@example.org", PASSWORD)
+    page = admin.get(f"/t/aalst/admin/offices/{office_id}")
+    html = page.get_data(as_text=True)
+    assert 'name="eid-card.serves" value="ninove"' in html
+    version = re.search(r'name="version" value="(\d+)"', html).group(1)  # type: ignore[union-attr]
+    form = {"csrf": page_csrf(page), "version": version,
+            "eid-card.offered": "on", "eid-card.duration_minutes": "20", "eid-card.counters": "2",
+            "eid-card.lead_minutes": "60", "eid-card.horizon_days": "90", "eid-card.serves": ["ninove"],
+            "travel-document.offered": "on", "travel-document.duration_minutes": "30", "travel-document.counters": "1",
+            "travel-document.lead_minutes": "0", "travel-document.horizon_days": "30"}
+    wrong = admin.post(f"/t/aalst/admin/offices/{office_id}/services",
+                       data=form | {"travel-document.counters": "many"})
+    assert wrong.status_code == 422 and field_error(wrong, "travel-document-counters")
+    saved = admin.post(f"/t/aalst/admin/offices/{office_id}/services", data=form)
+    assert saved.status_code == 303, saved.get_data(as_text=True)
+    shown = next(o for o in data(client.get("/t/aalst/v1/offices"))["items"] if o["id"] == str(office_id))
+    assert [(s["service"], s["duration_minutes"], s["counters"], s["serves"]) for s in shown["services"]] == \
+        [("eid-card", 20, 2, ["ninove"]), ("travel-document", 30, 1, [])]
+    assert shown["hours"] == {"mon": [["09:00", "12:00"]]}  # the hours are kept
+    assert admin.post(f"/t/aalst/admin/offices/{office_id}/services", data=form).status_code == 409
+
+
 def _operator(app: Flask) -> None:
     with app.app_context(), database().unit_of_work() as session:
         operator = _person(session, "operator")

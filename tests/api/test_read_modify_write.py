@@ -139,3 +139,13 @@ def test_a_merge_patch_that_breaks_the_resource_is_refused_at_the_field(client: 
     gone = client.patch(member, json={"roles": []}, headers=admin | MERGE_PATCH | {"If-Match": etag})
     assert gone.status_code == 200 and data(gone)["roles"] == []
     assert_problem(client.get(member, headers=admin), 404)
+
+
+def test_an_office_whose_services_alone_change_gets_a_new_etag(client: FlaskClient, admin: dict[str, str]) -> None:
+    office = "/t/aalst/v1" + _created("offices", OFFICE)(client, admin)
+    etag = client.get(office, headers=admin).headers["ETag"]
+    more = {"services": [{"service": "eid-card", "duration_minutes": 20, "counters": 3}]}
+    changed = client.patch(office, json=more, headers=admin | MERGE_PATCH | {"If-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert_problem(client.patch(office, json={"services": []}, headers=admin | MERGE_PATCH | {"If-Match": etag}), 412)
+    assert data(client.get(office, headers=admin))["services"][0]["counters"] == 3

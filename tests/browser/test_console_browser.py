@@ -25,12 +25,15 @@ from support.oauth import REDIRECT, bearer, register, user_token
 from support.suite import CHROMIUM, ROOT, empty_all_tables
 from tenants.operations import create_tenant, update_branding
 from tenants.queries import branding_of
+from townhall.appointments.operations import save_office
+from townhall.appointments.schemas import OfficeInput
 from townhall.auth.keys import ensure_signing_key
 from townhall.auth.operations import add_membership, create_user
 from townhall.auth.scopes import CASE_WORKER, TENANT_ADMIN
 from townhall.rules.operations import create_rule
 from townhall.services.operations import configure_service
 from townhall.tenancy import tenant_scope
+from townhall.validation import load
 
 pytestmark = [pytest.mark.committed, pytest.mark.browser]
 
@@ -85,6 +88,10 @@ def live(settings: Settings) -> Iterator[Live]:
                 "kind": "fee", "service": "parking-permit", "expression": "5000",
                 "examples": [{"input": {"request": {"zone": "A1"}}, "expected": 5000}], "activate": True}, "test")
             rule_id = str(rule.id)
+            save_office(session, aalst.id, "Europe/Brussels", load(OfficeInput, {
+                "name": "Stadhuis", "address": "Grote Markt 3, Aalst", "lat": 50.93, "long": 4.04,
+                "hours": {"mon": [["09:00", "12:00"]]}, "services": [{"service": "eid-card", "duration_minutes": 15}]}),
+                {})
     portal = register(app, aalst, ["cases:read", "cases:write"], kind="public", grant_types=["authorization_code"],
                       redirect_uris=[REDIRECT]).client_id
     citizen = bearer(user_token(app, portal, "jan@example.org", PASSWORD, "cases:read cases:write"))
@@ -208,6 +215,12 @@ def _people_and_integrations(admin: Page, live: Live, violations: dict[str, list
     _accessible(admin, violations, "webhooks")
     admin.click("nav.sections >> text=Offices and hours")
     _accessible(admin, violations, "offices")
+    admin.click("text=Stadhuis")
+    admin.check("input[name='certificate.offered']")
+    admin.click("form.panel:has(h2) button[type=submit]")
+    assert admin.is_checked("input[name='certificate.offered']")
+    _accessible(admin, violations, "office")
+    _shot(admin, "console-office")
     admin.click("nav.sections >> text=E-mails")
     _accessible(admin, violations, "e-mails")
     admin.click("text=case.created")
@@ -265,4 +278,4 @@ def test_an_admin_and_a_case_worker_run_aalst_from_the_console(live: Live, chrom
     _shot(operator, "console-consortium")
 
     assert {name: found for name, found in violations.items() if found} == {}
-    assert len(violations) >= 19
+    assert len(violations) >= 20

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from townhall.appointments.models import Appointment, Office, OfficeService, RegionalService, SlotSeat
 from townhall.appointments.queries import Counter, counters_serving, office_zones, zone_of
@@ -71,6 +72,7 @@ def save_office(session: Session, tenant_id: uuid.UUID, time_zone: str, values: 
     office.weekly_hours = dict(values["hours"])
     office.exceptions = {day.isoformat(): hours for day, hours in values["exceptions"].items()}
     office.regional_holiday = values["regional_holiday"]
+    row_changed = session.is_modified(office)
     session.flush()
     session.execute(delete(OfficeService).where(OfficeService.tenant_id == tenant_id,
                                                 OfficeService.office_id == office.id))
@@ -86,8 +88,11 @@ def save_office(session: Session, tenant_id: uuid.UUID, time_zone: str, values: 
                                             served_tenant_id=other))
     session.flush()
     after = _office_settings(session, office)
-    record(session, tenant_id, actor, "offices",
-           {f"{office.id}.{name}": change for name, change in differences(before, after, OFFICE_FIELDS).items()})
+    changes = differences(before, after, OFFICE_FIELDS)
+    if before and changes and not row_changed:
+        flag_modified(office, "name")  # only its services changed: the office's version (its ETag) moves on too
+        session.flush()
+    record(session, tenant_id, actor, "offices", {f"{office.id}.{name}": change for name, change in changes.items()})
     return office
 
 

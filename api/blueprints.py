@@ -13,6 +13,7 @@ import api.console.integration_pages
 import api.console.office_pages
 import api.console.rule_pages
 import api.console.staff_pages
+import api.console.team_pages
 import api.email_templates.routes
 import api.me.routes
 import api.members.routes
@@ -44,6 +45,7 @@ ROUTE_MODULES = (
     api.console.office_pages,
     api.console.rule_pages,
     api.console.staff_pages,
+    api.console.team_pages,
     api.email_templates.routes,
     api.me.routes,
     api.members.routes,

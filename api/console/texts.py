@@ -235,6 +235,20 @@ _TEXTS: dict[str, tuple[str, str, str, str]] = {
                      "Spätestens buchen (Tage im Voraus)", "Book at the latest (days ahead)"),
     "serves": ("Ook voor inwoners van", "Aussi pour les habitants de", "Auch für Einwohner von",
                "Also for citizens of"),
+    "teams": ("Gedeelde backoffices", "Back-offices partagés", "Gemeinsame Backoffices", "Shared back offices"),
+    "teams_intro": ("Teams van het samenwerkingsverband die dossiers behandelen voor de gemeenten die hun een "
+                    "dienst toevertrouwen.",
+                    "Les équipes du consortium qui traitent les dossiers des communes qui leur confient un service.",
+                    "Teams des Verbunds, die Vorgänge für die Gemeinden bearbeiten, die ihnen einen Dienst "
+                    "anvertrauen.",
+                    "The consortium's teams that handle cases for the municipalities that entrust a service to "
+                    "them."),
+    "email": ("E-mailadres", "Adresse e-mail", "E-Mail-Adresse", "E-mail address"),
+    "add": ("Toevoegen", "Ajouter", "Hinzufügen", "Add"),
+    "delegate": ("Toevertrouwen", "Confier", "Anvertrauen", "Delegate"),
+    "withdraw": ("Intrekken", "Retirer", "Zurückziehen", "Withdraw"),
+    "all_services": ("Alle diensten", "Tous les services", "Alle Dienste", "Every service"),
+    "new_team": ("Nieuw team", "Nouvelle équipe", "Neues Team", "New team"),
     "emails": ("E-mails", "E-mails", "E-Mails", "E-mails"),
     "emails_intro": ("Wat inwoners per e-mail horen, in uw woorden. Een taal die u leeg laat, krijgt de "
                      "woorden van het platform.",

@@ -162,5 +162,5 @@ def add_delegation(slug: str) -> Response:
 def remove_delegation(slug: str, delegation_id: uuid.UUID) -> Response:
     tenant = require_tenant(session(), slug)
     with tenant_scope(session(), tenant.id):
-        withdraw_delegation(session(), tenant.id, delegation_id)
+        withdraw_delegation(session(), tenant.id, delegation_id, actor=_actor())
     return Response(status=204)

@@ -24,7 +24,7 @@ from townhall.appointments.operations import save_office
 from townhall.appointments.schemas import OfficeInput
 from townhall.auth.models import WebSession
 from townhall.auth.operations import add_membership, create_user, remove_membership
-from townhall.auth.queries import client_by_id, user_by_email
+from townhall.auth.queries import client_by_id, delegations_of_tenant, user_by_email
 from townhall.auth.scopes import CASE_WORKER, TENANT_ADMIN
 from townhall.changes.queries import history
 from townhall.outbox.models import OutboxEvent, Subscription
@@ -560,3 +560,40 @@ def test_admins_write_the_e_mails_in_their_own_words_with_the_placeholders_check
 def _plan(app: Flask, slug: str) -> str:
     with app.app_context(), database().unit_of_work() as session:
         return require_tenant(session, slug).plan
+
+
+def test_operators_form_a_shared_back_office_and_municipalities_delegate_to_it(
+        app: Flask, client: FlaskClient, consortium: Consortium) -> None:
+    _operator(app)
+    operator = _consortium_sign_in(app, "operator@example.org")
+    home = operator.get("/console/teams")
+    assert home.status_code == 200
+    bad = operator.post("/console/teams", data={"csrf": page_csrf(home), "slug": "Dender Team!", "name": "Dender"})
+    assert bad.status_code == 422 and field_error(bad, "slug")
+    made = operator.post("/console/teams", data={"csrf": page_csrf(home), "slug": "dender",
+                                                 "name": "Dender back office"})
+    assert made.status_code == 303
+    nobody = operator.post("/console/teams/dender/members", data={"csrf": page_csrf(home), "email": "x@example.org"})
+    assert nobody.status_code == 422 and field_error(nobody, "dender-email")
+    joined = operator.post("/console/teams/dender/members", data={"csrf": page_csrf(home),
+                                                                  "email": "worker@example.org"})
+    assert joined.status_code == 303
+    given = operator.post("/console/teams/dender/delegations", data={"csrf": page_csrf(home), "tenant": "aalst",
+                                                                     "service": "parking-permit"})
+    assert given.status_code == 303
+    twice = operator.post("/console/teams/dender/delegations", data={"csrf": page_csrf(home), "tenant": "aalst",
+                                                                     "service": "parking-permit"})
+    assert twice.status_code == 422
+    listing = operator.get("/console/teams").get_data(as_text=True)
+    assert "worker@example.org" in listing and "Withdraw" not in listing.split("dender")[0]
+    assert re.search(r"<td>Aalst</td>\s*<td>Residents&#39; parking permit</td>", listing)  # delegated
+    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, consortium.aalst.id):
+        [delegation] = delegations_of_tenant(session, consortium.aalst.id)
+        recorded = [entry.changes for entry in history(session, consortium.aalst.id, subject="delegations")]
+    assert recorded == [{"dender.parking-permit": {"from": None, "to": "delegated"}}]
+    ended = operator.post(f"/console/delegations/aalst/{delegation.id}/withdraw", data={"csrf": page_csrf(home)})
+    assert ended.status_code == 303
+    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, consortium.aalst.id):
+        assert delegations_of_tenant(session, consortium.aalst.id) == []
+    admin = _consortium_sign_in(app, "admin@example.org")
+    assert admin.post("/console/teams", data={"csrf": "x", "slug": "other", "name": "Other"}).status_code == 403

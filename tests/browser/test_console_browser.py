@@ -276,6 +276,14 @@ def test_an_admin_and_a_case_worker_run_aalst_from_the_console(live: Live, chrom
     assert "aalst · 41002" in operator.inner_text("main")
     _accessible(operator, violations, "consortium")
     _shot(operator, "console-consortium")
+    operator.click("nav.sections >> text=Shared back offices")
+    operator.fill("#slug", "dender")
+    operator.fill("#name", "Dender back office")
+    operator.click("form.panel button[type=submit]")
+    operator.select_option("#dender-service", "eid-card")
+    operator.click("button:has-text('Delegate')")
+    assert "Electronic identity card" in operator.inner_text("section[aria-labelledby=team-dender] table")
+    _accessible(operator, violations, "teams")
 
     assert {name: found for name, found in violations.items() if found} == {}
-    assert len(violations) >= 20
+    assert len(violations) >= 21

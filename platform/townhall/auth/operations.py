@@ -141,13 +141,18 @@ def delegate(session: Session, tenant_id: uuid.UUID, team: Team, service: str, a
     delegation = Delegation(tenant_id=tenant_id, team_id=team.id, service=service, created_by=actor)
     session.add(delegation)
     session.flush()
+    record(session, tenant_id, actor, "delegations", {f"{team.slug}.{service}": {"from": None, "to": "delegated"}})
     return delegation
 
 
-def withdraw_delegation(session: Session, tenant_id: uuid.UUID, delegation_id: uuid.UUID) -> None:
+def withdraw_delegation(session: Session, tenant_id: uuid.UUID, delegation_id: uuid.UUID, *,
+                        actor: str = "platform") -> None:
     delegation = session.get(Delegation, (tenant_id, delegation_id))
     if delegation is None:
         raise NotFound("No such delegation of this municipality.")
+    team = session.get(Team, delegation.team_id)
+    record(session, tenant_id, actor, "delegations",
+           {f"{team.slug if team else delegation.team_id}.{delegation.service}": {"from": "delegated", "to": None}})
     session.delete(delegation)
     session.flush()
 

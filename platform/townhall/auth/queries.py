@@ -98,6 +98,12 @@ def teams(session: Session) -> Sequence[Team]:
     return session.scalars(select(Team).order_by(Team.slug)).all()
 
 
+def team_members(session: Session, team_id: uuid.UUID) -> Sequence[User]:
+    """The people of a shared back-office team, by e-mail address."""
+    return session.scalars(select(User).join(TeamMember, TeamMember.user_id == User.id)
+                           .where(TeamMember.team_id == team_id).order_by(User.email_key)).all()
+
+
 def clients_of_tenant(session: Session, tenant_id: uuid.UUID, after: str | None = None,
                       limit: int | None = None) -> Sequence[OAuthClient]:
     """Ordered by client id (stable keyset pagination: the page after `after`)."""

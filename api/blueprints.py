@@ -14,6 +14,7 @@ import api.console.office_pages
 import api.console.rule_pages
 import api.console.staff_pages
 import api.console.team_pages
+import api.delegations.routes
 import api.email_templates.routes
 import api.me.routes
 import api.members.routes
@@ -46,6 +47,7 @@ ROUTE_MODULES = (
     api.console.rule_pages,
     api.console.staff_pages,
     api.console.team_pages,
+    api.delegations.routes,
     api.email_templates.routes,
     api.me.routes,
     api.members.routes,

@@ -146,10 +146,14 @@ _TEXTS: dict[str, tuple[str, str, str, str]] = {
                     "Someone who already has an account on the platform."),
     "delegations": ("Gedelegeerd aan gedeelde backoffices", "Délégué aux back-offices partagés",
                     "An gemeinsame Backoffices delegiert", "Delegated to shared back offices"),
-    "delegations_hint": ("De consortiumbeheerder legt delegaties vast.",
-                         "L'opérateur du consortium gère les délégations.",
-                         "Der Konsortiumsbetreiber legt Delegationen fest.",
-                         "The consortium's operator sets delegations."),
+    "delegations_hint": ("Vertrouw een dienst toe aan een gedeelde backoffice van het samenwerkingsverband: zijn "
+                         "leden behandelen dan die dossiers voor u.",
+                         "Confiez un service à un back-office partagé du consortium : ses membres traitent alors "
+                         "ces dossiers pour vous.",
+                         "Vertrauen Sie einen Dienst einem gemeinsamen Backoffice des Verbunds an: dessen "
+                         "Mitglieder bearbeiten dann diese Vorgänge für Sie.",
+                         "Entrust a service to a shared back office of the consortium: its members then handle "
+                         "those cases for you."),
     "team": ("Team", "Équipe", "Team", "Team"),
     "clients": ("Toepassingen (OAuth)", "Applications (OAuth)", "Anwendungen (OAuth)", "Clients (OAuth)"),
     "client_id": ("Client-id", "Identifiant client", "Client-ID", "Client id"),

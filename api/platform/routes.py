@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, url_for
 
 from api.database import session
+from api.delegations.routes import delegation_view, new_delegation
 from api.http import json_body, json_object, page_params, paged, require_if_match, strong_etag
 from api.oauth.protect import requires
 from api.principal import principal
@@ -16,10 +17,10 @@ from tenants.plans import PLANS
 from tenants.queries import all_tenants, require_tenant
 from tenants.registry import TenantCache
 from tenants.schemas import TenantChange
-from townhall.auth.models import Delegation, Team
-from townhall.auth.operations import add_team_member, create_team, delegate, require_user, withdraw_delegation
+from townhall.auth.models import Team
+from townhall.auth.operations import add_team_member, create_team, require_user, withdraw_delegation
 from townhall.auth.queries import delegations_of_tenant, team_by_slug, teams
-from townhall.auth.schemas import DelegationInput, TeamInput, TeamMemberInput
+from townhall.auth.schemas import TeamInput, TeamMemberInput
 from townhall.errors import NotFound
 from townhall.tenancy import tenant_scope
 
@@ -130,18 +131,12 @@ def add_to_team(slug: str) -> Response:
     return _one({"team": team.slug, "user_id": str(user.id), "email": user.email}, 201)
 
 
-def _delegation_view(delegation: Delegation, team: Team | None = None) -> dict[str, Any]:
-    team = team or session().get(Team, delegation.team_id)
-    return {"id": str(delegation.id), "team": team.slug if team else None, "service": delegation.service,
-            "created_at": delegation.created_at.isoformat(), "created_by": delegation.created_by}
-
-
 @platform_api.get("/tenants/<slug:slug>/delegations")
 @requires("platform:manage")
 def list_delegations(slug: str) -> Response:
     tenant = require_tenant(session(), slug)
     with tenant_scope(session(), tenant.id):
-        found = [_delegation_view(d) for d in delegations_of_tenant(session(), tenant.id)]
+        found = [delegation_view(d) for d in delegations_of_tenant(session(), tenant.id)]
     return jsonify(items=found, next=None)
 
 
@@ -149,11 +144,8 @@ def list_delegations(slug: str) -> Response:
 @requires("platform:manage")
 def add_delegation(slug: str) -> Response:
     tenant = require_tenant(session(), slug)
-    data = json_body(DelegationInput)
-    team = _require_team(data["team"])
     with tenant_scope(session(), tenant.id):
-        delegation = delegate(session(), tenant.id, team, data["service"], _actor())
-        body = _delegation_view(delegation, team)
+        body = delegation_view(new_delegation(tenant.id, _actor()))
     return _one(body, 201)
 
 

@@ -23,7 +23,7 @@ from tenants.queries import branding_of, require_tenant
 from townhall.appointments.operations import save_office
 from townhall.appointments.schemas import OfficeInput
 from townhall.auth.models import WebSession
-from townhall.auth.operations import add_membership, create_user, remove_membership
+from townhall.auth.operations import add_membership, create_team, create_user, remove_membership
 from townhall.auth.queries import client_by_id, delegations_of_tenant, user_by_email
 from townhall.auth.scopes import CASE_WORKER, TENANT_ADMIN
 from townhall.changes.queries import history
@@ -249,7 +249,8 @@ def test_every_console_page_and_form_refuses_another_municipalitys_session(
     before = _branding(app, consortium.aalst)
     values = {"tenant": "aalst", "case_id": consortium.case_id, "rule_id": consortium.rule_id, "code": "certificate",
               "user_id": str(uuid.uuid4()), "role": "case_worker", "client_id": "aalst.abcdefgh12",
-              "subscription_id": str(uuid.uuid4()), "office_id": str(uuid.uuid4()), "event_type": "case.created"}
+              "subscription_id": str(uuid.uuid4()), "office_id": str(uuid.uuid4()), "event_type": "case.created",
+              "delegation_id": str(uuid.uuid4())}
     for method, pattern in routes:
         path = re.sub(r"<(?:[a-z_]+(?:\([^)]*\))?:)?([a-z_]+)>", lambda m: values[m.group(1)], pattern)
         # Ninove's session, as Aalst's cookie: no such session in Aalst.
@@ -294,6 +295,28 @@ def test_unknown_things_are_pages_not_crashes(app: Flask, consortium: Consortium
     assert admin.get("/t/aalst/admin/services/no-such-service").status_code == 404
     assert admin.get("/t/aalst/admin/cases?status=nonsense&service=%C3%A9&after=nonsense&assignee=x").status_code == 200
     assert browser(app).get("/t/nowhere/admin/").status_code == 404
+
+
+def test_admins_entrust_a_service_to_a_shared_back_office_and_withdraw_it(
+        app: Flask, consortium: Consortium) -> None:
+    with app.app_context(), database().unit_of_work() as session:
+        create_team(session, "dender", "Dender back office")
+    admin = sign_in(app, "aalst", "admin@example.org", PASSWORD)
+    page = admin.get("/t/aalst/admin/members")
+    assert 'name="team"><option value="dender">' in page.get_data(as_text=True)
+    wrong = admin.post("/t/aalst/admin/delegations", data={"csrf": page_csrf(page), "team": "dender",
+                                                          "service": "unicorns"})
+    assert wrong.status_code == 422 and field_error(wrong, "delegation")
+    given = admin.post("/t/aalst/admin/delegations", data={"csrf": page_csrf(page), "team": "dender",
+                                                          "service": "parking-permit"})
+    assert given.status_code == 303
+    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, consortium.aalst.id):
+        [delegation] = delegations_of_tenant(session, consortium.aalst.id)
+        assert delegation.created_by.startswith("user:")
+    ended = admin.post(f"/t/aalst/admin/delegations/{delegation.id}/withdrawal", data={"csrf": page_csrf(page)})
+    assert ended.status_code == 303
+    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, consortium.aalst.id):
+        assert delegations_of_tenant(session, consortium.aalst.id) == []
 
 
 def test_admins_give_and_take_roles(app: Flask, consortium: Consortium) -> None:
@@ -412,6 +435,7 @@ def test_admins_choose_an_office_s_services_and_the_neighbours_it_serves(
     page = admin.get(f"/t/aalst/admin/offices/{office_id}")
     html = page.get_data(as_text=True)
     assert 'name="eid-card.serves" value="ninove"' in html
+    assert re.search(r"<title>[^<]*Stadhuis[^<]*</title>", html)  # the title is text, nothing else
     version = re.search(r'name="version" value="(\d+)"', html).group(1)  # type: ignore[union-attr]
     form = {"csrf": page_csrf(page), "version": version,
             "eid-card.offered": "on", "eid-card.duration_minutes": "20", "eid-card.counters": "2",

@@ -11,7 +11,7 @@ from support.contract import assert_problem
 from support.oauth import bearer, data, register, token
 from tenants.models import Tenant
 from townhall.auth.models import User
-from townhall.auth.operations import create_user
+from townhall.auth.operations import create_team, create_user
 
 pytestmark = pytest.mark.usefixtures("signing_key")
 
@@ -64,3 +64,29 @@ def test_an_admin_of_one_municipality_cannot_manage_anothers_staff(
     # Through aalst's own URL, ninove's membership does not exist.
     assert_problem(client.delete(f"/t/aalst/v1/members/{staff[0].id}/roles/tenant_admin", headers=aalst_admin), 404)
     assert data(client.get("/t/aalst/v1/members", headers=aalst_admin))["items"] == []
+
+
+def test_a_municipality_entrusts_a_service_to_a_shared_back_office_itself(
+    app: Flask, client: FlaskClient, make_tenant: Callable[..., Tenant], staff: list[User]
+) -> None:
+    aalst = make_tenant("aalst", "41002")
+    aalst_admin = admin_token(app, client, aalst)
+    ninove_admin = admin_token(app, client, make_tenant("ninove", "41048"))
+    with app.app_context(), database().unit_of_work() as session:
+        create_team(session, "dender", "Dender back office")
+    assert data(client.get("/t/aalst/v1/teams", headers=aalst_admin))["items"] == [
+        {"slug": "dender", "name": "Dender back office"}]
+    unknown = client.post("/t/aalst/v1/delegations", json={"team": "nope", "service": "eid-card"}, headers=aalst_admin)
+    assert "team" in assert_problem(unknown, 422)["errors"]
+    given = client.post("/t/aalst/v1/delegations", json={"team": "dender", "service": "eid-card"}, headers=aalst_admin)
+    assert given.status_code == 201 and data(given)["created_by"].startswith("client:")
+    assert_problem(client.post("/t/aalst/v1/delegations", json={"team": "dender", "service": "eid-card"},
+                               headers=aalst_admin), 409)
+    assert data(client.get("/t/ninove/v1/delegations", headers=ninove_admin))["items"] == []  # Aalst's alone
+    location = given.headers["Location"].replace("https://townhall.test", "")
+    assert_problem(client.delete(location.replace("/aalst/", "/ninove/"), headers=ninove_admin), 404)
+    assert client.delete(location, headers=aalst_admin).status_code == 204
+    history = data(client.get("/t/aalst/v1/admin/changes?subject=delegations",
+                              headers=bearer(token(client, register(app, aalst, ["config:write"])))))
+    assert [entry["changes"]["dender.eid-card"]["to"] for entry in history["items"]] == [None, "delegated"]
+

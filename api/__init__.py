@@ -10,6 +10,8 @@ is the one place that says which (tests/test_layout.py keeps it complete and tru
     changes         townhall.changes
     clients         townhall.auth
     console         townhall.auth   (web sessions; its pages act through branding, catalogue, rules, cases)
+    delegations     townhall.auth   (a municipality's delegations to the consortium's teams)
+    email_templates townhall.outbox (the words of each e-mail)
     health          -               (health, readiness, the contract and its docs page)
     landing         tenants
     me              townhall.auth

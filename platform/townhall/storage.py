@@ -35,9 +35,12 @@ class LocalDiskStorage:
 
     def put(self, key: str, content: bytes) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(path.suffix + ".part")
-        temporary.write_bytes(content)
+        try:
+            temporary.write_bytes(content)
+        except FileNotFoundError:  # a new folder: made once, not asked for on every put
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_bytes(content)
         os.replace(temporary, path)  # whole or nothing
 
     def get(self, key: str) -> bytes:

@@ -132,11 +132,19 @@ def open_case(session: Session, storage: Storage, municipality: Municipality, co
     return card_of(finished), [created, step_of(moved)]
 
 
+def _document_key(tenant_id: uuid.UUID, document_id: uuid.UUID) -> str:
+    """Where a document's bytes are kept: the municipality's folder, then one of 256 folders by the
+    id's last two (random) hex digits. Not a folder per case: making one on every creation cost more
+    than writing the photo itself; these exist after the first few hundred documents. Keys are
+    read back from the document's row only, so rows written before keep their keys."""
+    return f"documents/{tenant_id}/{document_id.hex[-2:]}/{document_id}"
+
+
 def _keep_evidence(storage: Storage, case: CaseCard, document_id: uuid.UUID, name: str, given: Evidence, actor: str,
                    from_citizen: bool, now: datetime) -> dict[str, Any]:
     """Evidence sent with the application, stored; the row of the case's document that names it,
     written with the case's first write."""
-    key = f"documents/{case.tenant_id}/{case.id}/{document_id}"
+    key = _document_key(case.tenant_id, document_id)
     storage.put(key, given.content)  # before the row: a row never points at missing bytes
     extension = "png" if given.media_type == "image/png" else "jpg"
     return {"tenant_id": case.tenant_id, "id": document_id, "case_id": case.id, "filename": f"{name}.{extension}",
@@ -228,7 +236,7 @@ def _store_document(session: Session, storage: Storage, case: Case, filename: st
                             size=len(content), sha256=hashlib.sha256(content).hexdigest(), storage_key="",
                             uploaded_by=author, from_citizen=from_citizen)
     document.id = new_id()
-    document.storage_key = f"documents/{case.tenant_id}/{case.id}/{document.id}"
+    document.storage_key = _document_key(case.tenant_id, document.id)
     storage.put(document.storage_key, content)  # before the row: a row never points at missing bytes
     session.add(document)
     session.flush()

@@ -5,6 +5,7 @@ is the one place that says which (tests/test_layout.py keeps it complete and tru
 
     api folder      adapts
     appointments    townhall.appointments
+    audit           townhall.audit
     branding        tenants
     cases           townhall.cases
     changes         townhall.changes

@@ -9,6 +9,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, Se
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api.access import check_declarations
+from api.auditing import audit_request
 from api.clients.routes import ClientIdConverter
 from api.database import close_session, open_database, script_heads
 from api.email_templates.routes import EventTypeConverter
@@ -55,7 +56,10 @@ class Townhall(Flask):
         result = super().dispatch_request()
         current = g.get("db_session")
         if current is not None:
+            response = self.make_response(result)
+            audit_request(response)  # in the same transaction as the change it records
             current.commit()
+            return response
         return result
 
 

@@ -1,6 +1,7 @@
 """Every blueprint of the API, with its route modules imported so that their views are attached."""
 
 import api.appointments.routes
+import api.audit.routes
 import api.branding.routes
 import api.cases.routes
 import api.changes.routes
@@ -34,6 +35,7 @@ from api.tenant_api import tenant_api
 # Importing these modules attaches their views to the blueprints below.
 ROUTE_MODULES = (
     api.appointments.routes,
+    api.audit.routes,
     api.branding.routes,
     api.cases.routes,
     api.changes.routes,

@@ -32,6 +32,9 @@ from tenants.models import Tenant, TenantStatus
 from tenants.operations import create_tenant, set_status, update_branding
 from tenants.queries import all_tenants, branding_of, require_tenant
 from townhall.appointments.operations import remind
+from townhall.audit.operations import append
+from townhall.audit.queries import verify
+from townhall.audit.writes import recorded
 from townhall.auth.keys import ensure_signing_key
 from townhall.changes.queries import history
 from townhall.errors import InvalidInput, TownhallError
@@ -57,11 +60,26 @@ def command_transaction() -> Iterator[Session]:
     try:
         with database.database().unit_of_work() as session:
             yield session
+            audit_command(session)
     except InvalidInput as error:
         fields = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in error.errors.items())
         raise click.ClickException(f"{error.detail} {fields}") from error
     except TownhallError as error:
         raise click.ClickException(error.detail) from error
+
+
+def audit_command(session: Session) -> None:
+    """A command that changed municipalities' configuration leaves one audit entry in each (as a
+    request does, api.auditing), in its transaction."""
+    by_tenant: dict[Any, list[dict[str, Any]]] = {}
+    for tenant_id, change in recorded(session):
+        by_tenant.setdefault(tenant_id, []).append(change)
+    command = click.get_current_context(silent=True)
+    path = command.command_path.partition(" ")[2] if command is not None else ""  # without the program's name
+    action = f"cli townhall {path}".rstrip()
+    for tenant_id, changes in by_tenant.items():
+        with tenant_scope(session, tenant_id):
+            append(session, tenant_id, actor(), action, "", {"changes": changes})
 
 
 class TownhallGroup(AppGroup):
@@ -382,6 +400,31 @@ def tenants_branding(slug: str, assignments: tuple[str, ...]) -> None:
                     data[field] = value or None
             changes = update_branding(session, tenant, branding, data, actor())
     click.echo(f"changed: {', '.join(changes) or 'nothing'}")
+
+
+@cli.group()
+def audit() -> None:
+    """The municipalities' audit trails."""
+
+
+@audit.command("verify")
+@click.option("--tenant", "slug", default=None, help="Only this municipality (default: every one).")
+def audit_verify(slug: str | None) -> None:
+    """Recompute every chain from its first entry; name the first broken link (exit code 1)."""
+    with database.database().sessions() as session:
+        chosen = [require_tenant(session, slug)] if slug else list(all_tenants(session))
+        targets = [(t.id, t.slug) for t in chosen]
+    broken = 0
+    for tenant_id, tenant_slug in targets:
+        with database.database().sessions() as session, tenant_scope(session, tenant_id):
+            verdict = verify(session, tenant_id)
+        if verdict.broken_at is None:
+            click.echo(f"{tenant_slug}: {verdict.entries} entries, intact (head {verdict.head[:16]}…)")
+        else:
+            broken += 1
+            click.echo(f"{tenant_slug}: BROKEN at entry {verdict.broken_at}: {verdict.reason}")
+    if broken:
+        raise click.ClickException(f"{broken} of {len(targets)} audit trails are broken.")
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from api.settings import Settings
+from townhall.audit.writes import track_writes
 from townhall.db import Database, make_engine
 from townhall.tenancy import install_guard
 
@@ -21,6 +22,7 @@ def open_database(settings: Settings) -> Database:
         Path(settings.instance_path).mkdir(parents=True, exist_ok=True)
     database = Database(make_engine(settings.database_url, prepared_statements=settings.database_prepared_statements))
     install_guard(database.sessions)
+    track_writes(database.sessions)  # which requests wrote, for their audit entry (api.auditing)
     return database
 
 

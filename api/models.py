@@ -2,6 +2,7 @@
 
 import tenants.models  # noqa: F401  (registers the tenant tables)
 import townhall.appointments.models
+import townhall.audit.models
 import townhall.auth.models
 import townhall.cases.models
 import townhall.changes.models

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from tenants.models import BRANDING_FIELDS, LANGUAGE_FIELDS, Tenant, TenantBranding, TenantStatus
 from tenants.plans import PLANS
 from tenants.schemas import BrandingSettings, TenantInput, normalise_colour
+from townhall.audit.operations import start_chain
 from townhall.changes.diff import differences
 from townhall.changes.operations import record
 from townhall.clock import utcnow
@@ -33,6 +34,7 @@ def create_tenant(session: Session, data: Mapping[str, Any], actor: str) -> Tena
     session.add(tenant)
     session.flush()
     with tenant_scope(session, tenant.id):
+        start_chain(session, tenant.id)
         session.add(TenantBranding(tenant_id=tenant.id, display_name=dict(tenant.names)))
         record(session, tenant.id, actor, "tenant", {"created": {"from": None, "to": values}})
         session.flush()

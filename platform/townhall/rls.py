@@ -61,6 +61,10 @@ def grant_statements(role: str) -> list[str]:
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
         f"REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {quoted}",
+        # The audit trail is append-only for the app (a trigger refuses it too): once it exists.
+        "DO $$ BEGIN IF to_regclass('public.audit_entries') IS NOT NULL THEN "
+        f"EXECUTE 'REVOKE UPDATE, DELETE, TRUNCATE ON audit_entries FROM {quoted.replace(chr(39), chr(39) * 2)}'; "
+        "END IF; END $$",
     ]
 
 

@@ -22,6 +22,7 @@ from tenants.models import Tenant
 from tenants.queries import branding_of, require_tenant
 from townhall.appointments.operations import save_office
 from townhall.appointments.schemas import OfficeInput
+from townhall.audit.queries import AuditFilter, audit_entries
 from townhall.auth.models import WebSession
 from townhall.auth.operations import add_membership, create_team, create_user, remove_membership
 from townhall.auth.queries import client_by_id, delegations_of_tenant, user_by_email
@@ -147,6 +148,11 @@ def test_admins_change_colours_and_a_fee_and_citizens_see_them(
 
     saved = admin.post("/t/aalst/admin/branding", data=form | {"primary_colour": "#003366", "action": "save"})
     assert saved.status_code == 303
+    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, consortium.aalst.id):
+        trail = audit_entries(session, consortium.aalst.id, AuditFilter(action="POST /t/<slug:tenant>/admin/"),
+                              None, 10)
+        assert [(e.action, e.actor.split(":")[0]) for e in trail] == [("POST /t/<slug:tenant>/admin/branding", "user")]
+        # the refused colour and the preview above left nothing
     assert data(client.get("/t/aalst/v1/branding"))["colours"]["primary"] == "#003366"
     stale = admin.post("/t/aalst/admin/branding", data=form | {"primary_colour": "#330066", "action": "save"})
     assert stale.status_code == 409 and _branding(app, consortium.aalst)[0] == "#003366"

@@ -4,6 +4,7 @@ import uuid
 
 from sqlalchemy.orm import Session
 
+from townhall.audit.writes import note_change
 from townhall.changes.diff import Changes
 from townhall.changes.models import ConfigChange
 
@@ -14,3 +15,4 @@ def record(session: Session, tenant_id: uuid.UUID, actor: str, subject: str, cha
     if changes:
         session.add(ConfigChange(tenant_id=tenant_id, actor=actor, subject=subject, changes=changes))
         session.flush()
+        note_change(session, tenant_id, subject, changes)  # for the audit entry of this transaction

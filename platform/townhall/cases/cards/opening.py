@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
+from townhall.audit.writes import mark_written
 from townhall.cases.cards import CASE_COLUMNS, STEP_COLUMNS, CaseCard, Step
 from townhall.cases.cards.driver import rows
 from townhall.cases.models import Case, CaseDocument, CaseStep, ReferenceCounter
@@ -118,6 +119,7 @@ def write_new_case(session: Session, case: CaseCard, decisions: list[dict[str, A
     reference), and the rows of its evidence's `documents`. Returns the case with its reference. The
     counter's row stays locked until the transaction ends."""
     connection = session.connection()
+    mark_written(session)  # its statements bypass the session: the request's audit entry must know
     numbering = {"tenant": case.tenant_id, "year": year, "prefix": f"{slug.upper()}-{year}-"}
     if connection.dialect.name == "postgresql":
         tables = _opening_rows(case, decisions, created, event_data, documents or [])

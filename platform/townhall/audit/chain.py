@@ -1,0 +1,33 @@
+"""How an entry is hashed: one canonical JSON text per entry, chained to the previous entry's hash.
+`townhall audit verify` recomputes exactly this."""
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+GENESIS = "0" * 64
+"""The `previous` of a municipality's first entry."""
+
+
+def canonical_around_seq(time: datetime, actor: str, action: str, object_: str,
+                         summary: Mapping[str, Any]) -> tuple[str, str]:
+    """The canonical entry's text before and after its number, which only the chain's head knows
+    (PostgreSQL puts the number in between in the statement that takes it)."""
+    entry = {"seq": 0, "time": time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "actor": actor,
+             "action": action, "object": object_, "summary": summary}
+    text = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    before, _, after = text.partition('"seq":0')  # keys sorted: action, actor, object, seq, summary, time
+    return before + '"seq":', after
+
+
+def canonical(seq: int, time: datetime, actor: str, action: str, object_: str, summary: Mapping[str, Any]) -> bytes:
+    """Sorted keys, no spaces, UTF-8, the time in UTC to the microsecond: the same bytes on every
+    backend and in every process."""
+    before, after = canonical_around_seq(time, actor, action, object_, summary)
+    return f"{before}{seq}{after}".encode()
+
+
+def link(previous: str, entry: bytes) -> str:
+    return hashlib.sha256(previous.encode() + entry).hexdigest()

@@ -1,0 +1,69 @@
+"""Appending to a municipality's audit trail, in the transaction of the change it records."""
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.orm import Session
+
+from townhall.audit.chain import GENESIS, canonical_around_seq, link
+from townhall.audit.models import AuditChain, AuditEntry
+from townhall.clock import utcnow
+from townhall.db import JsonDocument, UTCDateTime
+
+# One round trip on PostgreSQL: lock the head, number and hash the entry (sha256 of the previous
+# hash and the canonical text, the number put in between), move the head, insert the entry.
+_APPEND = text("""
+WITH head AS (
+    SELECT seq, hash FROM audit_chains WHERE tenant_id = :tenant FOR UPDATE
+), moved AS (
+    UPDATE audit_chains AS c
+    SET seq = head.seq + 1,
+        hash = encode(sha256(convert_to(head.hash || :before || (head.seq + 1)::text || :after, 'UTF8')), 'hex')
+    FROM head WHERE c.tenant_id = :tenant
+    RETURNING c.seq, c.hash, head.hash AS previous
+)
+INSERT INTO audit_entries (tenant_id, seq, time, actor, action, object, summary, previous, hash)
+SELECT :tenant, seq, :time, :actor, :action, :object, :summary, previous, hash FROM moved
+RETURNING seq
+""").bindparams(bindparam("time", type_=UTCDateTime()), bindparam("summary", type_=JsonDocument))
+
+
+def start_chain(session: Session, tenant_id: uuid.UUID) -> None:
+    """A new municipality's empty chain (its head row exists before any append needs to lock it)."""
+    session.add(AuditChain(tenant_id=tenant_id, seq=0, hash=GENESIS))
+    session.flush()
+
+
+def append(session: Session, tenant_id: uuid.UUID, actor: str, action: str, object_: str,
+           summary: Mapping[str, Any]) -> int:
+    """The next entry's number. The chain's head is locked (PostgreSQL: FOR UPDATE) until the
+    caller commits, so entries of one municipality are numbered without gaps and in commit order."""
+    time, actor, action, object_ = utcnow(), actor[:200], action[:200], object_[:300]
+    before, after = canonical_around_seq(time, actor, action, object_, summary)
+    if session.get_bind().dialect.name == "postgresql":
+        session.flush()
+        seq = session.execute(_APPEND, {"tenant": tenant_id, "before": before, "after": after, "time": time,
+                                        "actor": actor, "action": action, "object": object_,
+                                        "summary": dict(summary)}).scalar()
+        if seq is not None:
+            return int(seq)
+    return _append_orm(session, tenant_id, time, actor, action, object_, summary, before, after)
+
+
+def _append_orm(session: Session, tenant_id: uuid.UUID, time: Any, actor: str, action: str, object_: str,
+                summary: Mapping[str, Any], before: str, after: str) -> int:
+    """SQLite (one writer at a time), and a municipality made before the trail existed."""
+    head = session.scalars(select(AuditChain).where(AuditChain.tenant_id == tenant_id).with_for_update()).first()
+    if head is None:
+        start_chain(session, tenant_id)
+        head = session.scalars(select(AuditChain).where(AuditChain.tenant_id == tenant_id)).one()
+    seq = head.seq + 1
+    entry = AuditEntry(tenant_id=tenant_id, seq=seq, time=time, actor=actor, action=action, object=object_,
+                       summary=dict(summary), previous=head.hash,
+                       hash=link(head.hash, f"{before}{seq}{after}".encode()))
+    head.seq, head.hash = seq, entry.hash
+    session.add(entry)
+    session.flush()
+    return seq

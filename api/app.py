@@ -21,6 +21,7 @@ from api.logging import configure_logging, install_request_logging
 from api.oauth.keyring import Keyring
 from api.oauth.protect import VerifiedTokens, create_resource_protector
 from api.oauth.server import create_authorization_server
+from api.rate_limits import install_rate_limits
 from api.request_checks import install_request_checks
 from api.settings import Settings
 from api.tenant_api import SlugConverter, leave_request_tenant
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     for blueprint in blueprints.ALL:
         app.register_blueprint(blueprint)
     app.extensions["townhall.limiter"] = install_limits(app, settings)
+    install_rate_limits(app)  # the APIs' quotas per municipality and client, and per citizen
     check_declarations(app)
     check_synchronous(app)
     if settings.trusted_proxy_hops:

@@ -71,6 +71,7 @@ class Settings:
     trusted_proxy_hops: int = 0
     secret_key: str = field(default="", repr=False)
     webhooks_allow_private: bool = False
+    rate_limits: bool = True  # the APIs' quotas per plan (api.rate_limits); off only to measure without them
     webhooks_allowed_ports: tuple[int, ...] = ()  # besides 443, which is always allowed
     worker_threads: int = 16
     smtp_host: str | None = None  # None: no e-mail
@@ -249,6 +250,7 @@ class Settings:
             "trusted_proxy_hops": integer("TOWNHALL_TRUSTED_PROXY_HOPS", cls.trusted_proxy_hops),
             "secret_key": env.get("TOWNHALL_SECRET_KEY", ""),
             "webhooks_allow_private": flag("TOWNHALL_WEBHOOKS_ALLOW_PRIVATE"),
+            "rate_limits": flag("TOWNHALL_RATE_LIMITS", cls.rate_limits),
             "webhooks_allowed_ports": ports("TOWNHALL_WEBHOOKS_ALLOWED_PORTS"),
             "worker_threads": integer("TOWNHALL_WORKER_THREADS", cls.worker_threads),
             "smtp_host": env.get("TOWNHALL_SMTP_HOST") or None,

@@ -667,7 +667,8 @@ numbers: run-to-run variance is ±20-40 %. **Benchmarks never gate tests.**
   there; worker restarts are counted below), as the app role without BYPASSRLS, after
   `townhall db upgrade` and `townhall demo seed`. `TOWNHALL_LOG_LEVEL=WARNING`, so its
   one-JSON-line-per-request access log is off and does not dominate the numbers (at the default INFO
-  level expect lower throughput); every other `TOWNHALL_*` setting, caches included, is the default.
+  level expect lower throughput); `TOWNHALL_RATE_LIMITS=0`, as one client per row sends far more
+  than any plan allows; every other `TOWNHALL_*` setting, caches included, is the default.
   With the default tenant cache (5 s) a branding request reuses the tenant's facts and runs no SQL;
   the last row turns the cache off (`TOWNHALL_TENANT_CACHE_SECONDS=0`): tenant lookup, `set_config`
   and the branding read then hit PostgreSQL on every request.
@@ -853,6 +854,7 @@ def measure_all(wrk_path: str, admin: URL, work: Path) -> tuple[list[Result], li
             TOWNHALL_INSTANCE_PATH=str(work / "instance"),
             TOWNHALL_LOG_LEVEL="WARNING",
             TOWNHALL_WEBHOOKS_ALLOW_PRIVATE="1",  # the bench's receiver listens on loopback
+            TOWNHALL_RATE_LIMITS="0",  # one client per row sends far more than any plan's quota
         )
         run([str(BIN / "townhall"), "db", "upgrade"], timeout=60, env=townhall_env)
         run([str(BIN / "townhall"), "demo", "seed"], timeout=60, env=townhall_env)

@@ -29,6 +29,7 @@ class TenantSnapshot:
     default_language: str
     languages: list[str]
     time_zone: str
+    plan: str
 
     @property
     def is_active(self) -> bool:
@@ -37,7 +38,7 @@ class TenantSnapshot:
     @classmethod
     def of(cls, tenant: Tenant) -> "TenantSnapshot":
         return cls(tenant.id, tenant.slug, tenant.status, dict(tenant.names), tenant.default_language,
-                   list(tenant.languages), tenant.time_zone)
+                   list(tenant.languages), tenant.time_zone, tenant.plan)
 
 
 @dataclass(frozen=True)

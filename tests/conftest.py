@@ -74,6 +74,7 @@ TEST_SETTINGS: dict[str, Any] = {
     "token_rate_limit_per_address": "10000 per minute",
     "login_rate_limit": "10000 per minute",
     "login_failure_limit": "10000 per minute",
+    "rate_limits": False,
 }
 
 

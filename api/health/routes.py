@@ -11,6 +11,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, send_from_di
 from api.access import public
 from api.errors import problem
 from api.health.checks import database_problem, redis_problem
+from api.rate_limits import describe
 from api.settings import Settings
 from tenants.demo import DEMO_TENANTS
 from tenants.demo_identity import DOCS_REDIRECT_PATH, docs_client_id
@@ -85,7 +86,7 @@ def readyz() -> Response:
     failure = database_problem(current_app.config["TOWNHALL_MIGRATION_HEADS"]) or redis_problem(settings.redis_url)
     if failure:
         return problem(503, failure, code="not_ready", headers=[("Retry-After", "5")])
-    return jsonify(status="ready")
+    return jsonify(status="ready", **describe(current_app))
 
 
 @health.get("/openapi.yaml")

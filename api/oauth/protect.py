@@ -25,6 +25,7 @@ from api.database import session
 from api.errors import http_error
 from api.oauth.endpoints import RevocationList
 from api.oauth.keyring import Keyring
+from api.rate_limits import check_rate
 from townhall.auth.principal import principal_from_claims
 from townhall.cache import TimedCache
 
@@ -145,6 +146,7 @@ def requires(scopes: str) -> Callable[[View], View]:
             except OAuth2Error as error:
                 raise _problem_for(error, scopes) from None
             g.principal = principal_from_claims(token)  # once per request; every route asks it
+            check_rate(g.principal)
             return view(*args, **kwargs)
 
         guarded.__name__ = view.__name__

@@ -17,7 +17,7 @@ from tenants.models import Tenant
 
 def test_livez_and_readyz(client: FlaskClient) -> None:
     assert client.get("/livez").json == {"status": "live"}
-    assert client.get("/readyz").json == {"status": "ready"}
+    assert client.get("/readyz").json == {"status": "ready", "rate_limits": "off"}  # the suite turns them off
 
 
 def test_readyz_is_503_when_migrations_are_missing(
@@ -38,7 +38,7 @@ def test_readyz_checks_redis_when_configured(settings: Settings, make_app: Calla
 @pytest.mark.redis
 def test_readyz_is_ready_with_a_live_redis(settings: Settings, make_app: Callable[[Settings], Flask]) -> None:
     up = make_app(replace(settings, redis_url=REDIS_URL)).test_client()
-    assert up.get("/readyz").json == {"status": "ready"}
+    assert up.get("/readyz").json == {"status": "ready", "rate_limits": "off"}
 
 
 def test_the_contract_is_served(client: FlaskClient) -> None:

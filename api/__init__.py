@@ -19,6 +19,7 @@ is the one place that says which (tests/test_layout.py keeps it complete and tru
     members         townhall.auth
     oauth           townhall.auth
     platform        tenants         (municipalities; teams and delegations: townhall.auth)
+    privacy         townhall.privacy
     proactive       townhall.proactive
     rules           townhall.rules
     services        townhall.services

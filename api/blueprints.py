@@ -20,6 +20,7 @@ import api.email_templates.routes
 import api.me.routes
 import api.members.routes
 import api.oauth.authorize
+import api.privacy.routes
 import api.proactive.routes
 import api.rules.routes
 import api.services.routes
@@ -54,6 +55,7 @@ ROUTE_MODULES = (
     api.me.routes,
     api.members.routes,
     api.oauth.authorize,
+    api.privacy.routes,
     api.proactive.routes,
     api.rules.routes,
     api.services.routes,

@@ -65,11 +65,13 @@ def remove_member(user_id: uuid.UUID, role: str) -> Response:
 
 
 
-def _person(user_id: uuid.UUID) -> User:
+def _member_here(user_id: uuid.UUID) -> tuple[User, list[str]]:
+    """The person and their roles here; 404 unless they have one."""
     user = session().get(User, user_id)
-    if user is None:
+    roles = roles_of(session(), g.tenant.id, user) if user is not None else []
+    if user is None or not roles:
         raise NotFound("No such member here.")
-    return user
+    return user, roles
 
 
 def _member(user: User, roles: list[str]) -> Response:
@@ -82,21 +84,13 @@ def _member(user: User, roles: list[str]) -> Response:
 @tenant_api.get("/members/<uuid:user_id>")
 @requires("members:manage")
 def get_member(user_id: uuid.UUID) -> Response:
-    user = _person(user_id)
-    roles = roles_of(session(), g.tenant.id, user)
-    if not roles:
-        raise NotFound("No such member here.")
-    return _member(user, roles)
+    return _member(*_member_here(user_id))
 
 
 @tenant_api.patch("/members/<uuid:user_id>")
 @requires("members:manage")
 def change_member(user_id: uuid.UUID) -> Response:
     """JSON Merge Patch of `roles` with If-Match: exactly the roles named; [] removes the person."""
-    user = _person(user_id)
-    roles = roles_of(session(), g.tenant.id, user)
-    if not roles:
-        raise NotFound("No such member here.")
-    current = {"roles": roles}
-    values = load(MemberRoles, patched(current, _member(user, roles).headers["ETag"]))
+    user, roles = _member_here(user_id)
+    values = load(MemberRoles, patched({"roles": roles}, _member(user, roles).headers["ETag"]))
     return _member(user, set_roles(session(), g.tenant.id, user, values["roles"], actor=principal().actor))

@@ -8,12 +8,22 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from api.database import database
+from tenants.models import Tenant
 from tenants.operations import create_tenant
 from townhall.audit.operations import append
 from townhall.db import make_engine
 from townhall.tenancy import tenant_scope
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.committed]
+
+
+def _aalst_with_one_entry() -> Tenant:
+    with database().unit_of_work() as session:
+        tenant = create_tenant(session, {"slug": "aalst", "nis_code": "41002", "default_language": "nl",
+                                         "languages": ["nl"], "names": {"nl": "Aalst"}}, "test")
+        with tenant_scope(session, tenant.id):
+            append(session, tenant.id, "test", "POST /x", "/x", {"status": 201})
+    return tenant
 
 
 @pytest.mark.parametrize("statement", [
@@ -23,11 +33,7 @@ pytestmark = [pytest.mark.postgresql, pytest.mark.committed]
 ])
 def test_the_app_role_cannot_change_or_remove_an_entry(live_app: Flask, statement: str) -> None:
     with live_app.app_context():
-        with database().unit_of_work() as session:
-            tenant = create_tenant(session, {"slug": "aalst", "nis_code": "41002", "default_language": "nl",
-                                             "languages": ["nl"], "names": {"nl": "Aalst"}}, "test")
-            with tenant_scope(session, tenant.id):
-                append(session, tenant.id, "test", "POST /x", "/x", {"status": 201})
+        tenant = _aalst_with_one_entry()
         with database().sessions() as session, tenant_scope(session, tenant.id), pytest.raises(DBAPIError) as refused:
             session.execute(text(statement))
         assert "permission denied" in str(refused.value) or "append-only" in str(refused.value)
@@ -43,11 +49,7 @@ def test_even_with_the_privilege_granted_back_the_trigger_refuses(live_app: Flas
         connection.execute(text(f'GRANT UPDATE, DELETE ON audit_entries TO "{app_role}"'))
     try:
         with live_app.app_context():
-            with database().unit_of_work() as session:
-                tenant = create_tenant(session, {"slug": "aalst", "nis_code": "41002", "default_language": "nl",
-                                                 "languages": ["nl"], "names": {"nl": "Aalst"}}, "test")
-                with tenant_scope(session, tenant.id):
-                    append(session, tenant.id, "test", "POST /x", "/x", {"status": 201})
+            tenant = _aalst_with_one_entry()
             with database().sessions() as session, tenant_scope(session, tenant.id), \
                     pytest.raises(DBAPIError, match="append-only"):
                 session.execute(text("UPDATE audit_entries SET actor = 'user:someone-else'"))

@@ -63,6 +63,9 @@ def test_a_subject_is_one_line_and_unknown_languages_or_events_are_refused(
     two_lines = client.patch(f"{PATH}/case.created", json={"texts": {"fr": {"subject": "A\r\nBcc: x@example.org"}}},
                              headers=headers)
     assert "texts.fr.subject" in assert_problem(two_lines, 422)["errors"]
+    for sneaky in ("Hallo\n", "Hallo\u2028daar", "Hallo\x0bdaar"):
+        refused = client.patch(f"{PATH}/case.created", json={"texts": {"fr": {"subject": sneaky}}}, headers=headers)
+        assert "texts.fr.subject" in assert_problem(refused, 422)["errors"], repr(sneaky)
     klingon = client.put(f"{PATH}/case.created", json={"texts": {"tlh": {"subject": "Qapla'", "body": "x"}}},
                          headers=admin | {"If-Match": '"v0"'})
     assert "texts.tlh" in assert_problem(klingon, 422)["errors"]

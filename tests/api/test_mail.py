@@ -30,8 +30,10 @@ from support.receiver import free_port
 from tenants.models import Tenant
 from tenants.operations import update_branding
 from tenants.queries import branding_of
+from townhall.auth.models import User
 from townhall.auth.operations import add_membership, create_user
 from townhall.auth.scopes import TENANT_ADMIN
+from townhall.outbox.mail import Brand, compose
 from townhall.outbox.models import Attempt
 from townhall.services.operations import configure_service
 from townhall.tenancy import tenant_scope
@@ -222,3 +224,13 @@ def branding_of_tenant(app: Flask) -> Tenant:
         tenant = session.scalars(select(Tenant).where(Tenant.slug == "aalst")).one()
         session.expunge(tenant)
         return tenant
+
+
+
+def test_a_message_of_several_lines_in_a_subject_still_makes_one_header_line() -> None:
+    """A rule's message may hold line breaks; named in a subject, they must not stop the worker."""
+    person = User(email="jan@example.org", display_name="Jan", preferred_language="fr")
+    message = compose("citizen.informed", {"message": "Twee\nregels\u2028hier"}, person,
+                      Brand({"fr": "Alost"}, "fr", "#c8102e", "#ffffff", None, None), "noreply@townhall.test",
+                      ["fr"], {"fr": {"subject": "Note : {message}", "body": "{message}"}})
+    assert message["Subject"] == "Alost: Note : Twee regels hier"

@@ -77,7 +77,9 @@ def compose(event_type: str, data: Mapping[str, Any], person: User, brand: Brand
         "status": str(data.get("to", data.get("status", ""))).replace("_", " ")}
     subject, text = subject.format_map(_Blank(values)), body.format_map(_Blank(values))
     message = EmailMessage()
-    message["Subject"] = f"{municipality}: {subject}"
+    # One header line whatever the texts and values hold (a rule's message may have several lines):
+    # the mail library refuses a header with a line break of any kind, and the worker with it.
+    message["Subject"] = " ".join(f"{municipality}: {subject}".split())
     message["From"] = formataddr((municipality, sender))
     message["To"] = formataddr((person.display_name, person.email))
     message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1])

@@ -1,6 +1,6 @@
 """What the webhook subscriptions, replays and e-mail templates accept (marshmallow; loads into plain dicts)."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 EVENT_TYPES = ("case.created", "case.status-changed", "case.assigned", "case.message-added", "case.document-added",
                "citizen.informed", "citizen.offered", "appointment.booked", "appointment.rescheduled",
@@ -20,9 +20,13 @@ class ReplayInput(Schema):
     until = fields.AwareDateTime(data_key="to")
 
 
+def _one_line(text: str) -> None:
+    if text.splitlines() != [text]:  # every line break Python's mail headers refuse, a trailing one too
+        raise ValidationError("One line.")
+
+
 class TemplateText(Schema):
-    subject = fields.String(required=True, validate=[validate.Length(min=1, max=200),
-                                                     validate.Regexp(r"^[^\r\n]*$", error="One line.")])
+    subject = fields.String(required=True, validate=[validate.Length(min=1, max=200), _one_line])
     body = fields.String(required=True, validate=validate.Length(min=1, max=5000))
 
 

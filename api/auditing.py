@@ -2,16 +2,14 @@
 just before the request's one commit, so the entry and the change commit together or not at all.
 
 Audited: the municipality's API and console, and the platform's API and console where they change a
-municipality (named by the path, or by the Location of one just made). A request that was refused
-(4xx, 5xx) or wrote nothing (a preview, a no-op) leaves none. The OAuth endpoints are not: issuing a
-token changes no municipality's data."""
+municipality's configuration (an entry in each municipality changed, with its own changes only).
+A request that was refused (4xx, 5xx) or wrote nothing (a preview, a no-op) leaves none. The OAuth
+endpoints are not: issuing a token changes no municipality's data."""
 
 from typing import Any
 
 from flask import Response, g, request
 
-from api.database import session
-from api.tenant_api import tenant_cache
 from townhall.audit.operations import append
 from townhall.audit.writes import recorded, wrote
 from townhall.tenancy import current_tenant_id, tenant_scope
@@ -28,13 +26,6 @@ def _actor() -> str:
     return f"user:{console.user.id}" if console is not None and console.user is not None else "anonymous"
 
 
-def _municipality_named() -> Any:
-    """The municipality a platform request changed: its slug in the path, or in the Location of one
-    it created."""
-    slug = (request.view_args or {}).get("slug") or (request.view_args or {}).get("tenant")
-    return tenant_cache().tenant(session(), slug) if isinstance(slug, str) else None
-
-
 def audit_request(response: Response) -> None:
     current = g.get("db_session")
     if (current is None or request.method in SAFE or response.status_code >= 400
@@ -42,19 +33,22 @@ def audit_request(response: Response) -> None:
         return
     location = response.headers.get("Location", "")
     object_ = location.split("://", 1)[-1].partition("/")[2] if response.status_code == 201 and location else ""
-    summary: dict[str, Any] = {"status": response.status_code}
-    if changes := [change for _, change in recorded(current)]:
-        summary["changes"] = changes
     action = f"{request.method} {request.url_rule.rule if request.url_rule else request.path}"
-    entry = (_actor(), action, "/" + object_ if object_ else request.path, summary)
+    object_ = "/" + object_ if object_ else request.path
+    changes = recorded(current)
     tenant_id = current_tenant_id()
-    if tenant_id is not None:
-        append(current, tenant_id, *entry)
+    if tenant_id is not None:  # the municipality's own API or console: every write, with what it recorded
+        append(current, tenant_id, _actor(), action, object_, _summary(response, [c for _, c in changes]))
         return
-    if response.status_code == 201 and "/v1/tenants/" in location:  # a municipality just made
-        named = tenant_cache().tenant(session(), location.rstrip("/").rsplit("/", 1)[-1])
-    else:
-        named = _municipality_named()
-    if named is not None:
-        with tenant_scope(current, named.id):
-            append(current, named.id, *entry)
+    # The platform's API and console: an entry in each municipality whose configuration the request
+    # changed (made, suspended, put on a plan, a delegation), with that municipality's changes only.
+    by_tenant: dict[Any, list[dict[str, Any]]] = {}
+    for changed_tenant, change in changes:
+        by_tenant.setdefault(changed_tenant, []).append(change)
+    for changed_tenant, its_changes in by_tenant.items():
+        with tenant_scope(current, changed_tenant):
+            append(current, changed_tenant, _actor(), action, object_, _summary(response, its_changes))
+
+
+def _summary(response: Response, changes: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"status": response.status_code, **({"changes": changes} if changes else {})}

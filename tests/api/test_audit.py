@@ -16,7 +16,7 @@ from api.database import database
 from api.settings import Settings
 from support.contract import assert_problem
 from support.evidence import eid_form
-from support.oauth import bearer, data, register, token
+from support.oauth import bearer, data, register, register_platform_client, token
 from support.suite import empty_all_tables
 from tenants.models import Tenant
 from townhall.audit.chain import GENESIS, canonical, link
@@ -189,3 +189,23 @@ def test_a_cli_command_that_changes_a_municipality_leaves_one_entry(
     assert change["subject"] == "branding" and set(change["changes"]) == {"primary_colour", "phone"}
     again = app.test_cli_runner().invoke(cli, ["tenants", "branding", "aalst", "--set", "primary_colour=#003366"])
     assert again.exit_code == 0 and len(_audit(client, admin)) == 1  # nothing changed: no entry
+
+
+def test_the_operator_s_changes_land_in_the_municipality_they_change_and_only_there(
+    app: Flask, client: FlaskClient, admin: dict[str, str], make_tenant: Callable[..., Tenant]
+) -> None:
+    gent = make_tenant("gent", "44021")
+    operator = bearer(token(client, register_platform_client(app)))
+    # a team named like a municipality: its slug in the path names no municipality
+    assert client.post("/v1/teams", json={"slug": "gent", "name": "Gent team"}, headers=operator).status_code == 201
+    joined = client.post("/v1/teams/gent/members", json={"user": "jan@example.org"}, headers=operator)
+    assert joined.status_code == 201  # the team changed, no municipality did
+    delegated = client.post("/v1/tenants/aalst/delegations", json={"team": "gent", "service": "eid-card"},
+                            headers=operator)
+    assert delegated.status_code == 201
+    [entry] = _audit(client, admin)
+    assert entry["action"] == "POST /v1/tenants/<slug:slug>/delegations"
+    assert entry["summary"]["changes"] == [{"subject": "delegations", "changes": {
+        "gent.eid-card": {"from": None, "to": "delegated"}}}]
+    gent_auditor = bearer(token(client, register(app, gent, ["audit:read"])))
+    assert data(client.get("/t/gent/v1/audit", headers=gent_auditor))["items"] == []  # nothing of Aalst's

@@ -26,6 +26,7 @@ from tenants.plans import DEFAULT_PLAN, PLANS
 from townhall.auth.principal import Principal
 
 WINDOW = 60  # seconds: quotas are per minute
+PRUNE_AT = 10_000  # buckets a process keeps before it forgets the idle ones (one per citizen)
 
 # KEYS[1] the bucket; ARGV: capacity, tokens per second. Returns {allowed, tokens left (string)}.
 _TAKE = """
@@ -84,6 +85,8 @@ class MemoryBuckets:
     def take(self, key: str, capacity: int) -> tuple[bool, float]:
         now = time.monotonic()
         with self._lock:
+            if len(self._state) >= PRUNE_AT:  # a bucket idle for a window is full again: forget it
+                self._state = {k: v for k, v in self._state.items() if now - v[1] < WINDOW}
             tokens, at = self._state.get(key, (float(capacity), now))
             tokens = min(capacity, tokens + (now - at) * capacity / WINDOW)
             allowed = tokens >= 1

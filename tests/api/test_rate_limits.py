@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api.database import database
+from api.rate_limits import PRUNE_AT, WINDOW, MemoryBuckets
 from api.settings import Settings
 from factories import PASSWORD, build_people
 from support.contract import assert_problem
@@ -108,3 +109,13 @@ def _share(first: Flask, second: Flask, restarted: Flask, small: Tenant) -> None
     # the third app starts where the others left off (a bucket of its own would let `quota` through)
     assert _until_refused(restarted.test_client(), "/t/haaltert/v1/webhooks", partner, quota) < quota // 4
     assert restarted.test_client().get("/readyz").json["rate_limits"] == "shared (Redis)"  # type: ignore[index]
+
+
+def test_a_process_forgets_buckets_idle_for_a_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    buckets = MemoryBuckets()
+    clock = iter([0.0] * PRUNE_AT + [WINDOW + 1.0])
+    monkeypatch.setattr("api.rate_limits.time.monotonic", lambda: next(clock))
+    for number in range(PRUNE_AT):
+        buckets.take(f"citizen-{number}", 60)
+    assert buckets.take("one-more", 60) == (True, 59.0)
+    assert list(buckets._state) == ["one-more"]

@@ -406,13 +406,18 @@ def test_webhooks_show_their_secret_once_their_deliveries_and_replay(
     assert "pending" in admin.get(url).get_data(as_text=True)  # the delivery log shows the new delivery
 
 
-def test_admins_change_opening_hours_and_closures_and_the_public_offices_show_them(
-        app: Flask, client: FlaskClient, consortium: Consortium) -> None:
-    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, consortium.aalst.id):
+def _stadhuis(app: Flask, tenant: Tenant) -> uuid.UUID:
+    """Aalst's town hall, open on Monday mornings for identity cards."""
+    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, tenant.id):
         values = load(OfficeInput, {"name": "Stadhuis", "address": "Grote Markt 3, Aalst", "lat": 50.93, "long": 4.04,
                                     "hours": {"mon": [["09:00", "12:00"]]},
                                     "services": [{"service": "eid-card", "duration_minutes": 15}]})
-        office_id = save_office(session, consortium.aalst.id, "Europe/Brussels", values, {}).id
+        return save_office(session, tenant.id, "Europe/Brussels", values, {}).id
+
+
+def test_admins_change_opening_hours_and_closures_and_the_public_offices_show_them(
+        app: Flask, client: FlaskClient, consortium: Consortium) -> None:
+    office_id = _stadhuis(app, consortium.aalst)
     admin = sign_in(app, "aalst", "admin@example.org", PASSWORD)
     assert "09:00-12:00" in admin.get("/t/aalst/admin/offices").get_data(as_text=True)
     page = admin.get(f"/t/aalst/admin/offices/{office_id}")
@@ -432,11 +437,7 @@ def test_admins_change_opening_hours_and_closures_and_the_public_offices_show_th
 
 def test_admins_choose_an_office_s_services_and_the_neighbours_it_serves(
         app: Flask, client: FlaskClient, consortium: Consortium) -> None:
-    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, consortium.aalst.id):
-        values = load(OfficeInput, {"name": "Stadhuis", "address": "Grote Markt 3, Aalst", "lat": 50.93, "long": 4.04,
-                                    "hours": {"mon": [["09:00", "12:00"]]},
-                                    "services": [{"service": "eid-card", "duration_minutes": 15}]})
-        office_id = save_office(session, consortium.aalst.id, "Europe/Brussels", values, {}).id
+    office_id = _stadhuis(app, consortium.aalst)
     admin = sign_in(app, "aalst", "admin@example.org", PASSWORD)
     page = admin.get(f"/t/aalst/admin/offices/{office_id}")
     html = page.get_data(as_text=True)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from api import database
 from api.app import create_app
+from api.chores import seal_heads
 from api.heartbeat import MAX_AGE_SECONDS, Heartbeat
 from api.progress import Progress
 from api.settings import Settings, SettingsError
@@ -35,7 +36,7 @@ from townhall.appointments.operations import remind
 from townhall.audit.operations import append
 from townhall.audit.queries import verify
 from townhall.audit.writes import recorded
-from townhall.auth.keys import ensure_signing_key
+from townhall.auth.keys import ensure_signing_key, verification_keys
 from townhall.changes.queries import history
 from townhall.errors import InvalidInput, TownhallError
 from townhall.localisation import LANGUAGES
@@ -415,16 +416,27 @@ def audit_verify(slug: str | None) -> None:
         chosen = [require_tenant(session, slug)] if slug else list(all_tenants(session))
         targets = [(t.id, t.slug) for t in chosen]
     broken = 0
+    with database.database().sessions() as session:
+        keys = verification_keys(session)
     for tenant_id, tenant_slug in targets:
         with database.database().sessions() as session, tenant_scope(session, tenant_id):
-            verdict = verify(session, tenant_id)
+            verdict = verify(session, tenant_id, keys)
         if verdict.broken_at is None:
-            click.echo(f"{tenant_slug}: {verdict.entries} entries, intact (head {verdict.head[:16]}…)")
+            forgotten = f", {verdict.unsigned_seals} by keys no longer known" if verdict.unsigned_seals else ""
+            click.echo(f"{tenant_slug}: {verdict.entries} entries, intact (head {verdict.head[:16]}…; "
+                       f"{verdict.seals} signed heads match{forgotten})")
         else:
             broken += 1
             click.echo(f"{tenant_slug}: BROKEN at entry {verdict.broken_at}: {verdict.reason}")
     if broken:
         raise click.ClickException(f"{broken} of {len(targets)} audit trails are broken.")
+
+
+@audit.command("seal")
+def audit_seal() -> None:
+    """Sign each chain's head that moved since it was last signed (the worker does this every
+    TOWNHALL_AUDIT_SEAL_SECONDS); the seals are kept and logged."""
+    click.echo(f"audit heads signed: {seal_heads(database.database())}")
 
 
 def main() -> None:

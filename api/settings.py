@@ -74,6 +74,7 @@ class Settings:
     rate_limits: bool = True  # the APIs' quotas per plan (api.rate_limits); off only to measure without them
     webhooks_allowed_ports: tuple[int, ...] = ()  # besides 443, which is always allowed
     worker_threads: int = 16
+    audit_seal_seconds: int = 3600  # how often the worker signs each audit chain's head
     smtp_host: str | None = None  # None: no e-mail
     smtp_port: int = 587
     smtp_security: str = "starttls"  # starttls, tls or none
@@ -137,6 +138,8 @@ class Settings:
             found.append("TOWNHALL_MAX_BODY_BYTES: between 1024 and 1073741824")
         if not 1 <= self.worker_threads <= 256:
             found.append("TOWNHALL_WORKER_THREADS: between 1 and 256")
+        if not 10 <= self.audit_seal_seconds <= 86_400:
+            found.append("TOWNHALL_AUDIT_SEAL_SECONDS: between 10 and 86400")
         if len(self.webhooks_allowed_ports) > 16 or not all(1 <= p <= 65535 for p in self.webhooks_allowed_ports):
             found.append("TOWNHALL_WEBHOOKS_ALLOWED_PORTS: at most 16 ports, each between 1 and 65535")
         if not 1 <= self.appointments_per_citizen <= 100:
@@ -253,6 +256,7 @@ class Settings:
             "rate_limits": flag("TOWNHALL_RATE_LIMITS", cls.rate_limits),
             "webhooks_allowed_ports": ports("TOWNHALL_WEBHOOKS_ALLOWED_PORTS"),
             "worker_threads": integer("TOWNHALL_WORKER_THREADS", cls.worker_threads),
+            "audit_seal_seconds": integer("TOWNHALL_AUDIT_SEAL_SECONDS", cls.audit_seal_seconds),
             "smtp_host": env.get("TOWNHALL_SMTP_HOST") or None,
             "smtp_port": integer("TOWNHALL_SMTP_PORT", cls.smtp_port),
             "smtp_security": env.get("TOWNHALL_SMTP_SECURITY", cls.smtp_security).strip().lower(),

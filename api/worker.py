@@ -14,6 +14,7 @@ from email.message import EmailMessage
 
 from sqlalchemy.orm import Session
 
+from api.chores import seal_heads
 from api.heartbeat import Heartbeat
 from api.settings import Settings
 from tenants.models import Tenant, TenantStatus
@@ -52,6 +53,7 @@ class Worker:
         self.pool = ThreadPoolExecutor(max_workers=settings.worker_threads, thread_name_prefix="webhook")
         self.stopping = threading.Event()
         self.heartbeat = Heartbeat.of_worker(settings)  # for `townhall worker --check`
+        self.last_sealed: float | None = None  # monotonic time of the last signing of audit heads
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -125,10 +127,19 @@ class Worker:
             session.flush()
         return counts
 
+    def chores(self) -> Counter[str]:
+        """Besides delivering: sign the audit chains' heads every `audit_seal_seconds`."""
+        counts: Counter[str] = Counter()
+        now = time.monotonic()
+        if self.last_sealed is None or now - self.last_sealed >= self.settings.audit_seal_seconds:
+            counts["audit heads signed"] = seal_heads(self.database)
+            self.last_sealed = now
+        return +counts
+
     def run_forever(self, idle_seconds: float = 0.5) -> None:
         while not self.stopping.is_set():
             try:
-                counts = self.run_once()
+                counts = self.run_once() + self.chores()
             except Exception:  # a database restart, a bug: log, wait, go on (nothing is lost: rows stay)
                 log.exception("worker round failed")
                 counts = Counter()

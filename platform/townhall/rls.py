@@ -53,6 +53,9 @@ def disable_person_policies(connection_dialect: str, execute: Callable[[str], ob
             execute(f"DROP POLICY IF EXISTS {name} ON {table}")
 
 
+APPEND_ONLY_TABLES = ("audit_entries", "audit_seals")
+
+
 def grant_statements(role: str) -> list[str]:
     """What the application role may do: data only, no DDL, owning nothing."""
     quoted = '"' + role.replace('"', '""') + '"'
@@ -61,10 +64,11 @@ def grant_statements(role: str) -> list[str]:
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
         f"REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {quoted}",
-        # The audit trail is append-only for the app (a trigger refuses it too): once it exists.
-        "DO $$ BEGIN IF to_regclass('public.audit_entries') IS NOT NULL THEN "
-        f"EXECUTE 'REVOKE UPDATE, DELETE, TRUNCATE ON audit_entries FROM {quoted.replace(chr(39), chr(39) * 2)}'; "
-        "END IF; END $$",
+        # The audit trail and its signed heads are append-only for the app (a trigger refuses it too):
+        # once they exist.
+        *(f"DO $$ BEGIN IF to_regclass('public.{table}') IS NOT NULL THEN "
+          f"EXECUTE 'REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {quoted.replace(chr(39), chr(39) * 2)}'; "
+          "END IF; END $$" for table in APPEND_ONLY_TABLES),
     ]
 
 

@@ -1,14 +1,17 @@
 """Each municipality's audit trail: one entry per change, chained by hash, numbered without gaps;
 what a refused or read-only request leaves (nothing); and tampering found where it happened."""
 
+import base64
+import json
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from api.auditing import AUDITED
 from api.cli import cli
@@ -124,15 +127,23 @@ def committed_admin(settings: Settings, app: Flask, client: FlaskClient,
     empty_all_tables(settings)
 
 
-def _as_owner(settings: Settings, statement: str) -> None:
+@contextmanager
+def _as_owner(settings: Settings) -> Iterator[Connection]:
     """What someone with the database owner's password could do (the app's role cannot)."""
     owner = make_engine(settings.migration_database_url)
-    with owner.begin() as connection:
-        if owner.dialect.name == "postgresql":
-            connection.execute(text("SELECT set_config('app.tenant_id', (SELECT id::text FROM tenants "
-                                    "WHERE slug = 'aalst'), true)"))
+    try:
+        with owner.begin() as connection:
+            if owner.dialect.name == "postgresql":
+                connection.execute(text("SELECT set_config('app.tenant_id', (SELECT id::text FROM tenants "
+                                        "WHERE slug = 'aalst'), true)"))
+            yield connection
+    finally:
+        owner.dispose()
+
+
+def _owner_runs(settings: Settings, statement: str) -> None:
+    with _as_owner(settings) as connection:
         connection.execute(text(statement))
-    owner.dispose()
 
 
 def _verify(app: Flask) -> tuple[int, str]:
@@ -146,14 +157,14 @@ def test_an_entry_altered_or_removed_behind_the_app_s_back_is_found_at_its_numbe
 ) -> None:
     code, output = _verify(app)
     assert code == 0 and "aalst: 4 entries, intact" in output
-    _as_owner(settings, "UPDATE audit_entries SET actor = 'user:someone-else' WHERE seq = 2")
+    _owner_runs(settings, "UPDATE audit_entries SET actor = 'user:someone-else' WHERE seq = 2")
     code, output = _verify(app)
     assert code == 1 and "BROKEN at entry 2: its content does not match its hash" in output
 
 
 @pytest.mark.committed
 def test_a_removed_entry_is_found_as_a_gap(settings: Settings, app: Flask, committed_admin: dict[str, str]) -> None:
-    _as_owner(settings, "DELETE FROM audit_entries WHERE seq = 3")
+    _owner_runs(settings, "DELETE FROM audit_entries WHERE seq = 3")
     code, output = _verify(app)
     assert code == 1 and "BROKEN at entry 3: entry 3 is missing" in output
 
@@ -162,9 +173,60 @@ def test_a_removed_entry_is_found_as_a_gap(settings: Settings, app: Flask, commi
 def test_a_removed_tail_is_found_against_the_chain_s_head(
     settings: Settings, app: Flask, committed_admin: dict[str, str]
 ) -> None:
-    _as_owner(settings, "DELETE FROM audit_entries WHERE seq = 4")
+    _owner_runs(settings, "DELETE FROM audit_entries WHERE seq = 4")
     code, output = _verify(app)
     assert code == 1 and "BROKEN at entry 4: the chain's head names entries that are not there" in output
+
+
+def _rewrite_from(settings: Settings, seq: int) -> None:
+    """An owner who rewrites entry `seq` and everything after it, hashes, links and head included:
+    the chain alone cannot tell."""
+    with _as_owner(settings) as connection:
+        rows = connection.execute(text("SELECT seq, time, actor, action, object, summary, previous FROM "
+                                       "audit_entries WHERE seq >= :seq ORDER BY seq"), {"seq": seq}).all()
+        previous = rows[0].previous
+        for row in rows:
+            time = row.time if isinstance(row.time, datetime) else datetime.fromisoformat(str(row.time))
+            summary = row.summary if isinstance(row.summary, dict) else json.loads(row.summary)
+            actor = "user:someone-else" if row.seq == seq else row.actor
+            hashed = link(previous, canonical(row.seq, time.replace(tzinfo=UTC) if time.tzinfo is None else time,
+                                              actor, row.action, row.object, summary))
+            connection.execute(text("UPDATE audit_entries SET actor = :actor, previous = :previous, hash = :hash "
+                                    "WHERE seq = :seq"), {"actor": actor, "previous": previous, "hash": hashed,
+                                                          "seq": row.seq})
+            previous = hashed
+        connection.execute(text("UPDATE audit_chains SET hash = :hash"), {"hash": previous})
+
+
+@pytest.mark.committed
+def test_a_rewritten_tail_is_found_against_the_signed_head(
+    settings: Settings, app: Flask, committed_admin: dict[str, str]
+) -> None:
+    sealed = app.test_cli_runner().invoke(cli, ["audit", "seal"])
+    assert sealed.exit_code == 0 and "audit heads signed: 1" in sealed.output, sealed.output
+    again = app.test_cli_runner().invoke(cli, ["audit", "seal"])
+    assert "audit heads signed: 0" in again.output  # the head did not move
+    code, output = _verify(app)
+    assert code == 0 and "4 entries, intact" in output and "1 signed heads match" in output
+    _rewrite_from(settings, 2)
+    code, output = _verify(app)
+    assert code == 1 and "BROKEN at entry 4: the chain up to here was rewritten" in output, output
+
+
+@pytest.mark.committed
+def test_a_forged_seal_is_found(settings: Settings, app: Flask, committed_admin: dict[str, str]) -> None:
+    assert app.test_cli_runner().invoke(cli, ["audit", "seal"]).exit_code == 0
+    head, payload, signature = _one_value(settings, "SELECT jws FROM audit_seals").split(".")
+    forged = base64.urlsafe_b64encode(json.dumps(
+        {**json.loads(base64.urlsafe_b64decode(payload + "==")), "hash": "0" * 64}).encode()).decode().rstrip("=")
+    _owner_runs(settings, f"UPDATE audit_seals SET jws = '{head}.{forged}.{signature}'")
+    code, output = _verify(app)
+    assert code == 1 and "BROKEN at entry 4: the head signed at entry 4 has no valid signature" in output, output
+
+
+def _one_value(settings: Settings, query: str) -> str:
+    with _as_owner(settings) as connection:
+        return str(connection.execute(text(query)).scalar_one())
 
 
 def test_every_write_route_that_can_change_a_municipality_passes_the_audit(app: Flask) -> None:

@@ -30,6 +30,9 @@ def _aalst_with_one_entry() -> Tenant:
     "UPDATE audit_entries SET actor = 'user:someone-else'",
     "DELETE FROM audit_entries",
     "TRUNCATE audit_entries",
+    "UPDATE audit_seals SET kid = 'forged'",
+    "DELETE FROM audit_seals",
+    "TRUNCATE audit_seals",
 ])
 def test_the_app_role_cannot_change_or_remove_an_entry(live_app: Flask, statement: str) -> None:
     with live_app.app_context():

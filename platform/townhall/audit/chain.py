@@ -10,6 +10,9 @@ from typing import Any
 GENESIS = "0" * 64
 """The `previous` of a municipality's first entry."""
 
+SEAL_TYPE = "townhall-audit-head+jws"
+"""The `typ` of a signed chain head: {"tenant", "seq", "hash", "iat"} signed with the platform's key."""
+
 
 def canonical_around_seq(time: datetime, actor: str, action: str, object_: str,
                          summary: Mapping[str, Any]) -> tuple[str, str]:

@@ -4,7 +4,7 @@ chain (the last number and hash), which every append locks so that appends queue
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, String
+from sqlalchemy import BigInteger, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from townhall.db import Base, TenantOwned
@@ -35,3 +35,16 @@ class AuditChain(TenantOwned, Base):
 
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditSeal(TenantOwned, Base):
+    """A chain's head as the platform signed it (a JWS with its signing key): a rewrite of the whole
+    tail, head included, no longer matches what was signed. Kept, never changed."""
+
+    __tablename__ = "audit_seals"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))
+    sealed_at: Mapped[datetime]
+    kid: Mapped[str] = mapped_column(String(64))
+    jws: Mapped[str] = mapped_column(Text)

@@ -1,16 +1,24 @@
 """Appending to a municipality's audit trail, in the transaction of the change it records."""
 
+import json
+import logging
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
+from joserfc import jws
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
-from townhall.audit.chain import GENESIS, canonical_around_seq, link
-from townhall.audit.models import AuditChain, AuditEntry
+from townhall.audit.chain import GENESIS, SEAL_TYPE, canonical_around_seq, link
+from townhall.audit.models import AuditChain, AuditEntry, AuditSeal
+from townhall.auth.keys import private_key
+from townhall.auth.models import SigningKey
 from townhall.clock import utcnow
 from townhall.db import JsonDocument, UTCDateTime
+
+log = logging.getLogger("townhall.audit")
 
 # One round trip on PostgreSQL: lock the head, number and hash the entry (sha256 of the previous
 # hash and the canonical text, the number put in between), move the head, insert the entry.
@@ -67,3 +75,23 @@ def _append_orm(session: Session, tenant_id: uuid.UUID, time: Any, actor: str, a
     session.add(entry)
     session.flush()
     return seq
+
+
+def seal(session: Session, tenant_id: uuid.UUID, key: SigningKey, now: datetime) -> AuditSeal | None:
+    """Sign the chain's head as it is now, if it moved since it was last signed. The seal is also
+    logged (`audit sealed`), so a copy lives outside the database."""
+    head = session.scalars(select(AuditChain).where(AuditChain.tenant_id == tenant_id)).first()
+    if head is None or head.seq == 0:
+        return None
+    last = session.scalars(select(AuditSeal.seq).where(AuditSeal.tenant_id == tenant_id)
+                           .order_by(AuditSeal.seq.desc()).limit(1)).first()
+    if last is not None and last >= head.seq:
+        return None
+    payload = {"tenant": str(tenant_id), "seq": head.seq, "hash": head.hash, "iat": int(now.timestamp())}
+    token = jws.serialize_compact({"alg": key.alg, "kid": key.kid, "typ": SEAL_TYPE},
+                                  json.dumps(payload, sort_keys=True, separators=(",", ":")), private_key(key))
+    sealed = AuditSeal(tenant_id=tenant_id, seq=head.seq, hash=head.hash, sealed_at=now, kid=key.kid, jws=token)
+    session.add(sealed)
+    session.flush()
+    log.info("audit sealed", extra={"tenant_id": str(tenant_id), "seq": head.seq, "hash": head.hash, "jws": token})
+    return sealed

@@ -10,6 +10,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, session
 
 WROTE = "townhall.wrote"
 RECORDED = "townhall.recorded_changes"
+READ = "townhall.persons_read"
 
 
 def track_writes(sessions: sessionmaker[Session]) -> None:
@@ -30,6 +31,7 @@ def track_writes(sessions: sessionmaker[Session]) -> None:
         if transaction.parent is None:  # the whole transaction, not a savepoint within it
             current.info.pop(WROTE, None)
             current.info.pop(RECORDED, None)
+            current.info.pop(READ, None)
 
 
 def note_change(session: Session, tenant_id: uuid.UUID, subject: str, changes: Mapping[str, Any]) -> None:
@@ -50,3 +52,14 @@ def wrote(session: Session) -> bool:
 def recorded(session: Session) -> list[tuple[uuid.UUID, dict[str, Any]]]:
     """(municipality, {subject, changes}) for each configuration change of this transaction."""
     return list(session.info.get(RECORDED, []))
+
+
+def note_read(session: Session, tenant_id: uuid.UUID, person_id: uuid.UUID) -> None:
+    """A person's data shown in this transaction (a case, an appointment, an export): a read by
+    staff or a partner is audited (api.auditing)."""
+    session.info.setdefault(READ, set()).add((tenant_id, person_id))
+
+
+def persons_read(session: Session) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    """(municipality, person) for each person whose data this transaction showed."""
+    return set(session.info.get(READ, ()))

@@ -65,3 +65,9 @@ def private_key(key: SigningKey) -> ECKey:
 
 def public_key_set(keys: Sequence[SigningKey]) -> KeySet:
     return KeySet([ECKey.import_key({k: v for k, v in key.private_jwk.items() if k != "d"}) for key in keys])
+
+
+def verification_keys(session: Session) -> dict[str, ECKey]:
+    """The public part of every key still known, by `kid` (what checks a signature made with it)."""
+    return {key.kid: ECKey.import_key({k: v for k, v in key.private_jwk.items() if k != "d"})
+            for key in all_keys(session)}

@@ -3,15 +3,18 @@ just before the request's one commit, so the entry and the change commit togethe
 
 Audited: the municipality's API and console, and the platform's API and console where they change a
 municipality's configuration (an entry in each municipality changed, with its own changes only).
-A request that was refused (4xx, 5xx) or wrote nothing (a preview, a no-op) leaves none. The OAuth
+A request that was refused (4xx, 5xx) or wrote nothing (a preview, a no-op) leaves none. A read of
+people's data (cases, appointments) by staff or a partner leaves one entry naming them. The OAuth
 endpoints are not: issuing a token changes no municipality's data."""
 
+import uuid
 from typing import Any
 
 from flask import Response, g, request
+from sqlalchemy.orm import Session
 
 from townhall.audit.operations import append
-from townhall.audit.writes import recorded, wrote
+from townhall.audit.writes import persons_read, recorded, wrote
 from townhall.tenancy import current_tenant_id, tenant_scope
 
 AUDITED = frozenset({"tenant_api", "console", "platform_api", "consortium"})
@@ -28,8 +31,12 @@ def _actor() -> str:
 
 def audit_request(response: Response) -> None:
     current = g.get("db_session")
-    if (current is None or request.method in SAFE or response.status_code >= 400
-            or request.blueprint not in AUDITED or not wrote(current)):
+    if current is None or response.status_code >= 400 or request.blueprint not in AUDITED:
+        return
+    if request.method in SAFE:
+        _audit_reads(current, response)
+        return
+    if not wrote(current):
         return
     location = response.headers.get("Location", "")
     object_ = location.split("://", 1)[-1].partition("/")[2] if response.status_code == 201 and location else ""
@@ -48,6 +55,22 @@ def audit_request(response: Response) -> None:
     for changed_tenant, its_changes in by_tenant.items():
         with tenant_scope(current, changed_tenant):
             append(current, changed_tenant, _actor(), action, object_, _summary(response, its_changes))
+
+
+def _audit_reads(current: Session, response: Response) -> None:
+    """A read of people's data by staff or a partner: one entry per municipality, naming the people
+    (by id) and the route. A person reading their own data is not recorded."""
+    found = g.get("principal")
+    own = found.person_id if found is not None else None
+    by_tenant: dict[uuid.UUID, set[uuid.UUID]] = {}
+    for tenant_id, person in persons_read(current):
+        if person != own:
+            by_tenant.setdefault(tenant_id, set()).add(person)
+    action = f"{request.method} {request.url_rule.rule if request.url_rule else request.path}"
+    for tenant_id, persons in by_tenant.items():
+        with tenant_scope(current, tenant_id):
+            append(current, tenant_id, _actor(), action, request.path,
+                   {"status": response.status_code, "read": sorted(str(person) for person in persons)})
 
 
 def _summary(response: Response, changes: list[dict[str, Any]]) -> dict[str, Any]:

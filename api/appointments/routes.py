@@ -54,6 +54,7 @@ from townhall.appointments.queries import (
     zone_of,
 )
 from townhall.appointments.schemas import BookingInput, OfficeInput, RescheduleInput
+from townhall.audit.writes import note_read
 from townhall.auth.operations import require_user
 from townhall.auth.principal import EVERYTHING, Viewer
 from townhall.cases.queries import visible_case
@@ -292,6 +293,7 @@ def region_slots() -> Response:
 
 def _appointment_view(appointment: Appointment, zone: tzinfo) -> dict[str, Any]:
     """Every moment with the office's offset, as its slots are offered (stored in UTC)."""
+    note_read(session(), appointment.tenant_id, appointment.citizen_id)  # staff's reads are audited
     return {"id": str(appointment.id), "service": appointment.service, "office": str(appointment.office_id),
             "start": appointment.starts_at.astimezone(zone).isoformat(),
             "end": appointment.ends_at.astimezone(zone).isoformat(),

@@ -22,6 +22,7 @@ from api.platform.routes import platform_api
 from api.principal import person_id, principal
 from api.tenant_api import current_municipality, tenant_api, tenant_api_url
 from tenants.queries import slugs_by_id
+from townhall.audit.writes import note_read
 from townhall.auth.principal import Viewer
 from townhall.auth.queries import team_by_slug, user_by_email
 from townhall.auth.scopes import CASE_WORKER, CITIZEN
@@ -65,6 +66,7 @@ def _viewer() -> tuple[Viewer, str]:
 
 
 def _view(case: CaseCard, role: str, detail: bool = False, steps: Sequence[Step] | None = None) -> dict[str, Any]:
+    note_read(session(), case.tenant_id, case.citizen_id)  # staff's and partners' reads are audited
     service = SERVICE_TYPES[case.service]
     body: dict[str, Any] = {
         "id": str(case.id), "reference": case.reference, "service": case.service, "status": case.status,
@@ -102,6 +104,7 @@ def _find(case_id: uuid.UUID, viewer: Viewer) -> Case:
     case = visible_case(session(), g.tenant.id, viewer, case_id)
     if case is None:
         raise NotFound("No such case for you here.")  # never tells whether it exists elsewhere
+    note_read(session(), case.tenant_id, case.citizen_id)
     return case
 
 

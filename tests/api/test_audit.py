@@ -3,6 +3,7 @@ what a refused or read-only request leaves (nothing); and tampering found where 
 
 import base64
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -48,7 +49,7 @@ def admin(app: Flask, client: FlaskClient, make_tenant: Callable[..., Tenant]) -
     return bearer(token(client, register(app, tenant, SCOPES)))
 
 
-def test_each_change_leaves_one_entry_and_a_refused_or_read_only_request_none(
+def test_each_change_and_each_read_of_a_person_leaves_one_entry_and_a_refused_request_none(
     client: FlaskClient, admin: dict[str, str]
 ) -> None:
     assert _audit(client, admin) == []
@@ -63,10 +64,15 @@ def test_each_change_leaves_one_entry_and_a_refused_or_read_only_request_none(
     assert changed.status_code == 200
     case = client.post("/t/aalst/v1/cases", json=CASE, headers=admin)
     assert case.status_code == 201
-    client.get(f"/t/aalst/v1/cases/{data(case)['id']}", headers=admin)
+    assert client.get(f"/t/aalst/v1/cases/{data(case)['id']}", headers=admin).status_code == 200
+    assert_problem(client.get(f"/t/aalst/v1/cases/{uuid.uuid4()}", headers=admin), 404)  # refused: none
 
-    first, second = _audit(client, admin)
-    assert (first["seq"], second["seq"]) == (1, 2)
+    first, second, read = _audit(client, admin)
+    assert (first["seq"], second["seq"], read["seq"]) == (1, 2, 3)
+    # a partner read a person's case: who, which person, which route
+    assert read["action"] == "GET /t/<slug:tenant>/v1/cases/<uuid:case_id>" and read["actor"] == first["actor"]
+    assert read["object"] == second["object"]
+    assert read["summary"] == {"status": 200, "read": [data(case)["citizen_id"]]}
     assert first["action"] == "PATCH /t/<slug:tenant>/v1/admin/branding"
     assert first["object"] == "/t/aalst/v1/admin/branding"
     assert str(first["actor"]).startswith("client:aalst.")

@@ -86,6 +86,8 @@ def wait_for_postgres(seconds: float = 60) -> None:
 
 def ensure_cluster() -> None:
     """The suite's own cluster: made once (trust on loopback, as the shared one), started if stopped."""
+    if PG_PORT == 5432:
+        raise FaultsError("port 5432 is the shared cluster's, which the suite must never restart")
     if not Path(f"/etc/postgresql/{PG_VERSION}/{CLUSTER}").exists():
         print(f"creating PostgreSQL cluster {PG_VERSION}/{CLUSTER} on port {PG_PORT}", flush=True)
         subprocess.run(["pg_createcluster", PG_VERSION, CLUSTER, "-p", str(PG_PORT), "--", "--auth=trust"],

@@ -11,7 +11,7 @@ PORT ?= 8000
 BASE_URL ?= $(or $(TOWNHALL_BASE_URL),http://$(HOST):$(PORT))
 REQUIRE_POSTGRES ?= 0
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench faults faults-short clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,15 @@ lint: install node_modules/.installed-stamp
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# Fault injection (bench/faults.py, docs/reliability.md): keyed case creations while PostgreSQL
+# restarts and workers are SIGKILLed, on the suite's own PostgreSQL cluster (15/faults, port 5433),
+# never the shared one. `faults` writes docs/reliability.md; `faults-short` is CI's version.
+faults: install
+	$(BIN)/python bench/faults.py --creations 20000 --report
+
+faults-short: install
+	$(BIN)/python bench/faults.py --creations 1000 --timeout 600
 
 clean:
 	rm -rf $(VENV) node_modules instance build *.egg-info .mypy_cache .ruff_cache .pytest_cache

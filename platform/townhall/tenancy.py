@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, event, inspect, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, sessionmaker, with_loader_criteria
 
 from townhall.db import TenantOwned
@@ -148,10 +149,19 @@ def _begin_with_tenant(connection: Connection, tenant_id: uuid.UUID) -> bool:
     # keyed by tenant first, so one plan serves every tenant. Left to choose, PostgreSQL compares
     # per-tenant row estimates and keeps planning anew (policies and their subqueries included) on
     # every execution once a database holds many tenants, which cost more than running the query.
-    result = pgconn.exec_(f"BEGIN; SELECT set_config('app.tenant_id', '{tenant}', true), "
-                          f"set_config('plan_cache_mode', 'force_generic_plan', true)".encode())
+    statement = (f"BEGIN; SELECT set_config('app.tenant_id', '{tenant}', true), "
+                 f"set_config('plan_cache_mode', 'force_generic_plan', true)")
+    result = pgconn.exec_(statement.encode())
     if result.status != ExecStatus.TUPLES_OK:
-        raise OperationalError(result.error_message.decode(errors="replace"))
+        # Raised as SQLAlchemy raises driver errors: a connection the server dropped (a restart
+        # between the pool's check and this BEGIN) is invalidated, not handed back to the pool, and
+        # the request is answered 503 with Retry-After like any other lost connection, not 500.
+        error = OperationalError(result.error_message.decode(errors="replace"))
+        lost = connection.dialect.is_disconnect(error, driver, None)  # type: ignore[arg-type]  # a DB-API error
+        if lost:
+            connection.invalidate(error)
+        raise DBAPIError.instance(statement, None, error, OperationalError, hide_parameters=True,
+                                  connection_invalidated=lost, dialect=connection.dialect) from error
     return True
 
 

@@ -3,10 +3,13 @@ uses it, without a round trip per request on busy connections."""
 
 import time
 import uuid
+from typing import Any
 
+import psycopg
 import pytest
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import OperationalError
 
 from api.database import database
 from api.settings import Settings
@@ -76,3 +79,36 @@ def test_a_pooled_connection_closed_underneath_is_replaced_before_use(live_app: 
     assert resting is not None
     resting.close()  # back in the pool, its socket gone
     assert client.get("/t/aalst/v1/branding").status_code == 200
+
+
+def test_a_connection_lost_between_the_pool_s_check_and_the_tenant_s_begin_is_invalidated(live_app: Flask) -> None:
+    """A restart can land after the pool checked a connection and before the tenant's one-round-trip
+    BEGIN: that is a lost connection as SQLAlchemy raises it (the request answers 503), and the pool
+    drops it instead of handing it out again (the fault suite saw a 500 and a failed rollback)."""
+    engine = database_engine(live_app)
+    killed: list[int] = []
+
+    def kill_once(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if not killed:
+            killed.append(dbapi_connection.info.backend_pid)
+            with psycopg.connect(postgres._admin_conninfo(), autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (killed[0],))
+            time.sleep(0.2)  # the server's goodbye reaches the socket
+
+    event.listen(engine, "checkout", kill_once)
+    try:
+        with live_app.app_context(), database().sessions() as session, tenant_scope(session, uuid.uuid4()):
+            with pytest.raises(OperationalError) as lost:
+                session.execute(text("SELECT 1"))
+            assert lost.value.connection_invalidated
+            session.rollback()
+        with live_app.app_context(), database().sessions() as session, tenant_scope(session, uuid.uuid4()):
+            assert session.execute(text("SELECT 1")).scalar_one() == 1  # a new connection
+    finally:
+        event.remove(engine, "checkout", kill_once)
+    assert killed
+
+
+def database_engine(app: Flask) -> Engine:
+    with app.app_context():
+        return database().engine

@@ -2,12 +2,23 @@
 heads and applying retention. `townhall audit seal`, `townhall retention run` and the worker call
 these; each municipality's share is its own short transaction."""
 
+import uuid
+from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from tenants.queries import all_tenants
-from townhall.audit.operations import seal
+from townhall.audit.operations import append, seal
 from townhall.auth.keys import active_key
+from townhall.auth.models import User
 from townhall.db import Database
+from townhall.privacy.operations import due_for_retention, forget_account, holds_anything, pseudonymise_cases
+from townhall.services.models import CatalogEntry
+from townhall.services.registry import SERVICE_TYPES
+from townhall.storage import Storage
 from townhall.tenancy import tenant_scope
 
 
@@ -24,3 +35,52 @@ def seal_heads(database: Database, now: datetime | None = None) -> int:
             with tenant_scope(session, tenant_id):
                 signed += seal(session, tenant_id, key, now or datetime.now(UTC)) is not None
     return signed
+
+
+def apply_retention(database: Database, storage: Storage, actor: str, now: datetime | None = None,
+                    progress: Callable[[str, int], None] = lambda _slug, _count: None) -> Counter[str]:
+    """Pseudonymise every closed case whose retention period has ended, a batch per transaction (no
+    long locks), each batch audited in its municipality; then close the accounts of people who asked
+    to be erased and whom nothing holds any more."""
+    at = now or datetime.now(UTC)
+    with database.sessions() as session:
+        targets = [(tenant.id, tenant.slug) for tenant in all_tenants(session)]
+    totals: Counter[str] = Counter()
+    erased_people: set[uuid.UUID] = set()
+    for tenant_id, slug in targets:
+        with database.sessions() as session, tenant_scope(session, tenant_id):
+            periods = [(entry.service, entry.retention_days) for entry in session.scalars(
+                select(CatalogEntry).where(CatalogEntry.tenant_id == tenant_id)) if entry.service in SERVICE_TYPES]
+        for service, days in periods:
+            while True:
+                with database.unit_of_work() as session, tenant_scope(session, tenant_id):
+                    batch = due_for_retention(session, tenant_id, service, days, at)
+                    if not batch:
+                        break
+                    citizens = {case.citizen_id for case in batch}
+                    counts = pseudonymise_cases(session, storage, tenant_id, batch, at)
+                    append(session, tenant_id, actor, "retention", f"service:{service}",
+                           {"retention_days": days, "pseudonymised": dict(sorted(counts.items()))})
+                    erased_people |= _asked_to_be_erased(session, citizens)
+                totals += counts
+                progress(slug, counts["cases"])
+    for person_id in erased_people:
+        totals["accounts"] += _forget_if_unheld(database, person_id, [t for t, _ in targets])
+    return totals
+
+
+def _asked_to_be_erased(session: Session, people: set[uuid.UUID]) -> set[uuid.UUID]:
+    return set(session.scalars(select(User.id).where(User.id.in_(people), User.erasure_requested_at.is_not(None))))
+
+
+def _forget_if_unheld(database: Database, person_id: uuid.UUID, tenants: list[uuid.UUID]) -> int:
+    with database.unit_of_work() as session:
+        for tenant_id in tenants:
+            with tenant_scope(session, tenant_id):
+                if holds_anything(session, tenant_id, person_id):
+                    return 0
+        person = session.get(User, person_id)
+        if person is None or person.is_platform_operator or person.email_key.startswith(("erased:", "pseudonym:")):
+            return 0
+        forget_account(session, person)
+        return 1

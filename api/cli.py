@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from api import database
 from api.app import create_app
-from api.chores import seal_heads
+from api.chores import apply_retention, seal_heads
 from api.heartbeat import MAX_AGE_SECONDS, Heartbeat
 from api.progress import Progress
 from api.settings import Settings, SettingsError
@@ -401,6 +401,27 @@ def tenants_branding(slug: str, assignments: tuple[str, ...]) -> None:
                     data[field] = value or None
             changes = update_branding(session, tenant, branding, data, actor())
     click.echo(f"changed: {', '.join(changes) or 'nothing'}")
+
+
+@cli.group()
+def retention() -> None:
+    """How long closed cases are kept (each service's period, set per municipality)."""
+
+
+@retention.command("run")
+def retention_run() -> None:
+    """Pseudonymise every closed case whose retention period has ended, in short batches (the
+    worker does this daily); audited in each municipality."""
+    counted: Counter[str] = Counter()
+
+    def progress(slug: str, cases: int) -> None:
+        counted[slug] += cases
+        click.echo(f"{slug}: {counted[slug]} cases pseudonymised so far")
+
+    totals = apply_retention(database.database(), current_app.extensions["townhall.storage"], actor(),
+                             progress=progress)
+    click.echo("retention: " + (", ".join(f"{kind} {count}" for kind, count in sorted(totals.items()) if count)
+                                or "nothing due"))
 
 
 @cli.group()

@@ -14,7 +14,7 @@ from email.message import EmailMessage
 
 from sqlalchemy.orm import Session
 
-from api.chores import seal_heads
+from api.chores import apply_retention, seal_heads
 from api.heartbeat import Heartbeat
 from api.settings import Settings
 from tenants.models import Tenant, TenantStatus
@@ -38,22 +38,26 @@ from townhall.outbox.operations import emit
 from townhall.outbox.queries import email_templates_of
 from townhall.outbox.secrets import Sealer
 from townhall.outbox.ssrf import Policy
+from townhall.storage import LocalDiskStorage
 from townhall.tenancy import tenant_scope
 
 log = logging.getLogger("townhall.worker")
 BATCH = 200
+RETENTION_SECONDS = 86_400
 
 
 class Worker:
     def __init__(self, settings: Settings, database: Database) -> None:
         self.settings, self.database = settings, database
         self.sealer = Sealer(settings.session_secret())
+        self.storage = LocalDiskStorage(settings.instance_path / "storage")  # what retention removes
         self.http = http_session(settings.worker_threads)
         self.egress = Policy.of(settings.webhooks_allow_private, settings.webhooks_allowed_ports)
         self.pool = ThreadPoolExecutor(max_workers=settings.worker_threads, thread_name_prefix="webhook")
         self.stopping = threading.Event()
         self.heartbeat = Heartbeat.of_worker(settings)  # for `townhall worker --check`
         self.last_sealed: float | None = None  # monotonic time of the last signing of audit heads
+        self.last_retention: float | None = None  # and of the last retention run (daily)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -128,12 +132,16 @@ class Worker:
         return counts
 
     def chores(self) -> Counter[str]:
-        """Besides delivering: sign the audit chains' heads every `audit_seal_seconds`."""
+        """Besides delivering: sign the audit chains' heads every `audit_seal_seconds`, and apply
+        retention once a day (and once at start)."""
         counts: Counter[str] = Counter()
         now = time.monotonic()
         if self.last_sealed is None or now - self.last_sealed >= self.settings.audit_seal_seconds:
             counts["audit heads signed"] = seal_heads(self.database)
             self.last_sealed = now
+        if self.last_retention is None or now - self.last_retention >= RETENTION_SECONDS:
+            self.last_retention = now
+            counts += apply_retention(self.database, self.storage, "worker:retention")
         return +counts
 
     def run_forever(self, idle_seconds: float = 0.5) -> None:

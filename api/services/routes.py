@@ -30,6 +30,8 @@ def _type_view(service: ServiceType) -> dict[str, Any]:
         "code": service.code, "names": service.names, "descriptions": service.descriptions,
         "default_fee": {"amount_cents": service.fee_cents, "currency": "EUR"},
         "default_processing_days": service.processing_days, "evidence": list(service.evidence),
+        "retention": {"default_days": service.retention.days, "min_days": service.retention.min_days,
+                      "max_days": service.retention.max_days, "why": service.retention.why},
         "produces": service.produces, "form": json_schema(service.form),
         "workflow": {
             "states": list(workflow.states), "initial": workflow.initial, "terminal": sorted(workflow.terminal),

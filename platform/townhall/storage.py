@@ -20,6 +20,8 @@ class Storage(Protocol):
 
     def get(self, key: str) -> bytes: ...
 
+    def delete(self, key: str) -> None: ...
+
 
 class LocalDiskStorage:
     """Files under one folder (the instance folder in the embedded setup). Keys are ours, never a
@@ -45,3 +47,6 @@ class LocalDiskStorage:
 
     def get(self, key: str) -> bytes:
         return self._path(key).read_bytes()
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)

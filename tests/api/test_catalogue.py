@@ -116,7 +116,8 @@ def test_admins_read_every_setting_and_patch_only_what_they_name(client: FlaskCl
     assert changed.status_code == 200 and changed.headers["ETag"] == '"v2"'
     assert data(changed) | {"updated_at": None} == {
         "code": "travel-document", "enabled": True, "fee_cents": 9000, "processing_days": 20,
-        "channels": ["online", "counter"], "names": {"nl": "Paspoort", "de": "Reisepass"}, "descriptions": {},
+        "retention_days": 3650, "channels": ["online", "counter"], "names": {"nl": "Paspoort", "de": "Reisepass"},
+        "descriptions": {},
         "updated_at": None}
     reset = client.patch("/t/ronse/v1/admin/services/travel-document", headers=patch | {"If-Match": '"v2"'},
                          data='{"processing_days": null}')
@@ -136,9 +137,19 @@ def test_admins_read_every_setting_and_patch_only_what_they_name(client: FlaskCl
     changes = data(client.get("/t/ronse/v1/admin/changes?subject=service:travel-document", headers=admin))["items"]
     assert [set(c["changes"]) for c in changes] == [
         {"processing_days"}, {"enabled", "names", "fee_cents"},
-        {"enabled", "names", "descriptions", "fee_cents", "processing_days", "channels"}]
+        {"enabled", "names", "descriptions", "fee_cents", "processing_days", "retention_days", "channels"}]
     assert changes[1]["changes"]["fee_cents"] == {"from": 8000, "to": 9000}
     assert changes[0]["actor"].startswith("client:")
+    # retention: the municipality sets it within the platform's bounds for the service
+    bounds = data(client.get("/v1/service-types/travel-document"))["retention"]
+    assert (bounds["default_days"], bounds["min_days"], bounds["max_days"]) == (3650, 365, 5475)
+    current = {"If-Match": client.get("/t/ronse/v1/admin/services/travel-document", headers=admin).headers["ETag"]}
+    too_short = client.patch("/t/ronse/v1/admin/services/travel-document", headers=patch | current,
+                             json={"retention_days": 30})
+    assert "retention_days" in str(assert_problem(too_short, 422))  # refused at the field
+    kept = client.patch("/t/ronse/v1/admin/services/travel-document", headers=patch | current,
+                        json={"retention_days": 1825})
+    assert kept.status_code == 200 and data(kept)["retention_days"] == 1825
 
 
 def test_the_history_pages_with_its_cursor_newest_first(client: FlaskClient, admin: dict[str, str]) -> None:

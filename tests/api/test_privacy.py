@@ -1,13 +1,17 @@
-"""A citizen's own data, whole (GDPR Art. 15 and 20): every kind a municipality holds on them, none
-of another person's or municipality's, and each export recorded in the audit trail."""
+"""A person's own data, whole (GDPR Art. 15 and 20): every kind a municipality holds on them, none
+of another person's or municipality's, each export recorded in the audit trail; and erasure
+(Art. 17) with retention: nothing readable left but what a retention period holds, until it ends."""
 
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import String, Text, cast, func, or_, select, update
 
+from api.cli import cli
 from api.database import database
 from factories import PASSWORD, build_people
 from support.contract import assert_problem
@@ -15,6 +19,9 @@ from support.evidence import eid_form
 from support.oauth import REDIRECT, bearer, data, register, register_platform_client, token, user_token
 from tenants.models import Tenant
 from townhall.appointments.models import Appointment
+from townhall.auth.operations import create_user
+from townhall.cases.models import Case
+from townhall.db import Base
 from townhall.proactive.models import LifeEvent, ProactiveAction, ProactivePreference
 from townhall.rules.models import Resident
 from townhall.services.operations import configure_service
@@ -113,3 +120,90 @@ def test_the_platform_export_covers_every_municipality_that_holds_something(
     sections = {section["municipality"]: section for section in export["municipalities"]}
     assert set(sections) == {"aalst", "ninove"}
     assert len(sections["ninove"]["cases"]) == 1 and sections["ninove"]["register"] == []
+
+
+NAME, EMAIL, REGISTER_NUMBER = "Mira Van Damme-Oosterlinck", "mira.vandamme@example.org", "85073003361"
+
+
+def _found_in(app: Flask, tenant: Tenant, needles: tuple[str, ...]) -> set[str]:
+    """Every table whose text columns (JSON included) hold any of `needles`: what a person's data
+    would still be readable in."""
+    hits = set()
+    with app.app_context(), database().sessions() as session, tenant_scope(session, tenant.id):
+        for table in Base.metadata.sorted_tables:
+            texts = [column for column in table.columns
+                     if isinstance(column.type, (String, Text)) or column.type.__class__.__name__ == "JsonDocument"
+                     or "JSON" in column.type.__class__.__name__.upper()]
+            if not texts:
+                continue
+            wanted = or_(*(cast(column, Text).contains(needle) for column in texts for needle in needles))
+            if session.execute(select(func.count()).select_from(table).where(wanted)).scalar():
+                hits.add(table.name)
+    return hits
+
+
+def test_staff_export_a_person_s_data_and_every_export_is_audited(
+    app: Flask, client: FlaskClient, town: dict[str, object]
+) -> None:
+    aalst = town["aalst"]
+    staff = bearer(token(client, register(app, aalst, ["privacy:manage", "audit:read"])))  # type: ignore[arg-type]
+    jan_id = data(client.get("/t/aalst/v1/me/export", headers=town["jan"]))["person"]["id"]
+    export = data(client.get(f"/t/aalst/v1/persons/{jan_id}/export", headers=staff))
+    assert export["person"]["email"] == "jan@example.org" and len(export["cases"]) == 1
+    assert "Vraag van els" not in str(export)
+    [entry] = data(client.get(f"/t/aalst/v1/audit?object=/t/aalst/v1/persons/{jan_id}/export",
+                              headers=staff))["items"]
+    assert entry["actor"].startswith("client:") and entry["summary"]["person"] == jan_id
+    assert_problem(client.get(f"/t/aalst/v1/persons/{uuid.uuid4()}/export", headers=staff), 404)
+    assert_problem(client.get(f"/t/aalst/v1/persons/{jan_id}/export", headers=town["partner"]), 403)
+
+
+def test_erasure_leaves_nothing_readable_but_what_retention_holds_and_retention_ends_that_too(
+    app: Flask, client: FlaskClient, town: dict[str, object]
+) -> None:
+    aalst = town["aalst"]
+    assert isinstance(aalst, Tenant)
+    with app.app_context(), database().unit_of_work() as session:
+        mira = create_user(session, {"email": EMAIL, "display_name": NAME})
+    _holdings(app, aalst, mira.id, REGISTER_NUMBER)
+    partner = town["partner"]
+    assert isinstance(partner, dict)
+    created = client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": eid_form(), "citizen": EMAIL},
+                          headers=partner)
+    case = data(created)
+    client.post(f"/t/aalst/v1/cases/{case['id']}/messages", json={"body": f"Vraag van {NAME}"}, headers=partner)
+    cancelled = client.post(f"/t/aalst/v1/cases/{case['id']}/transitions", json={"to": "cancelled", "note": NAME},
+                            headers=partner | {"If-Match": created.headers["ETag"]})
+    assert cancelled.status_code == 200, cancelled.get_data(as_text=True)
+    needles = (NAME, EMAIL, REGISTER_NUMBER)
+    assert {"users", "residents", "life_events", "proactive_actions", "case_messages"} <= _found_in(app, aalst, needles)
+
+    staff = bearer(token(client, register(app, aalst, ["privacy:manage", "audit:read"])))
+    answer = client.post(f"/t/aalst/v1/persons/{mira.id}/erasure", headers=staff)
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    result = data(answer)
+    assert result["erased"] == {"appointments": 1, "life events": 1, "proactive actions": 1,
+                                "proactive preferences": 1, "register entries": 1}
+    [kept] = result["kept"]  # the cancelled case: eid-card cases are kept ten years after closing
+    assert kept["case"] == case["reference"]
+    assert kept["until"] > (datetime.now(UTC) + timedelta(days=3600)).date().isoformat()
+    assert "retention of eid-card" in kept["reason"] and result["account"] == "kept"
+    # what the case holds, and the account it needs, stay; nothing else names her
+    assert _found_in(app, aalst, needles) <= {"users", "cases", "case_steps", "case_messages"}
+    [entry] = data(client.get("/t/aalst/v1/audit?action=POST /t/<slug:tenant>/v1/persons", headers=staff))["items"]
+    assert entry["summary"]["changes"][0]["subject"] == f"erasure:{mira.id}"
+
+    # the period ends: the retention run pseudonymises the case, then the account nothing holds any more
+    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, aalst.id):
+        session.execute(update(Case).where(Case.id == uuid.UUID(case["id"]))
+                        .values(updated_at=datetime.now(UTC) - timedelta(days=3700)))
+    run = app.test_cli_runner().invoke(cli, ["retention", "run"])
+    assert run.exit_code == 0 and "cases 1" in run.output and "accounts 1" in run.output, run.output
+    assert _found_in(app, aalst, needles) == set()
+    after = data(client.get(f"/t/aalst/v1/cases/{case['id']}", headers=partner))
+    assert after["reference"] == case["reference"] and after["form"] == {} and after["status"] == "cancelled"
+    assert after["citizen_id"] != str(mira.id)
+    actions = [e["action"] for e in data(client.get("/t/aalst/v1/audit?action=retention", headers=staff))["items"]]
+    assert actions == ["retention"]
+    again = app.test_cli_runner().invoke(cli, ["retention", "run"])
+    assert "nothing due" in again.output  # done once

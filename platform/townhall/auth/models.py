@@ -42,6 +42,7 @@ class User(Base):
     is_platform_operator: Mapped[bool] = mapped_column(default=False)
     preferred_language: Mapped[str | None] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    erasure_requested_at: Mapped[datetime | None]  # the account goes once nothing held keeps it
 
 
 class ExternalIdentity(Base):

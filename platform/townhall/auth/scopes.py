@@ -13,6 +13,7 @@ SCOPES: dict[str, str] = {
     "members:manage": "Manage the tenant's staff memberships.",
     "config:write": "Change the tenant's configuration (branding, rules, services).",
     "audit:read": "Read the tenant's audit trail.",
+    "privacy:manage": "Answer people's data requests: export and erase a person's data (GDPR Art. 15, 17, 20).",
 }
 
 PLATFORM_SCOPES: dict[str, str] = {
@@ -37,7 +38,8 @@ TENANT_ROLES = (TENANT_ADMIN, CASE_WORKER)
 # The most a person in a role can hold; a token carries the intersection with what was asked for.
 ROLE_SCOPES: dict[str, frozenset[str]] = {
     TENANT_ADMIN: frozenset({"catalog:read", "clients:manage", "members:manage", "config:write",
-                             "audit:read", "webhooks:manage", "cases:read", "appointments:read"}),
+                             "audit:read", "privacy:manage", "webhooks:manage", "cases:read",
+                             "appointments:read"}),
     CASE_WORKER: frozenset({"catalog:read", "cases:read", "cases:write", "appointments:read",
                             "appointments:write"}),
 }

@@ -31,6 +31,7 @@ class Case(TenantOwned, Base):
     assignee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     team_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("teams.id", ondelete="RESTRICT"))
     version: Mapped[int] = mapped_column(default=1)
+    pseudonymised_at: Mapped[datetime | None]  # retention ended or erasure: nothing in it names the person
 
     # Loaded in the same query as the case (both are small platform-wide rows): lists stay one query.
     assignee: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[assignee_id])

@@ -5,7 +5,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from townhall.services.base import STAFF, ServiceType, Transition, Workflow
+from townhall.services.base import STAFF, Retention, ServiceType, Transition, Workflow
 
 
 class NewAddress(Schema):
@@ -48,6 +48,7 @@ SERVICE = ServiceType(
         terminal=frozenset({"registered", "refused"}),
     ),
     processing_days=15,
+    retention=Retention(1825, 365, 3650, "five years; the population register itself keeps the address history"),
     fee_cents=0,
     produces="registration in the population register",
 )

@@ -121,6 +121,21 @@ class IssuedDocument:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How long a closed case of the service is kept before it is pseudonymised: `days` by
+    default, which a municipality may set between `min_days` and `max_days` (the platform's bounds),
+    and why (docs/gdpr.md)."""
+
+    days: int
+    min_days: int
+    max_days: int
+    why: str
+
+
+DEFAULT_RETENTION = Retention(730, 90, 3650, "two years after closing, for complaints and appeals")
+
+
+@dataclass(frozen=True)
 class ServiceType:
     code: str
     names: LocalisedText
@@ -136,6 +151,7 @@ class ServiceType:
     """The fee for a validated form, from the municipality's base fee (express options cost more)."""
     possible_duplicate: DuplicateCheck = no_duplicates
     """Marks a new case as a possible duplicate of an open one (the case view shows which)."""
+    retention: Retention = DEFAULT_RETENTION
     issues: Callable[[Issuing], IssuedDocument] | None = None
     """The certificate the platform issues when it finishes a case of this service itself (None:
     none). Anyone can verify it by its code, and the case view shows it."""

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from townhall.services.base import ANYONE, STAFF, SYSTEM, ServiceType, Transition, Workflow
+from townhall.services.base import ANYONE, STAFF, SYSTEM, Retention, ServiceType, Transition, Workflow
 
 KINDS = ("furniture", "mattress", "appliance", "wood", "metal", "other")
 
@@ -49,6 +49,7 @@ SERVICE = ServiceType(
         terminal=frozenset({"collected", "cancelled"}),
     ),
     processing_days=10,
+    retention=Retention(365, 90, 1825, "one year after the collection, for complaints about it"),
     fee_cents=2_000,
     fee=fee_by_volume,
 )

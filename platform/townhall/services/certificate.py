@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from townhall.localisation import LANGUAGES
 from townhall.pdf import Line, render
-from townhall.services.base import SYSTEM, IssuedDocument, Issuing, ServiceType, Transition, Workflow
+from townhall.services.base import SYSTEM, IssuedDocument, Issuing, Retention, ServiceType, Transition, Workflow
 
 KINDS = ("residence", "household_composition", "life")
 
@@ -97,6 +97,7 @@ SERVICE = ServiceType(
         terminal=frozenset({"issued"}),
     ),
     processing_days=0,
+    retention=Retention(365, 30, 1825, "one year: the certificate is issued at once and checkable by its code"),
     fee_cents=0,
     produces="certificate (PDF) with a verification code",
     issues=issue,

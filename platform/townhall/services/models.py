@@ -18,6 +18,7 @@ class CatalogEntry(TenantOwned, Base):
     descriptions: Mapped[dict[str, str]]
     fee_cents: Mapped[int]
     processing_days: Mapped[int]
+    retention_days: Mapped[int]  # a closed case is pseudonymised this long after it closed
     channels: Mapped[list[str]]
     version: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -8,19 +8,20 @@ from sqlalchemy.orm import Session
 
 from townhall.changes.diff import differences
 from townhall.changes.operations import record
-from townhall.errors import NotFound, StaleVersion
+from townhall.errors import InvalidInput, NotFound, StaleVersion
 from townhall.services.models import CatalogEntry
 from townhall.services.registry import service_type
 from townhall.services.schemas import CatalogInput
 from townhall.validation import load
 
-SETTINGS = ("enabled", "names", "descriptions", "fee_cents", "processing_days", "channels")
+SETTINGS = ("enabled", "names", "descriptions", "fee_cents", "processing_days", "retention_days", "channels")
 """What a municipality sets on a catalogue entry: the body of a full replacement."""
 
 
 def settings_of(entry: CatalogEntry) -> dict[str, Any]:
     return {"enabled": entry.enabled, "names": dict(entry.names), "descriptions": dict(entry.descriptions),
-            "fee_cents": entry.fee_cents, "processing_days": entry.processing_days, "channels": list(entry.channels)}
+            "fee_cents": entry.fee_cents, "processing_days": entry.processing_days,
+            "retention_days": entry.retention_days, "channels": list(entry.channels)}
 
 
 def configure_service(session: Session, tenant_id: uuid.UUID, code: str, data: Mapping[str, Any],
@@ -32,6 +33,11 @@ def configure_service(session: Session, tenant_id: uuid.UUID, code: str, data: M
     if service is None:
         raise NotFound(f"The platform offers no service '{code}'.")
     values = load(CatalogInput, data)
+    bounds = service.retention
+    retention_days = values.get("retention_days", bounds.days)
+    if not bounds.min_days <= retention_days <= bounds.max_days:
+        raise InvalidInput({"retention_days": [f"Between {bounds.min_days} and {bounds.max_days} days for this "
+                                               "service (the platform's bounds)."]})
     entry = session.get(CatalogEntry, (tenant_id, code))
     created = entry is None
     before = {} if entry is None else settings_of(entry)
@@ -44,6 +50,7 @@ def configure_service(session: Session, tenant_id: uuid.UUID, code: str, data: M
     entry.names, entry.descriptions = values["names"], values["descriptions"]
     entry.fee_cents = values.get("fee_cents", service.fee_cents)
     entry.processing_days = values.get("processing_days", service.processing_days)
+    entry.retention_days = retention_days
     entry.channels = list(dict.fromkeys(values["channels"]))
     record(session, tenant_id, actor, f"service:{code}", differences(before, settings_of(entry), SETTINGS))
     session.flush()

@@ -5,7 +5,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from townhall.services.base import ANYONE, STAFF, SYSTEM, ServiceType, Transition, Workflow
+from townhall.services.base import ANYONE, STAFF, SYSTEM, Retention, ServiceType, Transition, Workflow
 
 # Current plates: 1-ABC-234 (digit, three letters, three digits); older ones ABC-123 and 123-ABC.
 BELGIAN_PLATE = re.compile(r"^(?:[1-9]-?[A-Z]{3}-?[0-9]{3}|[A-Z]{3}-?[0-9]{3}|[0-9]{3}-?[A-Z]{3})$")
@@ -46,6 +46,7 @@ SERVICE = ServiceType(
         terminal=frozenset({"issued", "refused", "cancelled"}),
     ),
     processing_days=5,
+    retention=Retention(1095, 365, 3650, "three years: a permit runs one year, then the period to contest its fee"),
     fee_cents=5_000,
     produces="parking permit valid one year",
 )

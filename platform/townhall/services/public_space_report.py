@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import fields, validate
 
 from townhall.forms import MAX_PHOTO_BYTES, PHOTO_TYPES, Form, FormRule, Upload
-from townhall.services.base import STAFF, OpenCases, ServiceType, Transition, Workflow
+from townhall.services.base import STAFF, OpenCases, Retention, ServiceType, Transition, Workflow
 
 CATEGORIES = ("pothole", "litter", "street_light", "graffiti", "illegal_dumping", "other")
 
@@ -74,6 +74,7 @@ SERVICE = ServiceType(
         terminal=frozenset({"resolved", "closed"}),
     ),
     processing_days=10,
+    retention=Retention(730, 90, 1825, "two years, for complaints about how the report was handled"),
     fee_cents=0,
     evidence=("photo",),
     possible_duplicate=possible_duplicate,

@@ -18,5 +18,6 @@ class CatalogInput(Schema):
     descriptions = _localised()
     fee_cents = fields.Integer(validate=validate.Range(min=0, max=1_000_000), strict=True)
     processing_days = fields.Integer(validate=validate.Range(min=0, max=365), strict=True)
+    retention_days = fields.Integer(validate=validate.Range(min=1, max=36_500), strict=True)  # and the service's bounds
     channels = fields.List(fields.String(validate=validate.OneOf(CHANNELS)), load_default=lambda: ["online"],
                            validate=validate.Length(min=1, max=len(CHANNELS)))

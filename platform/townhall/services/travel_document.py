@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import fields, validate
 
 from townhall.forms import MAX_PHOTO_BYTES, PHOTO_TYPES, Form, Upload
-from townhall.services.base import Applicant, ServiceType
+from townhall.services.base import Applicant, Retention, ServiceType
 from townhall.services.eid_card import ISSUING
 
 EXPRESS_SURCHARGE_CENTS = 17_500
@@ -37,6 +37,7 @@ SERVICE = ServiceType(
     form=PassportRequest,
     workflow=ISSUING,
     processing_days=10,
+    retention=Retention(3650, 365, 5475, "ten years, the longest validity of the passport the case issued"),
     fee_cents=7_500,
     evidence=("photo",),
     produces="passport",

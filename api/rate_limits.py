@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import redis
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import TooManyRequests
 
+from api.access import PUBLIC, access_of
 from api.errors import http_error
 from tenants.plans import DEFAULT_PLAN, PLANS
 from townhall.auth.principal import Principal
@@ -113,11 +114,25 @@ def install_rate_limits(app: Flask) -> None:
     settings = app.config["TOWNHALL_SETTINGS"]
     app.extensions["townhall.rate_limits"] = RedisBuckets(settings.redis_url) if settings.redis_url \
         else MemoryBuckets()
+    app.before_request_funcs.setdefault("tenant_api", []).append(check_public_rate)
     app.after_request(_headers)
 
 
 def shared_across_processes(app: Flask) -> bool:
     return isinstance(app.extensions.get("townhall.rate_limits"), RedisBuckets)
+
+
+def check_public_rate() -> None:
+    """A municipality's routes that anyone may call (branding, catalogue, offices, slots, checking a
+    certificate): one bucket per municipality and calling address, the size of a client's quota."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None or access_of(view) != PUBLIC:
+        return
+    tenant = g.get("tenant")
+    if tenant is None or not current_app.config["TOWNHALL_SETTINGS"].rate_limits:
+        return
+    plan = PLANS.get(getattr(tenant, "plan", DEFAULT_PLAN)) or PLANS[DEFAULT_PLAN]
+    _take([("address", f"townhall:rl:{tenant.id}:address:{request.remote_addr}", plan.client_requests_per_minute)])
 
 
 def check_rate(caller: Principal) -> None:
@@ -127,11 +142,16 @@ def check_rate(caller: Principal) -> None:
     if tenant is None or caller.tenant is None or not current_app.config["TOWNHALL_SETTINGS"].rate_limits:
         return
     plan = PLANS.get(getattr(tenant, "plan", DEFAULT_PLAN)) or PLANS[DEFAULT_PLAN]
-    buckets: Buckets = current_app.extensions["townhall.rate_limits"]
     wanted = [("client", f"townhall:rl:{tenant.id}:client:{caller.client_id}", plan.client_requests_per_minute)]
     if not caller.is_client and not caller.roles:  # a citizen (staff act within their client's quota)
         wanted.append(("person", f"townhall:rl:{tenant.id}:person:{caller.subject}",
                        plan.person_requests_per_minute))
+    _take(wanted)
+
+
+def _take(wanted: list[tuple[str, str, int]]) -> None:
+    """A token from each bucket in turn (policy, key, quota); 429 at the first that is empty."""
+    buckets: Buckets = current_app.extensions["townhall.rate_limits"]
     taken = []
     for policy, key, quota in wanted:
         allowed, tokens = buckets.take(key, quota)

@@ -87,6 +87,21 @@ def test_a_citizen_has_a_quota_of_their_own_within_their_portal_s(
     assert client.get("/t/haaltert/v1/me/cases", headers=an).status_code == 200  # the same portal, another citizen
 
 
+def test_public_routes_are_limited_per_municipality_and_address(
+    limited: Flask, client: FlaskClient, make_tenant: Callable[..., Tenant]
+) -> None:
+    make_tenant("haaltert", "41024", plan="small")
+    make_tenant("aalst", "41002", plan="small")
+    quota = SMALL.client_requests_per_minute
+    passed, refused = _refusal(client, "/t/haaltert/v1/services", {}, quota)
+    assert passed >= quota - 1
+    assert assert_problem(refused, 429)["code"] == "rate_limited" and refused.headers["Retry-After"]
+    assert refused.headers["RateLimit-Policy"] == f'"address";q={quota};w=60'
+    assert client.get("/t/aalst/v1/services").status_code == 200  # another municipality: its own bucket
+    other_address = client.get("/t/haaltert/v1/services", environ_overrides={"REMOTE_ADDR": "192.0.2.7"})
+    assert other_address.status_code == 200
+
+
 def test_without_redis_the_readiness_check_says_limits_hold_per_process(limited: Flask, client: FlaskClient) -> None:
     assert client.get("/readyz").json["rate_limits"] == "per process (no Redis)"  # type: ignore[index]
 

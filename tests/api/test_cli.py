@@ -182,6 +182,7 @@ def test_the_installed_command_has_townhall_s_own_help_and_version(tmp_path: Pat
     assert helped.returncode == 0, helped.stderr
     listed = set(re.findall(r"^  ([a-z-]+)  ", helped.stdout.split("Commands:")[1], re.MULTILINE))
     assert listed == {"appointments", "audit", "clients", "db", "delegate", "demo", "keys", "members", "proactive",
+                      "retention",
                       "teams", "tenants", "users", "worker"}
     assert "Flask" not in helped.stdout and "--app" not in helped.stdout  # not Flask's run/shell/routes/--app
     assert not list(tmp_path.iterdir())  # help and version build no app: no database, no secret key

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, text
 
 from api.auditing import AUDITED
 from api.cli import cli
+from api.worker import Worker
 from api.database import database
 from api.settings import Settings
 from support.contract import assert_problem
@@ -217,6 +218,23 @@ def test_a_rewritten_tail_is_found_against_the_signed_head(
     _rewrite_from(settings, 2)
     code, output = _verify(app)
     assert code == 1 and "BROKEN at entry 4: the chain up to here was rewritten" in output, output
+
+
+def test_the_worker_signs_the_heads_now_and_then_and_applies_retention(
+    app: Flask, client: FlaskClient, admin: dict[str, str]
+) -> None:
+    etag = client.get("/t/aalst/v1/admin/branding", headers=admin).headers["ETag"]
+    client.patch("/t/aalst/v1/admin/branding", json={"primary_colour": "#003366"},
+                 headers=admin | MERGE | {"If-Match": etag})
+    worker = Worker(app.config["TOWNHALL_SETTINGS"], app.extensions["townhall.database"])
+    try:
+        with app.app_context():
+            assert worker.chores() == {"audit heads signed": 1}  # the first round signs (retention: nothing due)
+            assert worker.chores() == {}  # not again before TOWNHALL_AUDIT_SEAL_SECONDS
+            worker.last_sealed = worker.last_retention = None
+            assert worker.chores() == {}  # the head did not move
+    finally:
+        worker.close()
 
 
 @pytest.mark.committed

@@ -11,7 +11,7 @@ PORT ?= 8000
 BASE_URL ?= $(or $(TOWNHALL_BASE_URL),http://$(HOST):$(PORT))
 REQUIRE_POSTGRES ?= 0
 
-.PHONY: install run test lint bench faults faults-short clean
+.PHONY: install run test lint bench bench-audit faults faults-short clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,11 @@ lint: install node_modules/.installed-stamp
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# `townhall audit verify` over a chain of a million entries (bench/audit_verify.py), in a throw-away
+# database on the local PostgreSQL; writes the "Audit verification" section of docs/benchmarks.md.
+bench-audit: install
+	$(BIN)/python bench/audit_verify.py
 
 # Fault injection (bench/faults.py, docs/reliability.md): keyed case creations while PostgreSQL
 # restarts and workers are SIGKILLed, on the suite's own PostgreSQL cluster (15/faults, port 5433),

@@ -170,6 +170,21 @@ def test_an_entry_altered_or_removed_behind_the_app_s_back_is_found_at_its_numbe
 
 
 @pytest.mark.committed
+def test_a_changed_summary_is_found_and_its_stored_layout_does_not_matter(
+    settings: Settings, app: Flask, committed_admin: dict[str, str]
+) -> None:
+    # The same values written another way (key order, spaces): the content, not its text, is hashed.
+    reordered = ('{"changes": [{"changes": {"primary_colour": {"to": "#003366", "from": "#1d4f91"}}, '
+                 '"subject": "branding"}], "status": 200}')
+    _owner_runs(settings, f"UPDATE audit_entries SET summary = '{reordered}' WHERE seq = 1")
+    code, output = _verify(app)
+    assert code == 0 and "aalst: 4 entries, intact" in output
+    _owner_runs(settings, """UPDATE audit_entries SET summary = '{"status": 500}' WHERE seq = 3""")
+    code, output = _verify(app)
+    assert code == 1 and "BROKEN at entry 3: its content does not match its hash" in output
+
+
+@pytest.mark.committed
 def test_a_removed_entry_is_found_as_a_gap(settings: Settings, app: Flask, committed_admin: dict[str, str]) -> None:
     _owner_runs(settings, "DELETE FROM audit_entries WHERE seq = 3")
     code, output = _verify(app)

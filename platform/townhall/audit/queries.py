@@ -6,12 +6,11 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from joserfc import jws
 from joserfc.errors import BadSignatureError, DecodeError
 from joserfc.jwk import ECKey
-from sqlalchemy import Row, select
+from sqlalchemy import Row, Text, cast, select
 from sqlalchemy.orm import Session
 
 from townhall.audit.chain import GENESIS, canonical, link
@@ -58,20 +57,26 @@ class Verdict:
     unsigned_seals: int = 0  # of those, whose signing key is no longer known: their content only
 
 
+# The summary as its stored JSON text (JSONB's on PostgreSQL), decoded by _walk with json.loads
+# itself: the same values the column type would give, without the driver's per-row decoder.
 _COLUMNS = (AuditEntry.seq, AuditEntry.time, AuditEntry.actor, AuditEntry.action, AuditEntry.object,
-            AuditEntry.summary, AuditEntry.previous, AuditEntry.hash)
+            cast(AuditEntry.summary, Text), AuditEntry.previous, AuditEntry.hash)
 
 
-def _all(session: Session, tenant_id: uuid.UUID) -> Iterator[Row[Any]]:
-    """Every entry oldest first, as plain rows a batch at a time (a million need not be in memory)."""
-    after = 0
+_Entry = Row[int, datetime, str, str, str, str, str, str]
+
+
+def _all(session: Session, tenant_id: uuid.UUID) -> Iterator[_Entry]:
+    """Every entry oldest first, as plain rows a batch at a time (a million need not be in memory);
+    Core statements on the session's connection, without the ORM's result machinery."""
+    connection, after = session.connection(), 0
     while True:
-        batch = session.execute(select(*_COLUMNS).where(AuditEntry.tenant_id == tenant_id, AuditEntry.seq > after)
-                                .order_by(AuditEntry.seq).limit(BATCH)).all()
+        batch = connection.execute(select(*_COLUMNS).where(AuditEntry.tenant_id == tenant_id, AuditEntry.seq > after)
+                                   .order_by(AuditEntry.seq).limit(BATCH)).all()
         yield from batch
         if len(batch) < BATCH:
             return
-        after = batch[-1].seq
+        after = batch[-1][0]
 
 
 @dataclass(frozen=True)
@@ -127,18 +132,17 @@ def verify(session: Session, tenant_id: uuid.UUID, keys: Mapping[str, ECKey] | N
 def _walk(session: Session, tenant_id: uuid.UUID, signed: Mapping[int, _Signed]) -> Verdict:
     """Every entry in order, against its number, its link, its hash and the head signed there."""
     expected_seq, previous, count = 1, GENESIS, 0
-    for entry in _all(session, tenant_id):
-        if entry.seq != expected_seq:
+    for seq, time, actor, action, object_, summary, stored_previous, stored_hash in _all(session, tenant_id):
+        if seq != expected_seq:
             return Verdict(count, expected_seq, f"entry {expected_seq} is missing", previous)
-        if entry.previous != previous:
-            return Verdict(count, entry.seq, "its link to the previous entry does not match", previous)
-        recomputed = link(previous, canonical(entry.seq, entry.time, entry.actor, entry.action, entry.object,
-                                              entry.summary))
-        if recomputed != entry.hash:
-            return Verdict(count, entry.seq, "its content does not match its hash", previous)
-        sealed = signed.get(entry.seq)
+        if stored_previous != previous:
+            return Verdict(count, seq, "its link to the previous entry does not match", previous)
+        recomputed = link(previous, canonical(seq, time, actor, action, object_, json.loads(summary)))
+        if recomputed != stored_hash:
+            return Verdict(count, seq, "its content does not match its hash", previous)
+        sealed = signed.get(seq)
         if sealed is not None and sealed.hash != recomputed:
-            return Verdict(count, entry.seq, "the chain up to here was rewritten: it no longer matches the head "
-                                             f"signed at {sealed.sealed_at:%Y-%m-%d %H:%M:%S} UTC", previous)
+            return Verdict(count, seq, "the chain up to here was rewritten: it no longer matches the head "
+                                       f"signed at {sealed.sealed_at:%Y-%m-%d %H:%M:%S} UTC", previous)
         previous, expected_seq, count = recomputed, expected_seq + 1, count + 1
     return Verdict(count, None, None, previous)

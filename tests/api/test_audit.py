@@ -16,9 +16,9 @@ from sqlalchemy import Connection, text
 
 from api.auditing import AUDITED
 from api.cli import cli
-from api.worker import Worker
 from api.database import database
 from api.settings import Settings
+from api.worker import Worker
 from support.contract import assert_problem
 from support.evidence import eid_form
 from support.oauth import bearer, data, register, register_platform_client, token

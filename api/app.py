@@ -25,6 +25,7 @@ from api.rate_limits import install_rate_limits
 from api.request_checks import install_request_checks
 from api.settings import Settings
 from api.tenant_api import SlugConverter, leave_request_tenant
+from townhall.audit.read_log import ReadLog
 from townhall.storage import LocalDiskStorage
 
 
@@ -105,7 +106,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
     )
-    app.extensions["townhall.database"] = open_database(settings)
+    app.extensions["townhall.database"] = database = open_database(settings)
+    if database.backend == "postgresql" and settings.audit_reads_seconds:
+        app.extensions["townhall.read_log"] = ReadLog(database, settings.audit_reads_seconds)
     app.extensions["townhall.storage"] = LocalDiskStorage(settings.instance_path / "storage")
     keyring = Keyring(settings.access_token_lifetime, settings.signing_key_cache_seconds)
     app.extensions["townhall.keyring"] = keyring

@@ -10,10 +10,11 @@ endpoints are not: issuing a token changes no municipality's data."""
 import uuid
 from typing import Any
 
-from flask import Response, g, request
+from flask import Response, current_app, g, request
 from sqlalchemy.orm import Session
 
-from townhall.audit.operations import append
+from townhall.audit.operations import Entry, append, append_many
+from townhall.audit.read_log import ReadLog
 from townhall.audit.writes import persons_read, recorded, wrote
 from townhall.tenancy import current_tenant_id, tenant_scope
 
@@ -67,10 +68,17 @@ def _audit_reads(current: Session, response: Response) -> None:
         if person != own:
             by_tenant.setdefault(tenant_id, set()).add(person)
     action = f"{request.method} {request.url_rule.rule if request.url_rule else request.path}"
+    log: ReadLog | None = current_app.extensions.get("townhall.read_log")
     for tenant_id, persons in by_tenant.items():
-        with tenant_scope(current, tenant_id):
-            append(current, tenant_id, _actor(), action, request.path,
-                   {"status": response.status_code, "read": sorted(str(person) for person in persons)})
+        entry = Entry.now(_actor(), action, request.path,
+                          {"status": response.status_code, "read": sorted(str(person) for person in persons)})
+        if log is not None:  # appended beside the requests (townhall.audit.read_log)
+            log.add(tenant_id, entry)
+        elif tenant_id == current_tenant_id():
+            append_many(current, tenant_id, [entry])
+        else:
+            with tenant_scope(current, tenant_id):
+                append_many(current, tenant_id, [entry])
 
 
 def _summary(response: Response, changes: list[dict[str, Any]]) -> dict[str, Any]:

@@ -19,6 +19,18 @@ ENVIRONMENTS = ("development", "production")
 # How long each per-process cache keeps an entry (townhall.cache.TimedCache), in seconds.
 CACHE_SECONDS = ("tenant_cache_seconds", "revocation_cache_seconds", "verified_token_cache_seconds",
                  "signing_key_cache_seconds")
+# The whole-number settings and the ranges they must be in.
+RANGES = {
+    "max_body_bytes": (1024, 1_073_741_824),
+    "worker_threads": (1, 256),
+    "audit_seal_seconds": (10, 86_400),
+    "audit_reads_seconds": (0, 60),
+    "appointments_per_citizen": (1, 100),
+    "max_document_bytes": (1024, 1_073_741_824),
+    "public_cache_seconds": (0, 86_400),
+    "access_token_seconds": (60, 3600),
+    **dict.fromkeys(CACHE_SECONDS, (0, 3600)),
+}
 # Settings whose meaning changed: named at start rather than silently ignored.
 REPLACED = {
     "TOWNHALL_TOKEN_RATE_LIMIT_PER_CLIENT": "TOWNHALL_TOKEN_FAILURE_LIMIT (failed requests per client and address)",
@@ -75,6 +87,9 @@ class Settings:
     webhooks_allowed_ports: tuple[int, ...] = ()  # besides 443, which is always allowed
     worker_threads: int = 16
     audit_seal_seconds: int = 3600  # how often the worker signs each audit chain's head
+    # How long a read's audit entry may wait in the process before it is appended (PostgreSQL;
+    # townhall.audit.read_log). 0: in the read's own transaction, as always on SQLite.
+    audit_reads_seconds: int = 2
     smtp_host: str | None = None  # None: no e-mail
     smtp_port: int = 587
     smtp_security: str = "starttls"  # starttls, tls or none
@@ -133,29 +148,14 @@ class Settings:
         return found
 
     def _limit_problems(self) -> list[str]:
-        found = []
-        if not 1024 <= self.max_body_bytes <= 1_073_741_824:
-            found.append("TOWNHALL_MAX_BODY_BYTES: between 1024 and 1073741824")
-        if not 1 <= self.worker_threads <= 256:
-            found.append("TOWNHALL_WORKER_THREADS: between 1 and 256")
-        if not 10 <= self.audit_seal_seconds <= 86_400:
-            found.append("TOWNHALL_AUDIT_SEAL_SECONDS: between 10 and 86400")
+        found = [f"TOWNHALL_{name.upper()}: between {low} and {high}" for name, (low, high) in RANGES.items()
+                 if not low <= getattr(self, name) <= high]
         if len(self.webhooks_allowed_ports) > 16 or not all(1 <= p <= 65535 for p in self.webhooks_allowed_ports):
             found.append("TOWNHALL_WEBHOOKS_ALLOWED_PORTS: at most 16 ports, each between 1 and 65535")
-        if not 1 <= self.appointments_per_citizen <= 100:
-            found.append("TOWNHALL_APPOINTMENTS_PER_CITIZEN: between 1 and 100")
-        if not 1024 <= self.max_document_bytes <= 1_073_741_824:
-            found.append("TOWNHALL_MAX_DOCUMENT_BYTES: between 1024 and 1073741824")
-        if not 0 <= self.public_cache_seconds <= 86_400:
-            found.append("TOWNHALL_PUBLIC_CACHE_SECONDS: between 0 and 86400")
         for name in ("token_failure_limit", "token_rate_limit_per_address", "login_rate_limit",
                      "login_failure_limit"):
             if not valid_limit(getattr(self, name)):
                 found.append(f"TOWNHALL_{name.upper()}: a rate such as '60 per minute'")
-        if not 60 <= self.access_token_seconds <= 3600:
-            found.append("TOWNHALL_ACCESS_TOKEN_SECONDS: between 60 and 3600")
-        found.extend(f"TOWNHALL_{name.upper()}: between 0 and 3600" for name in CACHE_SECONDS
-                     if not 0 <= getattr(self, name) <= 3600)
         if self.secret_key and len(self.secret_key) < 32:
             found.append("TOWNHALL_SECRET_KEY: at least 32 characters")
         if self.log_level not in LOG_LEVELS:
@@ -257,6 +257,7 @@ class Settings:
             "webhooks_allowed_ports": ports("TOWNHALL_WEBHOOKS_ALLOWED_PORTS"),
             "worker_threads": integer("TOWNHALL_WORKER_THREADS", cls.worker_threads),
             "audit_seal_seconds": integer("TOWNHALL_AUDIT_SEAL_SECONDS", cls.audit_seal_seconds),
+            "audit_reads_seconds": integer("TOWNHALL_AUDIT_READS_SECONDS", cls.audit_reads_seconds),
             "smtp_host": env.get("TOWNHALL_SMTP_HOST") or None,
             "smtp_port": integer("TOWNHALL_SMTP_PORT", cls.smtp_port),
             "smtp_security": env.get("TOWNHALL_SMTP_SECURITY", cls.smtp_security).strip().lower(),

@@ -34,6 +34,7 @@ from types import FrameType
 from urllib.parse import urlencode, urlsplit
 
 import psycopg
+import redis
 from psycopg import sql
 from sqlalchemy.engine import URL, make_url
 
@@ -54,7 +55,7 @@ GOAL_RATIO = 0.75
 JWT_GOAL_RATIO = 0.7
 CASE_GET_GOAL_RATIO = 0.75
 CASE_POST_GOAL_RATIO = 0.5
-TOTAL_SECONDS = 1500  # the whole run must end within 25 minutes, cleanup included
+TOTAL_SECONDS = 1800  # the whole run must end within 30 minutes, cleanup included
 LARGE_P50_GOAL = 1.2  # p50 on the large demo ÷ p50 on the small demo
 START_SECONDS = 20
 BUSY_LOAD = 0.5
@@ -141,6 +142,9 @@ QUEUE_LABEL = "Townhall GET `/t/aalst/v1/cases` (work queue, first page of 20)"
 QUEUE_PATH = "/t/aalst/v1/cases?limit=20"
 QUEUE_CASES = 25  # opened before the reads: the queue's first page is full on the small demo too
 LARGE = " — large demo (1,000 more municipalities, 1,000,000 more cases)"
+UNTRUSTED = " — without audit trail and rate limits"
+TRUST_GOAL = 0.9  # issue 18: auditing and rate limits cost at most 10 % of GET one case and of a creation
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 BRANDING = Endpoint("Townhall GET `/t/aalst/v1/branding` (public)", "/t/aalst/v1/branding")
 LIVEZ = Endpoint("Townhall GET `/livez` (no database)", "/livez")
 JWT_GET_LABEL = "Townhall GET `/t/aalst/v1/me` (JWT: signature, audience, tenant, revocation list)"
@@ -526,8 +530,9 @@ def serve_townhall(name: str, townhall_env: dict[str, str], log: Path, **extra: 
     env = townhall_env | {"GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2",
                           "TOWNHALL_BASE_URL": base_url} | extra
     print(name, flush=True)
-    with serve(name, [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env, base_url=base_url,
-               ready_path=LIVEZ.path, log=log):
+    # bench/townhall_app.py: api.wsgi's app, its quotas raised past the load (BENCH_AUDIT=0: no audit trail).
+    command = [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--pythonpath", "bench", "townhall_app:app"]
+    with serve(name, command, cwd=ROOT, env=env, base_url=base_url, ready_path=LIVEZ.path, log=log):
         yield base_url
 
 
@@ -614,6 +619,12 @@ def goal_lines(results: list[Result], evaluation: tuple[float, str], webhooks: t
         p50_goal_line(by_label[QUEUE_LABEL], by_label[QUEUE_LABEL + LARGE], "Work queue, first page (issue #4)"),
         f"- Median evaluation of a typical eligibility rule (`{expression}`, compiled once, in process) "
         f"≤ {RULE_EVALUATION_GOAL_US:.0f} µs: measured {median_us:.1f} µs → {verdict}",
+        goal_line(by_label[CASE_GET_LABEL + UNTRUSTED], by_label[CASE_GET_LABEL],
+                  "GET one case with its audit trail and rate limits (issue 18)", TRUST_GOAL,
+                  against="the same without them"),
+        goal_line(by_label[CASE_POST_LABEL + UNTRUSTED], by_label[CASE_POST_LABEL],
+                  "Create a case with its audit trail and rate limits (issue 18)", TRUST_GOAL,
+                  against="the same without them"),
         goal_line(by_label[CASE_POST_LABEL], by_label[CASE_POST_RULES_LABEL],
                   "Create a case with four rules (issue #5)", RULES_GOAL, against="the same without rules"),
         f"- Slot search over 30 days and 10 offices (issue #6): p50 ≤ {SLOTS_P50_GOAL_MS:.0f} ms, measured without "
@@ -669,8 +680,18 @@ variance is ±20-40 %. **Benchmarks never gate tests.**
   there; worker restarts are counted below), as the app role without BYPASSRLS, after
   `townhall db upgrade` and `townhall demo seed`. `TOWNHALL_LOG_LEVEL=WARNING`, so its
   one-JSON-line-per-request access log is off and does not dominate the numbers (at the default INFO
-  level expect lower throughput); `TOWNHALL_RATE_LIMITS=0`, as one client per row sends far more
-  than any plan allows; every other `TOWNHALL_*` setting, caches included, is the default.
+  level expect lower throughput); `TOWNHALL_REDIS_URL` set (the rate limits' buckets in Redis, as
+  in production); every other `TOWNHALL_*` setting, caches included, is the default. It serves
+  `bench/townhall_app.py`: the deployed app with every plan's quotas raised past what one benchmark
+  client sends, so its requests are counted in their buckets and answered with the RateLimit
+  headers but never refused.
+- Audit trail and rate limits (issue 18): a second Townhall server, the same app with
+  `BENCH_AUDIT=0` (no audit entries) and `TOWNHALL_RATE_LIMITS=0`, runs beside the first; the GET of
+  one case and the creation alternate run by run between the two (rows marked "without audit trail
+  and rate limits"), and the goal compares each with its twin. With the trail, a creation appends
+  its entry in its own transaction (the chain's head locked until the commit); a staff or partner
+  read queues its entry, which a thread appends in batches (`TOWNHALL_AUDIT_READS_SECONDS`, ADR
+  0015); a busy client takes its rate-limit tokens from Redis in batches (`api/rate_limits.py`).
   With the default tenant cache (5 s) a branding request reuses the tenant's facts and runs no SQL;
   the last row turns the cache off (`TOWNHALL_TENANT_CACHE_SECONDS=0`): tenant lookup, `set_config`
   and the branding read then hit PostgreSQL on every request.
@@ -765,10 +786,11 @@ def measure_large(wrk_path: str, admin: URL, work: Path, townhall_env: dict[str,
 
 
 def measure_townhall(wrk_path: str, base_url: str, demo: Path, receiver: Receiver,
-                     owner: URL, baseline_url: str) -> tuple[list[Result], str]:
+                     owner: URL, baseline_url: str, plain_url: str) -> tuple[list[Result], str]:
     """Townhall as deployed: public, JWT-authenticated and case endpoints, slots, then rules. The
     baseline's GET alternates with the GET of one case, its POST with the creations (its server at
-    `baseline_url`)."""
+    `baseline_url`); both alternate with the same rows on Townhall without its audit trail and rate
+    limits (at `plain_url`)."""
     results = [measure(wrk_path, base_url, BRANDING), measure(wrk_path, base_url, LIVEZ)]
     bearer = access_token(base_url, demo, "aalst.demo-admin", "clients:manage")
     authorization = (("Authorization", f"Bearer {bearer}"),)
@@ -776,13 +798,17 @@ def measure_townhall(wrk_path: str, base_url: str, demo: Path, receiver: Receive
         results.append(measure(wrk_path, base_url, Endpoint(label, path, headers=authorization)))
     partner = access_token(base_url, demo, "aalst.demo-partner", "cases:read cases:write")
     as_partner = (("Authorization", f"Bearer {partner}"),)
+    # Each server issues its own tokens (its address is their issuer).
+    plain_token = access_token(plain_url, demo, "aalst.demo-partner", "cases:read cases:write")
+    plain = (("Authorization", f"Bearer {plain_token}"),)
     # A full first page of the queue (20 and one more) before it is measured, as on the large demo.
     opened = [created_case(base_url, as_partner) for _ in range(QUEUE_CASES)]
     case_path = opened[0]
     analyze(owner)
     # The baseline GET (every GET row's reference) alternates with this row, the tightest GET goal.
     results += measure_interleaved(wrk_path, [
-        (baseline_url, BASELINE_GET), (base_url, Endpoint(CASE_GET_LABEL, case_path, headers=as_partner))],
+        (baseline_url, BASELINE_GET), (base_url, Endpoint(CASE_GET_LABEL, case_path, headers=as_partner)),
+        (plain_url, Endpoint(CASE_GET_LABEL + UNTRUSTED, case_path, headers=plain))],
         lambda: None)
     results.append(measure(wrk_path, base_url, Endpoint(QUEUE_LABEL, QUEUE_PATH, headers=as_partner)))
     for label, path, email in ((CONSOLE_QUEUE_LABEL, "/t/aalst/admin/cases", "worker.aalst@demo.example"),
@@ -802,6 +828,7 @@ def measure_townhall(wrk_path: str, base_url: str, demo: Path, receiver: Receive
     results += measure_interleaved(wrk_path, [
         (baseline_url, BASELINE_POST),
         (base_url, Endpoint(CASE_POST_LABEL, "/t/aalst/v1/cases", "POST", as_partner, "case.lua", CASE_BODY)),
+        (plain_url, Endpoint(CASE_POST_LABEL + UNTRUSTED, "/t/aalst/v1/cases", "POST", plain, "case.lua", CASE_BODY)),
         (base_url, Endpoint(CASE_POST_RULES_LABEL, "/t/ninove/v1/cases", "POST",
                             (("Authorization", f"Bearer {ninove}"),), "case.lua", CASE_BODY)),
     ], lambda: analyze(owner))
@@ -863,7 +890,7 @@ def measure_all(wrk_path: str, admin: URL, work: Path) -> tuple[list[Result], li
             TOWNHALL_INSTANCE_PATH=str(work / "instance"),
             TOWNHALL_LOG_LEVEL="WARNING",
             TOWNHALL_WEBHOOKS_ALLOW_PRIVATE="1",  # the bench's receiver listens on loopback
-            TOWNHALL_RATE_LIMITS="0",  # one client per row sends far more than any plan's quota
+            TOWNHALL_REDIS_URL=REDIS_URL,  # as deployed: the rate limits' buckets are shared in Redis
         )
         run([str(BIN / "townhall"), "db", "upgrade"], timeout=60, env=townhall_env)
         run([str(BIN / "townhall"), "demo", "seed"], timeout=60, env=townhall_env)
@@ -875,14 +902,17 @@ def measure_all(wrk_path: str, admin: URL, work: Path) -> tuple[list[Result], li
         with (serve("baseline", gunicorn_baseline(baseline_url), cwd=ROOT / "bench",
                     env=clean_env(BENCH_DATABASE_URL=sqlalchemy_url(owner)), base_url=baseline_url,
                     ready_path=BASELINE_GET.path, log=work / "baseline.log"),
-              serve_townhall("Townhall", townhall_env, work / "townhall.log") as base_url):
+              serve_townhall("Townhall", townhall_env, work / "townhall.log") as base_url,
+              serve_townhall("Townhall without audit trail and rate limits", townhall_env, work / "plain.log",
+                             BENCH_AUDIT="0", TOWNHALL_RATE_LIMITS="0") as plain_url):
             townhall_results, case_path = measure_townhall(wrk_path, base_url, work / "instance" / "demo.json",
-                                                           receiver, owner, baseline_url)
+                                                           receiver, owner, baseline_url, plain_url)
         # The baseline rows first: the table's ratios are to the first row.
         results = sorted(townhall_results, key=lambda result: (result.endpoint != BASELINE_GET,
                                                                result.endpoint != BASELINE_POST))
         notes = [worker_restarts("Baseline", work / "baseline.log"),
-                 worker_restarts("Townhall", work / "townhall.log")]
+                 worker_restarts("Townhall", work / "townhall.log"),
+                 worker_restarts("Townhall without audit trail and rate limits", work / "plain.log")]
 
         # The same endpoint when every request reads the tenant and its branding from PostgreSQL.
         with serve_townhall("Townhall (cache off)", townhall_env, work / "uncached.log",
@@ -904,9 +934,17 @@ def measure_all(wrk_path: str, admin: URL, work: Path) -> tuple[list[Result], li
         drop_database(admin, name)
 
 
+def ensure_redis() -> None:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except (redis.RedisError, OSError) as error:
+        raise BenchError(f"Redis does not answer at {REDIS_URL} (BENCH_REDIS_URL): {error}") from error
+
+
 def main() -> int:
     try:
         wrk_path = ensure_wrk()
+        ensure_redis()
         signal.signal(signal.SIGALRM, _stop)
         signal.signal(signal.SIGTERM, _stop)
         signal.alarm(TOTAL_SECONDS)

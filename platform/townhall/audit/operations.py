@@ -3,12 +3,13 @@
 import json
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from joserfc import jws
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.orm import Session
 
 from townhall.audit.chain import GENESIS, SEAL_TYPE, canonical_around_seq, link
@@ -44,37 +45,60 @@ def start_chain(session: Session, tenant_id: uuid.UUID) -> None:
     session.flush()
 
 
+@dataclass(frozen=True)
+class Entry:
+    """An entry before the chain numbers it."""
+
+    time: datetime
+    actor: str
+    action: str
+    object: str
+    summary: Mapping[str, Any]
+
+    @classmethod
+    def now(cls, actor: str, action: str, object_: str, summary: Mapping[str, Any]) -> "Entry":
+        return cls(utcnow(), actor[:200], action[:200], object_[:300], dict(summary))
+
+
 def append(session: Session, tenant_id: uuid.UUID, actor: str, action: str, object_: str,
            summary: Mapping[str, Any]) -> int:
     """The next entry's number. The chain's head is locked (PostgreSQL: FOR UPDATE) until the
     caller commits, so entries of one municipality are numbered without gaps and in commit order."""
-    time, actor, action, object_ = utcnow(), actor[:200], action[:200], object_[:300]
-    before, after = canonical_around_seq(time, actor, action, object_, summary)
+    entry = Entry.now(actor, action, object_, summary)
     if session.get_bind().dialect.name == "postgresql":
+        before, after = canonical_around_seq(entry.time, entry.actor, entry.action, entry.object, entry.summary)
         session.flush()
-        seq = session.execute(_APPEND, {"tenant": tenant_id, "before": before, "after": after, "time": time,
-                                        "actor": actor, "action": action, "object": object_,
-                                        "summary": dict(summary)}).scalar()
+        seq = session.execute(_APPEND, {"tenant": tenant_id, "before": before, "after": after, "time": entry.time,
+                                        "actor": entry.actor, "action": entry.action, "object": entry.object,
+                                        "summary": entry.summary}).scalar()
         if seq is not None:
             return int(seq)
-    return _append_orm(session, tenant_id, time, actor, action, object_, summary, before, after)
+    return append_many(session, tenant_id, [entry])[-1]
 
 
-def _append_orm(session: Session, tenant_id: uuid.UUID, time: Any, actor: str, action: str, object_: str,
-                summary: Mapping[str, Any], before: str, after: str) -> int:
-    """SQLite (one writer at a time), and a municipality made before the trail existed."""
+def append_many(session: Session, tenant_id: uuid.UUID, entries: Sequence[Entry]) -> list[int]:
+    """Entries in their order, numbered and hashed here under one lock of the head, inserted in one
+    statement: SQLite (one writer at a time), a municipality made before the trail existed, and the
+    batches of reads (townhall.audit.read_log)."""
     head = session.scalars(select(AuditChain).where(AuditChain.tenant_id == tenant_id).with_for_update()).first()
     if head is None:
         start_chain(session, tenant_id)
         head = session.scalars(select(AuditChain).where(AuditChain.tenant_id == tenant_id)).one()
-    seq = head.seq + 1
-    entry = AuditEntry(tenant_id=tenant_id, seq=seq, time=time, actor=actor, action=action, object=object_,
-                       summary=dict(summary), previous=head.hash,
-                       hash=link(head.hash, f"{before}{seq}{after}".encode()))
-    head.seq, head.hash = seq, entry.hash
-    session.add(entry)
-    session.flush()
-    return seq
+    rows: list[dict[str, Any]] = []
+    seq, previous = head.seq, head.hash
+    for entry in entries:
+        seq += 1
+        before, after = canonical_around_seq(entry.time, entry.actor, entry.action, entry.object, entry.summary)
+        hashed = link(previous, f"{before}{seq}{after}".encode())
+        rows.append({"tenant_id": tenant_id, "seq": seq, "time": entry.time, "actor": entry.actor,
+                     "action": entry.action, "object": entry.object, "summary": dict(entry.summary),
+                     "previous": previous, "hash": hashed})
+        previous = hashed
+    if rows:
+        session.execute(insert(AuditEntry), rows)
+        head.seq, head.hash = seq, previous
+        session.flush()
+    return list(range(seq - len(rows) + 1, seq + 1))
 
 
 def seal(session: Session, tenant_id: uuid.UUID, key: SigningKey, now: datetime) -> AuditSeal | None:

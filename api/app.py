@@ -25,6 +25,7 @@ from api.rate_limits import install_rate_limits
 from api.request_checks import install_request_checks
 from api.settings import Settings
 from api.tenant_api import SlugConverter, leave_request_tenant
+from townhall.audit.operations import append_and_commit
 from townhall.audit.read_log import ReadLog
 from townhall.storage import LocalDiskStorage
 
@@ -59,8 +60,11 @@ class Townhall(Flask):
         current = g.get("db_session")
         if current is not None:
             response = self.make_response(result)
-            audit_request(response)  # in the same transaction as the change it records
-            current.commit()
+            entry = audit_request(response)  # in the same transaction as the change it records
+            if entry is None:
+                current.commit()
+            else:
+                append_and_commit(current, *entry)
             return response
         return result
 

@@ -30,15 +30,17 @@ def _actor() -> str:
     return f"user:{console.user.id}" if console is not None and console.user is not None else "anonymous"
 
 
-def audit_request(response: Response) -> None:
+def audit_request(response: Response) -> tuple[uuid.UUID, Entry] | None:
+    """Record this request; the municipality's own write's entry is returned, for the commit to
+    append (townhall.audit.operations.append_and_commit)."""
     current = g.get("db_session")
     if current is None or response.status_code >= 400 or request.blueprint not in AUDITED:
-        return
+        return None
     if request.method in SAFE:
         _audit_reads(current, response)
-        return
+        return None
     if not wrote(current):
-        return
+        return None
     location = response.headers.get("Location", "")
     object_ = location.split("://", 1)[-1].partition("/")[2] if response.status_code == 201 and location else ""
     action = f"{request.method} {request.url_rule.rule if request.url_rule else request.path}"
@@ -46,8 +48,7 @@ def audit_request(response: Response) -> None:
     changes = recorded(current)
     tenant_id = current_tenant_id()
     if tenant_id is not None:  # the municipality's own API or console: every write, with what it recorded
-        append(current, tenant_id, _actor(), action, object_, _summary(response, [c for _, c in changes]))
-        return
+        return tenant_id, Entry.now(_actor(), action, object_, _summary(response, [c for _, c in changes]))
     # The platform's API and console: an entry in each municipality whose configuration the request
     # changed (made, suspended, put on a plan, a delegation), with that municipality's changes only.
     by_tenant: dict[Any, list[dict[str, Any]]] = {}
@@ -56,6 +57,7 @@ def audit_request(response: Response) -> None:
     for changed_tenant, its_changes in by_tenant.items():
         with tenant_scope(current, changed_tenant):
             append(current, changed_tenant, _actor(), action, object_, _summary(response, its_changes))
+    return None
 
 
 def _audit_reads(current: Session, response: Response) -> None:

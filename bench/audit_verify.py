@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import sql
+from databases import ADMIN_URL, conninfo, create_database, drop_database, server_version
 from sqlalchemy.engine import URL, make_url
 
 from townhall.audit.chain import canonical, link
@@ -39,9 +39,6 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.prefix) / "bin"  # the virtualenv running this script: townhall
 REPORT = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Audit verification"
-ADMIN_URL = os.environ.get("TOWNHALL_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/postgres")
-APP_ROLE = "townhall_bench_app"
-OWNER_ROLE = "townhall_bench_owner"
 TENANT = "aalst"
 ENTRIES = 1_000_000
 RUNS = 3
@@ -61,36 +58,6 @@ def run(command: list[str], env: dict[str, str], timeout: float) -> str:
     if done.returncode != 0:
         raise BenchError(f"{' '.join(command)} exited {done.returncode}:\n{done.stdout}{done.stderr}")
     return done.stdout
-
-
-# --- PostgreSQL (as bench/run.py) -------------------------------------------------------------------
-
-def conninfo(url: URL) -> str:
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def create_database(admin: URL) -> tuple[str, URL, URL]:
-    """A fresh database owned by the owner role; returns its name, the owner URL and the app URL."""
-    name = f"townhall_bench_audit_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(conninfo(admin), autocommit=True, connect_timeout=5) as connection:
-        for role, options in ((APP_ROLE, "LOGIN NOSUPERUSER NOBYPASSRLS"), (OWNER_ROLE, "LOGIN NOSUPERUSER")):
-            if connection.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is None:
-                connection.execute(sql.SQL("CREATE ROLE {} " + options).format(sql.Identifier(role)))
-        connection.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
-            sql.Identifier(name), sql.Identifier(OWNER_ROLE)))
-    base = admin.set(database=name, password=None)
-    return name, base.set(username=OWNER_ROLE), base.set(username=APP_ROLE)
-
-
-def drop_database(admin: URL, name: str) -> None:
-    with psycopg.connect(conninfo(admin), autocommit=True, connect_timeout=5) as connection:
-        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def server_version(admin: URL) -> str:
-    with psycopg.connect(conninfo(admin), connect_timeout=5) as connection:
-        row = connection.execute("SHOW server_version").fetchone()
-    return str(row[0]) if row else "unknown"
 
 
 # --- the chain --------------------------------------------------------------------------------------
@@ -252,7 +219,7 @@ def main() -> int:
     try:
         software = f"Python {platform.python_version()}, PostgreSQL {server_version(admin)}"
         print(f"{machine}\n{software}", flush=True)
-        name, owner, app = create_database(admin)
+        name, owner, app = create_database(admin, "townhall_bench_audit")
         print(f"database {name}", flush=True)
         try:
             with tempfile.TemporaryDirectory(prefix="townhall-bench-audit-") as work:

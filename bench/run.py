@@ -22,7 +22,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from urllib.parse import urlencode, urlsplit
 
 import psycopg
 import redis
-from psycopg import sql
+from databases import ADMIN_URL, conninfo, create_database, drop_database, server_version
 from sqlalchemy.engine import URL, make_url
 
 from townhall.rules.engine import compile_rule, evaluate
@@ -44,9 +43,6 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.prefix) / "bin"  # the virtualenv running this script: gunicorn, townhall
 REPORT = ROOT / "docs" / "benchmarks.md"
 AUDIT_SECTION = "## Audit verification"  # the last section, bench/audit_verify.py's
-ADMIN_URL = os.environ.get("TOWNHALL_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/postgres")
-APP_ROLE = "townhall_bench_app"
-OWNER_ROLE = "townhall_bench_owner"
 WRK_ARGS = ["-t2", "-c32", "-d10s", "--latency"]
 WARM_UP_ARGS = ["-t2", "-c32", "-d3s"]
 RUNS = 3
@@ -383,31 +379,8 @@ def probe(base_url: str, endpoint: Endpoint) -> None:
 
 # --- PostgreSQL -------------------------------------------------------------------------------------
 
-def conninfo(url: URL) -> str:
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 def sqlalchemy_url(url: URL) -> str:
     return url.render_as_string(hide_password=False)
-
-
-def create_database(admin: URL) -> tuple[str, URL, URL]:
-    """A fresh database owned by the owner role; returns its name, the owner URL and the app URL."""
-    name = f"townhall_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(conninfo(admin), autocommit=True, connect_timeout=5) as connection:
-        roles = [(APP_ROLE, "LOGIN NOSUPERUSER NOBYPASSRLS"), (OWNER_ROLE, "LOGIN NOSUPERUSER")]
-        for role, options in roles:
-            if connection.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is None:
-                connection.execute(sql.SQL("CREATE ROLE {} " + options).format(sql.Identifier(role)))
-        connection.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
-            sql.Identifier(name), sql.Identifier(OWNER_ROLE)))
-    base = admin.set(database=name, password=None)
-    return name, base.set(username=OWNER_ROLE), base.set(username=APP_ROLE)
-
-
-def drop_database(admin: URL, name: str) -> None:
-    with psycopg.connect(conninfo(admin), autocommit=True, connect_timeout=5) as connection:
-        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def seed_baseline(owner: URL) -> None:
@@ -425,12 +398,6 @@ def analyze(owner: URL) -> None:
     statistics at all while the baseline's table has them."""
     with psycopg.connect(conninfo(owner), autocommit=True, connect_timeout=5) as connection:
         connection.execute("ANALYZE")
-
-
-def server_version(admin: URL) -> str:
-    with psycopg.connect(conninfo(admin), connect_timeout=5) as connection:
-        row = connection.execute("SHOW server_version").fetchone()
-    return str(row[0]) if row else "unknown"
 
 
 # --- servers ----------------------------------------------------------------------------------------
@@ -879,7 +846,7 @@ def measure_webhooks(owner: URL, work: Path, env: dict[str, str], receiver: Rece
 
 
 def measure_all(wrk_path: str, admin: URL, work: Path) -> tuple[list[Result], list[str], tuple[float, int]]:
-    name, owner, app = create_database(admin)
+    name, owner, app = create_database(admin, "townhall_bench")
     print(f"database {name}", flush=True)
     receiver = Receiver()
     try:

@@ -12,6 +12,7 @@ from api.console.routes import console, refused
 from api.console.web import console_page, page, person_id, see_other, text
 from api.database import session
 from api.principal import principal
+from townhall.audit.writes import note_read
 from townhall.cases.models import Case
 from townhall.cases.operations import assign_case, move_case
 from townhall.cases.queries import NOBODY, QueueFilter, case_with_timeline, cases_page, visible_case
@@ -49,6 +50,8 @@ def queue() -> Response:
     wanted, chosen = _filter()
     found = cases_page(session(), g.tenant.id, principal().viewer, after=_after(), limit=PAGE_SIZE + 1, wanted=wanted)
     more = len(found) > PAGE_SIZE
+    for shown in found[:PAGE_SIZE]:  # a case worker's reads of people's cases are audited, as over the API
+        note_read(session(), shown.tenant_id, shown.citizen_id)
     args: dict[str, Any] = {key: value for key, value in chosen.items() if value}
     return page("queue.html", section="queue", cases=found[:PAGE_SIZE], chosen=chosen,
                 services=[entry.service for entry in catalogue(session(), g.tenant.id, offered_only=False)],
@@ -68,6 +71,7 @@ def _case_page(case_id: uuid.UUID, errors: dict[str, list[str]] | None = None, s
     if found is None:
         raise NotFound("No such case for you here.")
     card, steps = found
+    note_read(session(), card.tenant_id, card.citizen_id)
     caller = principal()
     return page("case.html", status=status, section="queue", case=card, steps=steps, errors=errors,
                 next_states=SERVICE_TYPES[card.service].workflow.next_states(card.status, caller.role),

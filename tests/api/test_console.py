@@ -214,6 +214,16 @@ def test_case_workers_take_and_move_a_case_from_the_queue(app: Flask, consortium
     assert worker.get("/t/aalst/admin/branding").status_code == 403  # not an admin
     page = worker.get(f"/t/aalst/admin/cases/{consortium.case_id}")
     html = page.get_data(as_text=True)
+    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, consortium.aalst.id):
+        reads = audit_entries(session, consortium.aalst.id, AuditFilter(action="GET /t/<slug:tenant>/admin/"), None, 10)
+        jan = user_by_email(session, "jan@example.org")
+        assert jan is not None
+        # the case worker's reads of Jan's case, in the queue and on its page, each named who was read
+        assert [(e.action, e.object, e.summary) for e in reads] == [
+            ("GET /t/<slug:tenant>/admin/cases", "/t/aalst/admin/cases", {"status": 200, "read": [str(jan.id)]}),
+            ("GET /t/<slug:tenant>/admin/cases/<uuid:case_id>", f"/t/aalst/admin/cases/{consortium.case_id}",
+             {"status": 200, "read": [str(jan.id)]})]
+        assert all(e.actor.startswith("user:") for e in reads)
     version = re.search(r'name="version" value="(\d+)"', html).group(1)  # type: ignore[union-attr]
     taken = worker.post(f"/t/aalst/admin/cases/{consortium.case_id}/assignment",
                         data={"csrf": page_csrf(page), "version": version, "assignee": "me"})

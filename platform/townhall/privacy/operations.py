@@ -108,11 +108,8 @@ def _forget_answers(session: Session, tenant_id: uuid.UUID, ids: set[str]) -> in
     """Stored answers of retried requests (Idempotency-Key) that showed these cases."""
     if not ids:
         return 0
-    found = [r for r in session.scalars(select(IdempotencyRecord).where(IdempotencyRecord.tenant_id == tenant_id))
-             if isinstance(r.body, dict) and r.body.get("id") in ids]
-    for record in found:
-        session.delete(record)
-    return len(found)
+    return _count(session, delete(IdempotencyRecord).where(
+        IdempotencyRecord.tenant_id == tenant_id, IdempotencyRecord.body["id"].as_string().in_(ids)))
 
 
 def retention_of(session: Session, tenant_id: uuid.UUID, service: str) -> int:
@@ -149,9 +146,10 @@ def erase(session: Session, storage: Storage, tenant_id: uuid.UUID, person: User
             due.append(case)
     result.erased += pseudonymise_cases(session, storage, tenant_id, due, now)
     held = {case.id for case in cases if case not in due}
-    result.erased["appointments"] = _count(session, delete(Appointment).where(
-        Appointment.tenant_id == tenant_id, Appointment.citizen_id == person.id,
-        or_(Appointment.case_id.is_(None), Appointment.case_id.not_in(held or {uuid.UUID(int=0)}))))
+    theirs = delete(Appointment).where(Appointment.tenant_id == tenant_id, Appointment.citizen_id == person.id)
+    if held:  # an appointment for a case retention holds stays with it
+        theirs = theirs.where(or_(Appointment.case_id.is_(None), Appointment.case_id.not_in(held)))
+    result.erased["appointments"] = _count(session, theirs)
     result.erased += _forget_person(session, tenant_id, person)
     session.flush()
     if not holds_anything(session, tenant_id, person.id) and not holds_elsewhere():

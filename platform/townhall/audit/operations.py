@@ -72,14 +72,18 @@ def append(session: Session, tenant_id: uuid.UUID, actor: str, action: str, obje
     caller commits, so entries of one municipality are numbered without gaps and in commit order."""
     entry = Entry.now(actor, action, object_, summary)
     if session.get_bind().dialect.name == "postgresql":
-        before, after = canonical_around_seq(entry.time, entry.actor, entry.action, entry.object, entry.summary)
         session.flush()
-        seq = session.execute(_APPEND, {"tenant": tenant_id, "before": before, "after": after, "time": entry.time,
-                                        "actor": entry.actor, "action": entry.action, "object": entry.object,
-                                        "summary": entry.summary}).scalar()
+        seq = session.execute(_APPEND, _append_parameters(tenant_id, entry)).scalar()
         if seq is not None:
             return int(seq)
     return append_many(session, tenant_id, [entry])[-1]
+
+
+def _append_parameters(tenant_id: uuid.UUID, entry: Entry) -> dict[str, Any]:
+    """_APPEND's values: the canonical text around the number, which only the locked head knows."""
+    before, after = canonical_around_seq(entry.time, entry.actor, entry.action, entry.object, entry.summary)
+    return {"tenant": tenant_id, "before": before, "after": after, "time": entry.time, "actor": entry.actor,
+            "action": entry.action, "object": entry.object, "summary": dict(entry.summary)}
 
 
 def append_and_commit(session: Session, tenant_id: uuid.UUID, entry: Entry) -> None:
@@ -93,12 +97,9 @@ def append_and_commit(session: Session, tenant_id: uuid.UUID, entry: Entry) -> N
         session.commit()
         return
     session.flush()
-    before, after = canonical_around_seq(entry.time, entry.actor, entry.action, entry.object, entry.summary)
     driver: Any = connection.connection.driver_connection
     with driver.pipeline():
-        driver.execute(_APPEND_SQL, {"tenant": tenant_id, "before": before, "after": after, "time": entry.time,
-                                     "actor": entry.actor, "action": entry.action, "object": entry.object,
-                                     "summary": Jsonb(dict(entry.summary))})
+        driver.execute(_APPEND_SQL, _append_parameters(tenant_id, entry) | {"summary": Jsonb(dict(entry.summary))})
         driver.commit()
     session.commit()  # the transaction is over: the driver sends nothing more, the session's hooks run
 

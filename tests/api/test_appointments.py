@@ -18,6 +18,7 @@ from sqlalchemy import select
 from api.cli import cli
 from api.database import database
 from factories import PASSWORD, build_people
+from support.clock import municipal_today
 from support.contract import assert_problem
 from support.evidence import eid_form
 from support.oauth import REDIRECT, bearer, data, register, token, user_token
@@ -265,7 +266,7 @@ def test_lead_time_and_horizon_bound_what_can_be_booked(client: FlaskClient, reg
     url = f"/t/aalst/v1/offices/{region.offices['aalst']}"
     etag = client.get(url).headers["ETag"]
     assert client.put(url, json=body, headers=region.headers["aalst-admin"] | {"If-Match": etag}).status_code == 200
-    today = date.today()
+    today = municipal_today()
     soon = starts(client, f"/t/aalst/v1/slots?service=eid-card&from={today}&to={today + timedelta(days=30)}")
     assert soon and all(today + timedelta(days=7) <= date.fromisoformat(s[:10]) <= today + timedelta(days=30)
                         for s in soon)

@@ -20,6 +20,7 @@ from sqlalchemy import event, select, update
 
 from api.database import database
 from factories import Town
+from support.clock import municipal_today
 from support.contract import assert_problem
 from support.evidence import JPEG, PHOTO, eid_form
 from support.oauth import REDIRECT, bearer, data, register, token, user_token
@@ -45,9 +46,9 @@ def test_a_citizen_applies_and_follows_the_case(app: Flask, client: FlaskClient,
     created = client.post("/t/aalst/v1/cases", json=EID, headers=town.headers["jan"])
     assert created.status_code == 201
     case = data(created)
-    assert case["reference"].startswith(f"AALST-{date.today().year}-") and case["status"] == "submitted"
+    assert case["reference"].startswith(f"AALST-{municipal_today().year}-") and case["status"] == "submitted"
     assert case["fee"] == {"amount_cents": 2500, "currency": "EUR"}
-    assert case["due_date"] == add_working_days(date.today(), 10).isoformat()
+    assert case["due_date"] == add_working_days(municipal_today(), 10).isoformat()
     assert case["next_states"] == ["cancelled"] and [s["kind"] for s in case["timeline"]] == ["created"]
     assert client.get(created.headers["Location"], headers=town.headers["jan"]).status_code == 200
     with app.app_context(), database().sessions() as session, tenant_scope(session, town.tenant.id):
@@ -196,7 +197,7 @@ def test_citizens_never_see_internal_steps(app: Flask, client: FlaskClient, make
         configure_service(session, town.tenant.id, "address-change", {})
     created = client.post("/t/aalst/v1/cases", json={"service": "address-change", "form": {
         "new_address": {"street": "Grote Markt", "number": "3", "postal_code": "9300", "municipality": "Aalst"},
-        "moved_on": date.today().isoformat()}}, headers=town.headers["jan"])
+        "moved_on": municipal_today().isoformat()}}, headers=town.headers["jan"])
     client.post(created.headers["Location"] + "/transitions", json={"to": "neighbourhood_check", "note": "visit Tue"},
                 headers=town.headers["worker"] | {"If-Match": created.headers["ETag"]})
     staff_view = data(client.get(created.headers["Location"], headers=town.headers["worker"]))["timeline"]
@@ -366,7 +367,7 @@ def test_a_case_is_opened_for_a_person_the_same_transaction_added(app: Flask, to
         person = User(id=new_id(), email="new@example.org", email_key="new@example.org", display_name="New")
         session.add(person)  # not flushed
         case, steps = open_case(session, app.extensions["townhall.storage"], aalst, "eid-card", eid_form(),
-                                person.id, "test", date.today())
+                                person.id, "test", municipal_today())
         assert case.citizen_id == person.id and [step.kind for step in steps] == ["created"]
         assert session.scalars(select(Case.reference).where(Case.citizen_id == person.id)).one() == case.reference
 

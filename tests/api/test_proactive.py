@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from api.cli import cli
 from api.database import database
 from factories import Town
+from support.clock import municipal_today
 from support.contract import assert_problem
 from support.evidence import PHOTO
 from support.oauth import data
@@ -36,7 +37,7 @@ def _actions(app: Flask, rules_town: Town) -> int:
 
 def test_an_expiring_eid_card_informs_the_citizen_once(app: Flask, client: FlaskClient, rules_town: Town) -> None:
     rule = _inform_when_expiring(client, rules_town)
-    soon = (date.today() + timedelta(days=30)).isoformat()
+    soon = (municipal_today() + timedelta(days=30)).isoformat()
     first = rules_town.event(client, "reg-1", EXPIRING, "jan", expires_on=soon)
     assert first.status_code == 202
     assert [a["status"] for a in data(first)["outcome"]["actions"]] == ["informed"]
@@ -51,14 +52,15 @@ def test_an_expiring_eid_card_informs_the_citizen_once(app: Flask, client: Flask
     with app.app_context(), database().sessions() as session, tenant_scope(session, rules_town.tenant.id):
         assert session.scalars(select(OutboxEvent.type).where(OutboxEvent.type == "citizen.informed")).all() == [
             "citizen.informed"]
-    far = rules_town.event(client, "reg-3", EXPIRING, "an", expires_on=(date.today() + timedelta(days=400)).isoformat())
+    far = rules_town.event(client, "reg-3", EXPIRING, "an",
+                           expires_on=(municipal_today() + timedelta(days=400)).isoformat())
     assert data(far)["outcome"]["actions"] == []  # the condition does not hold
 
 
 def test_an_offer_is_confirmed_with_one_call(client: FlaskClient, rules_town: Town) -> None:
     rules_town.rule(client, {"kind": "proactive", "service": "eid-card", "trigger": "be.person.turns-18",
                        "expression": "true", "action": {"type": "offer", "form": {"reason": "first"}}})
-    born = date(date.today().year - 18, 1, 1).isoformat()
+    born = date(municipal_today().year - 18, 1, 1).isoformat()
     assert rules_town.event(client, "b-1", "be.person.turns-18", "jan", birth_date=born).status_code == 202
     offer = data(client.get("/t/aalst/v1/me/proactive", headers=rules_town.headers["jan"]))["items"][0]
     assert (offer["action"], offer["status"], offer["form"]) == ("offer", "offered", {"reason": "first"})
@@ -77,7 +79,7 @@ def test_the_municipality_opens_an_identity_card_case_itself_and_the_photo_comes
         client: FlaskClient, rules_town: Town) -> None:
     rules_town.rule(client, {"kind": "proactive", "service": "eid-card", "trigger": EXPIRING,
                              "expression": "true", "action": {"type": "open", "form": {"reason": "renewal"}}})
-    soon = (date.today() + timedelta(days=30)).isoformat()
+    soon = (municipal_today() + timedelta(days=30)).isoformat()
     expiring = rules_town.event(client, "o-1", EXPIRING, "jan", expires_on=soon)
     assert [a["status"] for a in data(expiring)["outcome"]["actions"]] == ["opened"]
     mine = data(client.get("/t/aalst/v1/me/cases", headers=rules_town.headers["jan"]))["items"]
@@ -103,7 +105,7 @@ def test_an_opt_out_is_respected(client: FlaskClient, rules_town: Town) -> None:
     changed = client.put("/t/aalst/v1/me/proactive-preferences", json={"inform": False},
                          headers=rules_town.headers["jan"])
     assert data(changed) == {"inform": False, "offer": True, "open": True}
-    soon = (date.today() + timedelta(days=10)).isoformat()
+    soon = (municipal_today() + timedelta(days=10)).isoformat()
     outcome = data(rules_town.event(client, "o-1", EXPIRING, "jan", expires_on=soon))["outcome"]
     assert [a["status"] for a in outcome["actions"]] == ["opted_out"]
     assert_problem(client.put("/t/aalst/v1/me/proactive-preferences", json={"inform": "maybe"},
@@ -122,10 +124,10 @@ def test_bad_events_change_nothing(app: Flask, client: FlaskClient, rules_town: 
 
 
 def test_the_scan_acts_once_per_due_trigger(app: Flask, client: FlaskClient, rules_town: Town) -> None:
-    born = date.today() - timedelta(days=3)
+    born = municipal_today() - timedelta(days=3)
     eighteen = born.replace(year=born.year - 18).isoformat()
     rules_town.event(client, "r-1", "be.person.moved-in", "jan", birth_date=eighteen)
-    rules_town.event(client, "r-2", EXPIRING, "an", expires_on=(date.today() + timedelta(days=20)).isoformat())
+    rules_town.event(client, "r-2", EXPIRING, "an", expires_on=(municipal_today() + timedelta(days=20)).isoformat())
     rules_town.rule(client, {"kind": "proactive", "service": "eid-card", "trigger": "be.person.turns-18",
                        "expression": "resident.age == 18",
                        "action": {"type": "inform", "message": {"nl": "Proficiat!"}}})

@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from factories import Town
+from support.clock import municipal_today
 from support.contract import assert_problem
 from support.evidence import eid_form
 from support.oauth import bearer, data, register_platform_client, token
@@ -155,7 +156,7 @@ def test_cases_are_decided_by_the_rules_and_the_decisions_recorded(client: Flask
     fee = rules_town.rule(client, FEE)
     rules_town.rule(client, {"kind": "deadline", "service": "eid-card", "expression": "5"})
     rules_town.rule(client, {"kind": "routing", "service": "eid-card", "expression": '"dender"'})
-    today = date.today()
+    today = municipal_today()
     young = date(today.year - 11, 1, 1).isoformat()
     assert rules_town.event(client, "e-1", "be.person.moved-in", "jan", birth_date=young).status_code == 202
     assert rules_town.event(client, "e-2", "be.person.moved-in", "an", birth_date="1990-05-17").status_code == 202

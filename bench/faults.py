@@ -141,7 +141,11 @@ class Receiver:
             protocol_version = "HTTP/1.1"
 
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                length = int(self.headers.get("content-length", "0"))
+                body = self.rfile.read(length)
+                if len(body) < length:  # the sender was killed mid-body: a broken delivery it sends again
+                    self.close_connection = True
+                    return
                 hook = receiver.secrets.get(self.path.rsplit("/", 1)[-1])
                 try:
                     if hook is None:

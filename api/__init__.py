@@ -18,6 +18,7 @@ is the one place that says which (tests/test_layout.py keeps it complete and tru
     me              townhall.auth
     members         townhall.auth
     oauth           townhall.auth
+    payments        townhall.payments
     platform        tenants         (municipalities; teams and delegations: townhall.auth)
     privacy         townhall.privacy
     proactive       townhall.proactive

@@ -27,6 +27,7 @@ from api.settings import Settings
 from api.tenant_api import SlugConverter, leave_request_tenant
 from townhall.audit.operations import append_and_commit
 from townhall.audit.read_log import ReadLog
+from townhall.payments.mollie import MollieProvider
 from townhall.storage import LocalDiskStorage
 
 
@@ -114,6 +115,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     if database.backend == "postgresql" and settings.audit_reads_seconds:
         app.extensions["townhall.read_log"] = ReadLog(database, settings.audit_reads_seconds)
     app.extensions["townhall.storage"] = LocalDiskStorage(settings.instance_path / "storage")
+    if settings.mollie_api_key:  # online payment of fees (townhall.payments); the counter works without
+        app.extensions["townhall.payments"] = MollieProvider(settings.mollie_api_key, settings.mollie_api_url)
     keyring = Keyring(settings.access_token_lifetime, settings.signing_key_cache_seconds)
     app.extensions["townhall.keyring"] = keyring
     install_caches(app, settings, keyring)  # tenant facts and revocations, kept true across processes

@@ -20,6 +20,7 @@ import api.email_templates.routes
 import api.me.routes
 import api.members.routes
 import api.oauth.authorize
+import api.payments.routes
 import api.privacy.routes
 import api.proactive.routes
 import api.rules.routes

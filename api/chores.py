@@ -1,7 +1,9 @@
 """What runs now and then beside requests, for every municipality: signing the audit chains'
-heads and applying retention. `townhall audit seal`, `townhall retention run` and the worker call
-these; each municipality's share is its own short transaction."""
+heads, giving back fees paid for cases that will not be served, and applying retention.
+`townhall audit seal`, `townhall retention run` and the worker call these; each municipality's
+share is its own short transaction."""
 
+import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -15,11 +17,17 @@ from townhall.audit.operations import append, seal
 from townhall.auth.keys import active_key
 from townhall.auth.models import User
 from townhall.db import Database
+from townhall.payments.models import Payment
+from townhall.payments.operations import refund
+from townhall.payments.provider import PaymentProvider, ProviderUnavailable
+from townhall.payments.queries import refunds_due
 from townhall.privacy.operations import due_for_retention, forget_account, holds_anything, pseudonymise_cases
 from townhall.services.models import CatalogEntry
 from townhall.services.registry import SERVICE_TYPES
 from townhall.storage import Storage
 from townhall.tenancy import tenant_scope
+
+log = logging.getLogger("townhall.payments")
 
 
 def seal_heads(database: Database, now: datetime | None = None) -> int:
@@ -35,6 +43,33 @@ def seal_heads(database: Database, now: datetime | None = None) -> int:
             with tenant_scope(session, tenant_id):
                 signed += seal(session, tenant_id, key, now or datetime.now(UTC)) is not None
     return signed
+
+
+def refund_payments(database: Database, provider: PaymentProvider, actor: str) -> int:
+    """Give back each paid online payment whose case was cancelled or refused, or that paid a case
+    already paid; each refund audited in its municipality. A refund the provider refuses now is
+    tried again next round (the payment stays paid)."""
+    with database.sessions() as session:
+        targets = [tenant.id for tenant in all_tenants(session)]
+    refunded = 0
+    for tenant_id in targets:
+        with database.sessions() as session, tenant_scope(session, tenant_id):
+            due = [payment.id for payment in refunds_due(session, tenant_id)]
+        for payment_id in due:
+            with database.unit_of_work() as session, tenant_scope(session, tenant_id):
+                payment = session.get(Payment, (tenant_id, payment_id), with_for_update=True)
+                if payment is None or payment.status != "paid":
+                    continue
+                try:
+                    refund(session, provider, payment, "Refund: the case was not served, or was paid twice")
+                except ProviderUnavailable:
+                    log.warning("refund waits: the payment provider refused it", extra={"payment": str(payment_id)})
+                    session.rollback()
+                    continue
+                append(session, tenant_id, actor, "refund", f"payment:{payment_id}",
+                       {"case": str(payment.case_id), "amount_cents": payment.amount_cents})
+                refunded += 1
+    return refunded
 
 
 def apply_retention(database: Database, storage: Storage, actor: str, now: datetime | None = None,

@@ -8,6 +8,7 @@ import townhall.cases.models
 import townhall.changes.models
 import townhall.idempotency
 import townhall.outbox.models
+import townhall.payments.models
 import townhall.proactive.models
 import townhall.rules.models
 import townhall.services.models  # noqa: F401  (these register the kernel's tables)

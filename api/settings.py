@@ -96,6 +96,8 @@ class Settings:
     smtp_username: str | None = None
     smtp_password: str | None = field(default=None, repr=False)
     mail_from: str = "noreply@townhall.local"
+    mollie_api_key: str | None = field(default=None, repr=False)  # None: online payment off, counter only
+    mollie_api_url: str = "https://api.mollie.com"  # another address: a stand-in of Mollie's API (tests, demo)
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -110,7 +112,16 @@ class Settings:
             raise SettingsError(problems)
 
     def problems(self) -> list[str]:
-        return self._connection_problems() + self._limit_problems() + self._mail_problems()
+        return self._connection_problems() + self._limit_problems() + self._mail_problems() + self._payment_problems()
+
+    def _payment_problems(self) -> list[str]:
+        found = []
+        if self.mollie_api_key is not None and not re.fullmatch(r"(test|live)_\w{30,}", self.mollie_api_key):
+            found.append("TOWNHALL_MOLLIE_API_KEY: a Mollie API key (test_… or live_…)")
+        parts = urlsplit(self.mollie_api_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            found.append("TOWNHALL_MOLLIE_API_URL: an absolute http(s) URL")
+        return found
 
     def _connection_problems(self) -> list[str]:
         found = []
@@ -264,6 +275,8 @@ class Settings:
             "smtp_username": env.get("TOWNHALL_SMTP_USERNAME") or None,
             "smtp_password": env.get("TOWNHALL_SMTP_PASSWORD") or None,
             "mail_from": env.get("TOWNHALL_MAIL_FROM", cls.mail_from),
+            "mollie_api_key": env.get("TOWNHALL_MOLLIE_API_KEY") or None,
+            "mollie_api_url": env.get("TOWNHALL_MOLLIE_API_URL", cls.mollie_api_url),
         }
         if env.get("TOWNHALL_INSTANCE_PATH"):
             values["instance_path"] = Path(env["TOWNHALL_INSTANCE_PATH"]).resolve()

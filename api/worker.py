@@ -14,7 +14,7 @@ from email.message import EmailMessage
 
 from sqlalchemy.orm import Session
 
-from api.chores import apply_retention, seal_heads
+from api.chores import apply_retention, refund_payments, seal_heads
 from api.heartbeat import Heartbeat
 from api.settings import Settings
 from tenants.models import Tenant, TenantStatus
@@ -38,12 +38,14 @@ from townhall.outbox.operations import emit
 from townhall.outbox.queries import email_templates_of
 from townhall.outbox.secrets import Sealer
 from townhall.outbox.ssrf import Policy
+from townhall.payments.mollie import MollieProvider
 from townhall.storage import LocalDiskStorage
 from townhall.tenancy import tenant_scope
 
 log = logging.getLogger("townhall.worker")
 BATCH = 200
 RETENTION_SECONDS = 86_400
+REFUND_SECONDS = 60  # how often fees paid for cases not served are looked for and given back
 
 
 class Worker:
@@ -58,6 +60,9 @@ class Worker:
         self.heartbeat = Heartbeat.of_worker(settings)  # for `townhall worker --check`
         self.last_sealed: float | None = None  # monotonic time of the last signing of audit heads
         self.last_retention: float | None = None  # and of the last retention run (daily)
+        self.last_refunds: float | None = None  # and of the last look for refunds due
+        self.payments = MollieProvider(settings.mollie_api_key, settings.mollie_api_url) \
+            if settings.mollie_api_key else None
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -132,13 +137,16 @@ class Worker:
         return counts
 
     def chores(self) -> Counter[str]:
-        """Besides delivering: sign the audit chains' heads every `audit_seal_seconds`, and apply
-        retention once a day (and once at start)."""
+        """Besides delivering: sign the audit chains' heads every `audit_seal_seconds`, give back
+        fees of cases not served every minute, and apply retention once a day (and once at start)."""
         counts: Counter[str] = Counter()
         now = time.monotonic()
         if self.last_sealed is None or now - self.last_sealed >= self.settings.audit_seal_seconds:
             counts["audit heads signed"] = seal_heads(self.database)
             self.last_sealed = now
+        if self.payments is not None and (self.last_refunds is None or now - self.last_refunds >= REFUND_SECONDS):
+            counts["fees refunded"] = refund_payments(self.database, self.payments, "worker:refunds")
+            self.last_refunds = now
         if self.last_retention is None or now - self.last_retention >= RETENTION_SECONDS:
             self.last_retention = now
             counts += apply_retention(self.database, self.storage, "worker:retention")

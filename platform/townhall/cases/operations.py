@@ -48,6 +48,8 @@ from townhall.services.registry import service_type
 from townhall.storage import Storage, sniff
 from townhall.tenancy import Municipality
 
+CLOSED_UNDONE = frozenset({"cancelled", "refused"})  # ends where a paid fee goes back
+
 
 class NotEligible(Refused):
     title = "Not eligible"
@@ -228,6 +230,25 @@ def attach_document(session: Session, storage: Storage, case: Case, filename: st
         raise InvalidInput({"file": [f"At most {max_bytes} bytes."]})
     safe_name = re.sub(r"[^A-Za-z0-9._ -]", "_", filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1])[:200] or "document"
     return _store_document(session, storage, case, safe_name, kind, content, author, from_citizen)
+
+
+def add_system_document(session: Session, storage: Storage, case: Case, filename: str, content: bytes) -> CaseDocument:
+    """A PDF the municipality made for the case (a receipt, a certificate), among its documents."""
+    return _store_document(session, storage, case, filename, "application/pdf", content, SYSTEM, from_citizen=False)
+
+
+def move_on_after_fee(session: Session, case: Case, actor: str, note: str) -> bool:
+    """A case waiting for its fee takes its workflow's next step once the fee is paid (the one
+    step out of `fee_due` the system may take that does not end it); False if it waits no more."""
+    service = service_type(case.service)
+    if case.status != "fee_due" or service is None:
+        return False
+    onward = [t for t in service.workflow.transitions
+              if t.source == "fee_due" and SYSTEM in t.roles and t.target not in CLOSED_UNDONE]
+    if not onward:
+        return False
+    _move(session, case, onward[0].target, SYSTEM, actor, note)
+    return True
 
 
 def _store_document(session: Session, storage: Storage, case: Case, filename: str, kind: str, content: bytes,

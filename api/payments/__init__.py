@@ -1,0 +1,1 @@
+"""/t/<tenant>/v1/cases/<id>/payments and the payment provider's notices."""

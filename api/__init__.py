@@ -20,6 +20,7 @@ is the one place that says which (tests/test_layout.py keeps it complete and tru
     oauth           townhall.auth
     payments        townhall.payments
     platform        tenants         (municipalities; teams and delegations: townhall.auth)
+    portal          townhall.services (the citizens' pages: the catalogue first)
     privacy         townhall.privacy
     proactive       townhall.proactive
     rules           townhall.rules

@@ -32,6 +32,7 @@ from api.health.routes import health
 from api.landing.routes import landing
 from api.oauth.routes import oauth
 from api.platform.routes import platform_api
+from api.portal.routes import portal
 from api.tenant_api import tenant_api
 
 # Importing these modules attaches their views to the blueprints below.
@@ -56,10 +57,11 @@ ROUTE_MODULES = (
     api.me.routes,
     api.members.routes,
     api.oauth.authorize,
+    api.payments.routes,
     api.privacy.routes,
     api.proactive.routes,
     api.rules.routes,
     api.services.routes,
     api.webhooks.routes,
 )
-ALL = (health, landing, oauth, platform_api, tenant_api, console, consortium, assets)
+ALL = (health, landing, oauth, platform_api, tenant_api, console, consortium, portal, assets)

@@ -8,7 +8,7 @@ the person's roles afresh, so a membership withdrawn takes effect at the next cl
 import hmac
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
@@ -77,17 +77,18 @@ def session_row() -> AnyWebSession | None:
     return web_session(session(), tenant_id, value)
 
 
-def language() -> str:
-    """The page's language: the one just chosen, the one remembered, or the browser's."""
+def language(offered: Sequence[str] = LANGUAGES) -> str:
+    """The page's language among those `offered`: the one just chosen, the one remembered, or the
+    browser's."""
     chosen = request.args.get("lang")
-    if chosen in LANGUAGES:
+    if chosen is not None and chosen in offered:
         return chosen
     remembered = request.cookies.get(LANGUAGE_COOKIE)
-    if remembered in LANGUAGES:
+    if remembered is not None and remembered in offered:
         return remembered
     tenant = g.get("tenant")
-    default = tenant.default_language if tenant is not None and tenant.default_language in LANGUAGES else "en"
-    return request.accept_languages.best_match(LANGUAGES, default=default) or default
+    default = tenant.default_language if tenant is not None and tenant.default_language in offered else offered[-1]
+    return request.accept_languages.best_match(offered, default=default) or default
 
 
 def text() -> dict[str, str]:
@@ -119,7 +120,7 @@ def page(template: str, status: int = 200, **values: Any) -> Response:
     done = request.args.get("done")
     values.setdefault("notice", TEXTS[chosen][done] if done in NOTICES else None)
     html = render_template(
-        f"console/{template}", t=TEXTS[chosen], language=chosen, language_links=_language_links(), tenant=tenant,
+        f"console/{template}", t=TEXTS[chosen], language=chosen, language_links=language_links(), tenant=tenant,
         municipality=municipality, branding=branding,
         signed=signed, csrf=signed.row.csrf if signed else "", nonce=nonce,
         scopes=signed.access.scopes if signed else frozenset(), **values)
@@ -129,16 +130,21 @@ def page(template: str, status: int = 200, **values: Any) -> Response:
         f"default-src 'none'; style-src 'self' 'nonce-{nonce}'; script-src 'self'; img-src 'self' data:; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
     response.headers["Content-Language"] = chosen
-    if request.args.get("lang") in LANGUAGES:
-        response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=365 * 86400, secure=True, httponly=True,
-                            samesite="Lax", path="/")
+    remember_language(response, chosen)
     return response
 
 
-def _language_links() -> list[tuple[str, str]]:
+def remember_language(response: Response, chosen: str) -> None:
+    """A language just chosen (`?lang=`) is kept for the console's and the portal's next pages."""
+    if request.args.get("lang") == chosen:
+        response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=365 * 86400, secure=True, httponly=True,
+                            samesite="Lax", path="/")
+
+
+def language_links(offered: Sequence[str] = LANGUAGES) -> list[tuple[str, str]]:
     """This page in each language: the same address, `lang` set (the choice is then remembered)."""
     kept = [(key, value) for key, value in request.args.items(multi=True) if key not in ("lang", "done")]
-    return [(code, f"{request.path}?{urlencode([*kept, ('lang', code)])}") for code in LANGUAGES]
+    return [(code, f"{request.path}?{urlencode([*kept, ('lang', code)])}") for code in offered]
 
 
 def see_other(location: str) -> Response:

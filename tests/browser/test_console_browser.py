@@ -4,25 +4,23 @@ that the next application's decision follows; a case worker takes a case from th
 it. axe-core checks every page type; the run writes screenshots of the main pages."""
 
 import dataclasses
-import os
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from flask import Flask
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from werkzeug.serving import make_server
 
 from api.app import create_app
 from api.database import database
 from api.settings import Settings
+from support.browser import accessible, free_port, launched, person, shot
 from support.oauth import REDIRECT, bearer, register, user_token
-from support.suite import CHROMIUM, ROOT, empty_all_tables
+from support.suite import empty_all_tables
 from tenants.operations import create_tenant, update_branding
 from tenants.queries import branding_of
 from townhall.appointments.operations import save_office
@@ -38,11 +36,6 @@ from townhall.validation import load
 pytestmark = [pytest.mark.committed, pytest.mark.browser]
 
 PASSWORD = "correct horse battery"
-SHOTS = Path(os.environ.get("TOWNHALL_SCREENSHOTS", ROOT / "build" / "screenshots"))
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-# Chromium as the machine allows it: no sandbox as root, no network of its own (the probe's flags).
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
 PERMIT = {"service": "parking-permit", "form": {"plate": "1-ABC-234", "zone": "A1", "starts_on": "2026-12-01"}}
 
 
@@ -54,18 +47,11 @@ class Live:
     citizen: dict[str, str]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def live(settings: Settings) -> Iterator[Live]:
     """The app on loopback at the address it names itself by (the console's redirects and the
     authorization server's issuer), with Aalst, its admin, a case worker and a citizen."""
-    port = _free_port()
+    port = free_port()
     own = dataclasses.replace(settings, base_url=f"http://127.0.0.1:{port}")
     app = create_app(own)
     with app.app_context(), database().unit_of_work() as session:
@@ -109,16 +95,8 @@ def live(settings: Settings) -> Iterator[Live]:
 
 @pytest.fixture
 def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    with launched() as browser:
         yield browser
-        browser.close()
-
-
-def _person(chromium: Browser) -> Page:
-    # axe-core is injected as a script of the test's own: the pages' CSP (rightly) refuses it otherwise.
-    context = chromium.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900}, locale="en-GB")
-    return context.new_page()
 
 
 def _sign_in(page: Page, live: Live, email: str) -> None:
@@ -129,46 +107,30 @@ def _sign_in(page: Page, live: Live, email: str) -> None:
     page.wait_for_url(f"{live.url}/t/aalst/admin/")
 
 
-SERIOUS = ("serious", "critical")
-
-
-def _accessible(page: Page, seen: dict[str, list[str]], name: str) -> None:
-    """axe-core on this page: what it finds serious or critical is kept under the page type's name."""
-    page.add_script_tag(path=str(AXE))
-    result: dict[str, Any] = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-    seen[name] = [f"{v['id']}: {v['help']} ({len(v['nodes'])})" for v in result["violations"]
-                  if v["impact"] in SERIOUS]
-
-
-def _shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
 def _branding_and_fee(admin: Page, live: Live, violations: dict[str, list[str]]) -> None:
     """Colours: one the contrast rule refuses, then one it accepts; a fee. The public API follows."""
     admin.click("nav.sections >> text=Branding")
     admin.fill("#primary_colour", "#ffff33")
     admin.click("button[value=save]")
     assert "contrast" in admin.inner_text("#primary_colour-error")
-    _accessible(admin, violations, "branding with a refusal")
+    accessible(admin, violations, "branding with a refusal")
     admin.fill("#primary_colour", "#005a32")
     admin.click("button[value=preview]")
     assert "--preview-primary: #005a32" in admin.content()
-    _shot(admin, "console-branding-preview")
+    shot(admin, "console-branding-preview")
     admin.click("button[value=save]")
     assert admin.inner_text("p.notice") == "Saved."
-    _accessible(admin, violations, "branding")
+    accessible(admin, violations, "branding")
     assert requests.get(f"{live.url}/t/aalst/v1/branding", timeout=10).json()["colours"]["primary"] == "#005a32"
 
     admin.click("nav.sections >> text=Catalogue")
-    _accessible(admin, violations, "catalogue")
-    _shot(admin, "console-catalogue")
+    accessible(admin, violations, "catalogue")
+    shot(admin, "console-catalogue")
     admin.click("a[href$='/services/certificate']")
     admin.fill("#fee", "4,50")
     admin.click("form.panel button[type=submit]")
     assert admin.inner_text("p.notice") == "Saved."
-    _accessible(admin, violations, "catalogue entry")
+    accessible(admin, violations, "catalogue entry")
     services = requests.get(f"{live.url}/t/aalst/v1/services", timeout=10).json()["items"]
     assert [s["fee"]["amount_cents"] for s in services if s["code"] == "certificate"] == [450]
 
@@ -176,7 +138,7 @@ def _branding_and_fee(admin: Page, live: Live, violations: dict[str, list[str]])
 def _rule(admin: Page, live: Live, violations: dict[str, list[str]]) -> dict[str, Any]:
     """The permit's fee rule: a new version, a dry run, activation; the next application follows it."""
     admin.goto(f"{live.url}/t/aalst/admin/rules")
-    _accessible(admin, violations, "rules")
+    accessible(admin, violations, "rules")
     admin.click(f"a[href$='/rules/{live.rule_id}']")
     admin.fill("#expression", 'request.zone == "A1" ? 7500 : 5000')
     admin.fill("#examples", '[{"input": {"request": {"zone": "A1"}}, "expected": 7500}]')
@@ -186,15 +148,15 @@ def _rule(admin: Page, live: Live, violations: dict[str, list[str]]) -> dict[str
     admin.fill("#input", '{"request": {"zone": "A1"}}')
     admin.click("form[action$='/dry-run'] button[type=submit]")
     assert admin.inner_text("#dry-run-result").startswith("7500")
-    _accessible(admin, violations, "rule")
-    _shot(admin, "console-rule")
+    accessible(admin, violations, "rule")
+    shot(admin, "console-rule")
     admin.click("button[name=version][value='2']")
     assert admin.inner_text("#active-version") == "2"
     opened = requests.post(f"{live.url}/t/aalst/v1/cases", json=PERMIT, headers=live.citizen, timeout=10)
     assert opened.status_code == 201, opened.text
     assert opened.json()["fee"]["amount_cents"] == 7500
     admin.goto(f"{live.url}/t/aalst/admin/changes")
-    _accessible(admin, violations, "change history")
+    accessible(admin, violations, "change history")
     case: dict[str, Any] = opened.json()
     return case
 
@@ -202,39 +164,39 @@ def _rule(admin: Page, live: Live, violations: dict[str, list[str]]) -> dict[str
 def _people_and_integrations(admin: Page, live: Live, violations: dict[str, list[str]]) -> None:
     """Members, a new client whose secret is shown once, and the webhooks page."""
     admin.click("nav.sections >> text=Members")
-    _accessible(admin, violations, "members")
+    accessible(admin, violations, "members")
     admin.click("nav.sections >> text=Clients (OAuth)")
     admin.fill("#client-name", "Population register sync")
     admin.check("input[name=grant_types][value=client_credentials]")
     admin.check("input[name=scopes][value='events:write']")
     admin.click("form.panel button[type=submit]")
     assert len(admin.inner_text("#client-secret")) >= 32
-    _accessible(admin, violations, "clients")
-    _shot(admin, "console-clients")
+    accessible(admin, violations, "clients")
+    shot(admin, "console-clients")
     admin.click("nav.sections >> text=Webhooks")
-    _accessible(admin, violations, "webhooks")
+    accessible(admin, violations, "webhooks")
     admin.click("nav.sections >> text=Offices and hours")
-    _accessible(admin, violations, "offices")
+    accessible(admin, violations, "offices")
     admin.click("text=Stadhuis")
     admin.check("input[name='certificate.offered']")
     admin.click("form.panel:has(h2) button[type=submit]")
     assert admin.is_checked("input[name='certificate.offered']")
-    _accessible(admin, violations, "office")
-    _shot(admin, "console-office")
+    accessible(admin, violations, "office")
+    shot(admin, "console-office")
     admin.click("nav.sections >> text=E-mails")
-    _accessible(admin, violations, "e-mails")
+    accessible(admin, violations, "e-mails")
     admin.click("text=case.created")
     admin.fill("#en-subject", "Thank you: {reference} is with us")
     admin.click("form.panel button[type=submit]")
     assert admin.input_value("#en-subject") == "Thank you: {reference} is with us"
-    _accessible(admin, violations, "e-mail")
+    accessible(admin, violations, "e-mail")
 
 
 def _work(worker: Page, live: Live, case: dict[str, Any], violations: dict[str, list[str]]) -> None:
     """The case worker takes the new case from the queue, in Dutch, and moves it on; then signs out."""
     worker.goto(f"{live.url}/t/aalst/admin/cases?assignee=none&lang=nl")
-    _accessible(worker, violations, "queue")
-    _shot(worker, "console-queue")
+    accessible(worker, violations, "queue")
+    shot(worker, "console-queue")
     worker.click(f"text={case['reference']}")
     worker.click("button[value=me]")
     assert worker.inner_text("#case-assignee") == "worker@example.org"
@@ -242,40 +204,40 @@ def _work(worker: Page, live: Live, case: dict[str, Any], violations: dict[str, 
     worker.click("button[name=to][value=fee_due]")
     assert worker.inner_text("#case-status") == "fee_due"
     assert worker.title().startswith("Dossier")
-    _accessible(worker, violations, "case")
-    _shot(worker, "console-case")
+    accessible(worker, violations, "case")
+    shot(worker, "console-case")
     worker.goto(f"{live.url}/t/aalst/admin/branding")
-    _accessible(worker, violations, "refusal")  # a case worker is no admin
+    accessible(worker, violations, "refusal")  # a case worker is no admin
     worker.click("button:has-text('Afmelden')")
-    _accessible(worker, violations, "signed out")
+    accessible(worker, violations, "signed out")
     worker.goto(f"{live.url}/t/aalst/admin/cases")
     assert "/oauth/authorize" in worker.url  # signed out: the next page asks to sign in again
 
 
 def test_an_admin_and_a_case_worker_run_aalst_from_the_console(live: Live, chromium: Browser) -> None:
     violations: dict[str, list[str]] = {}
-    admin = _person(chromium)
+    admin = person(chromium)
     _sign_in(admin, live, "admin@example.org")
     admin.goto(f"{live.url}/t/aalst/admin/?lang=en")
-    _accessible(admin, violations, "home")
-    _shot(admin, "console-home")
+    accessible(admin, violations, "home")
+    shot(admin, "console-home")
     _branding_and_fee(admin, live, violations)
     case = _rule(admin, live, violations)
     _people_and_integrations(admin, live, violations)
 
-    worker = _person(chromium)
+    worker = person(chromium)
     _sign_in(worker, live, "worker@example.org")
     _work(worker, live, case, violations)
 
-    operator = _person(chromium)
+    operator = person(chromium)
     operator.goto(f"{live.url}/console/?lang=en")
     operator.fill("input[name=email]", "operator@example.org")
     operator.fill("input[name=password]", PASSWORD)
     operator.click("button[type=submit]")
     operator.wait_for_url(f"{live.url}/console/?lang=en")
     assert "aalst · 41002" in operator.inner_text("main")
-    _accessible(operator, violations, "consortium")
-    _shot(operator, "console-consortium")
+    accessible(operator, violations, "consortium")
+    shot(operator, "console-consortium")
     operator.click("nav.sections >> text=Shared back offices")
     operator.fill("#slug", "dender")
     operator.fill("#name", "Dender back office")
@@ -283,7 +245,7 @@ def test_an_admin_and_a_case_worker_run_aalst_from_the_console(live: Live, chrom
     operator.select_option("#dender-service", "eid-card")
     operator.click("button:has-text('Delegate')")
     assert "Electronic identity card" in operator.inner_text("section[aria-labelledby=team-dender] table")
-    _accessible(operator, violations, "teams")
+    accessible(operator, violations, "teams")
 
     assert {name: found for name, found in violations.items() if found} == {}
     assert len(violations) >= 21

@@ -1,0 +1,1 @@
+"""The citizen's portal of each municipality, server-rendered at /t/<tenant>/."""

@@ -18,7 +18,7 @@ from townhall.audit.read_log import ReadLog
 from townhall.audit.writes import persons_read, recorded, wrote
 from townhall.tenancy import current_tenant_id, tenant_scope
 
-AUDITED = frozenset({"tenant_api", "console", "platform_api", "consortium"})
+AUDITED = frozenset({"tenant_api", "console", "platform_api", "consortium", "portal"})
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 
 

@@ -24,7 +24,7 @@ from api.oauth.grant_types import Person, person_in
 from api.oauth.pages import TEXT, render, scope_lines
 from api.oauth.routes import oauth
 from api.tenant_api import tenant_cache
-from townhall.auth.console_client import is_console_client
+from townhall.auth.console_client import is_platform_front_end
 from townhall.auth.models import User, UserStatus
 from townhall.auth.passwords import verify_password
 from townhall.auth.queries import user_by_email
@@ -116,8 +116,8 @@ def _consent(client: Client, user: User) -> Response:
     grant, answer = _validated(person)
     if answer is not None:
         return answer
-    if is_console_client(client.get_client_id(), client.tenant.slug if client.tenant else None):
-        # The platform's own console: the person came to sign in to it; there is nothing to consent to.
+    if is_platform_front_end(client.get_client_id(), client.tenant.slug if client.tenant else None):
+        # The platform's own console or portal: the person came to sign in to it; nothing to consent to.
         return _to_client(_server().create_authorization_response(grant=grant, grant_user=person))
     if request.method == "POST" and request.form.get("action") == "consent":
         allowed = request.form.get("decision") == "allow"

@@ -1,56 +1,60 @@
-"""GET /t/<tenant>/: the municipality's portal for citizens, its catalogue first: what it offers,
-the fee, how long it takes, what to bring. Rendered from the same catalogue the API serves
-(`townhall.services.queries.catalogue`), in the municipality's colours and the citizen's language."""
+"""/t/<tenant>/: the municipality's portal for citizens. Its catalogue (what it offers, the fee, how
+long it takes, what to bring) for anyone; signed in, the person's cases in every municipality of the
+consortium, each with its timeline, documents and the fee to pay. Every page reads and writes
+through the kernel's queries and operations, as the API does."""
 
-import secrets
+import uuid
 from typing import Any
 
-from flask import Blueprint, Response, g, render_template
+from flask import Blueprint, Response, current_app, g, request, url_for
 
 from api.access import public
-from api.console.texts import LANGUAGES
-from api.console.web import SECURITY_HEADERS, language, language_links, remember_language
+from api.console.sign_in import begin_sign_in, finish_sign_in, sign_out_answer
+from api.console.web import language, see_other
 from api.database import session
-from api.portal.texts import TEXTS
-from api.tenant_api import resolve_tenant, tenant_cache
+from api.portal.web import citizen_page, cookie, offered, page, portal_client, refusal, signed_in, text
+from api.tenant_api import current_municipality, resolve_tenant
+from tenants.queries import slugs_by_id
+from townhall.auth.principal import Viewer
+from townhall.cases.models import Case
+from townhall.cases.queries import document, documents, own_cases_everywhere, timeline, visible_case
 from townhall.localisation import pick
+from townhall.payments.operations import start_online
+from townhall.payments.provider import ProviderUnavailable
+from townhall.payments.queries import paid_payment, payments_of_case
 from townhall.services.queries import catalogue
 from townhall.services.registry import SERVICE_TYPES
+from townhall.tenancy import person_scope
 
-DEFAULT_LANGUAGE = "nl"  # a municipality whose languages the portal does not speak yet
 portal = Blueprint("portal", __name__, url_prefix="/t/<slug:tenant>", template_folder="templates")
 portal.url_value_preprocessor(resolve_tenant)
 
 
-def offered() -> list[str]:
-    """The municipality's languages the portal speaks (its default first when it has no other)."""
-    return [code for code in g.tenant.languages if code in LANGUAGES] or [DEFAULT_LANGUAGE]
+@portal.url_defaults
+def _current_tenant(_endpoint: str, values: dict[str, Any]) -> None:
+    if "tenant" not in values and g.get("tenant") is not None:
+        values["tenant"] = g.tenant.slug
+
+MY_CASES = 100  # the most recent a person sees on one page
 
 
-def page(template: str, status: int = 200, **values: Any) -> Response:
-    """A portal page in the citizen's language (one of the municipality's), themed with its branding."""
-    tenant, chosen = g.tenant, language(offered())
-    branding: Any = tenant_cache().branding(session(), tenant.id)
-    nonce = secrets.token_urlsafe(12)
-    links = language_links(offered()) if len(offered()) > 1 else []
-    html = render_template(f"portal/{template}", t=TEXTS[chosen], language=chosen, language_links=links,
-                           municipality=pick(branding.display_name, [chosen, tenant.default_language])[1],
-                           branding=branding, nonce=nonce, **values)
-    response = Response(html, status=status, mimetype="text/html")
-    response.headers.update(SECURITY_HEADERS)
-    response.headers["Content-Security-Policy"] = (
-        f"default-src 'none'; style-src 'self' 'nonce-{nonce}'; img-src 'self' data: https:; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-    response.headers["Content-Language"] = chosen
-    remember_language(response, chosen)
-    return response
+def _preferred() -> list[str]:
+    return [language(offered()), g.tenant.default_language]
+
+
+def _service_name(code: str) -> str:
+    service = SERVICE_TYPES.get(code)
+    return pick(service.names, _preferred())[1] if service else code
+
+
+def _euros(cents: int) -> str:
+    return f"€ {cents // 100},{cents % 100:02d}"
 
 
 @portal.get("/")
 @public
 def home() -> Response:
-    chosen = language(offered())
-    preferred = [chosen, g.tenant.default_language]
+    preferred = _preferred()
     services = []
     for entry in catalogue(session(), g.tenant.id):
         service = SERVICE_TYPES.get(entry.service)
@@ -59,8 +63,93 @@ def home() -> Response:
         services.append({
             "code": entry.service, "name": pick(entry.names or service.names, preferred)[1],
             "description": pick(entry.descriptions or service.descriptions, preferred)[1],
-            "fee": f"€ {entry.fee_cents // 100},{entry.fee_cents % 100:02d}" if entry.fee_cents else None,
+            "fee": _euros(entry.fee_cents) if entry.fee_cents else None,
             "processing_days": entry.processing_days, "evidence": list(service.evidence),
             "channels": list(entry.channels)})
     services.sort(key=lambda found: str(found["name"]).casefold())
     return page("home.html", services=services)
+
+
+@portal.get("/sign-in")
+@public  # starts the sign-in at the authorization server
+def sign_in() -> Response:
+    return begin_sign_in(portal_client(), request.args.get("next"))
+
+
+@portal.get("/callback")
+@public  # the authorization server sends the person back here; the state binds it to the session
+def callback() -> Response:
+    return finish_sign_in(portal_client())
+
+
+@portal.post("/sign-out")
+@citizen_page
+def sign_out() -> Response:
+    return sign_out_answer(signed_in().row, url_for("portal.home"), cookie())
+
+
+@portal.get("/cases")
+@citizen_page
+def my_cases() -> Response:
+    """The person's own cases in every municipality of the consortium, the most recent first."""
+    person = signed_in().user.id
+    with person_scope(session(), person):
+        found = own_cases_everywhere(session(), person, after=None, limit=10_000)[-MY_CASES:]
+    slugs = slugs_by_id(session(), [case.tenant_id for case in found])
+    cases = [{"reference": case.reference, "service": _service_name(case.service), "status": case.status,
+              "municipality": slugs[case.tenant_id], "due": case.due_on.isoformat(),
+              "url": url_for("portal.case_page", tenant=slugs[case.tenant_id], case_id=case.id)}
+             for case in reversed(found)]
+    return page("cases.html", cases=cases)
+
+
+def _own_case(case_id: uuid.UUID) -> Case | None:
+    return visible_case(session(), g.tenant.id, Viewer(citizen_id=signed_in().user.id), case_id)
+
+
+@portal.get("/cases/<uuid:case_id>")
+@citizen_page
+def case_page(case_id: uuid.UUID) -> Response:
+    case = _own_case(case_id)
+    if case is None:
+        return refusal(text()["no_case"], 404)
+    payments = payments_of_case(session(), g.tenant.id, case.id)
+    payable = case.status == "fee_due" and case.fee_cents > 0 and paid_payment(session(), g.tenant.id,
+                                                                                 case.id) is None
+    return page("case.html", case=case, service=_service_name(case.service), fee=_euros(case.fee_cents),
+                steps=timeline(session(), g.tenant.id, case.id, for_citizen=True),
+                documents=documents(session(), g.tenant.id, case.id), payments=payments, payable=payable,
+                online=current_app.extensions.get("townhall.payments") is not None,
+                notice=text()["paid_wait"] if request.args.get("paid") == "1" and payable else None)
+
+
+@portal.post("/cases/<uuid:case_id>/pay")
+@citizen_page
+def pay(case_id: uuid.UUID) -> Response:
+    """The fee paid online: a payment at the provider, and the citizen sent to its checkout. The
+    case moves on only when the provider confirms the payment (townhall.payments)."""
+    case = _own_case(case_id)
+    if case is None:
+        return refusal(text()["no_case"], 404)
+    provider = current_app.extensions.get("townhall.payments")
+    if provider is None:
+        return refusal(text()["pay_at_counter"], 409)
+    back = url_for("portal.case_page", case_id=case.id, paid=1)
+    base_url = current_app.config["TOWNHALL_SETTINGS"].base_url
+    try:
+        payment = start_online(session(), provider, current_municipality(), case, g.principal.actor, base_url + back)
+    except ProviderUnavailable:
+        return refusal(text()["provider_down"], 502)
+    return see_other(str(payment.checkout_url))
+
+
+@portal.get("/cases/<uuid:case_id>/documents/<uuid:document_id>")
+@citizen_page
+def download(case_id: uuid.UUID, document_id: uuid.UUID) -> Response:
+    case = _own_case(case_id)
+    found = document(session(), g.tenant.id, case.id, document_id) if case is not None else None
+    if found is None:
+        return refusal(text()["no_case"], 404)
+    response = Response(current_app.extensions["townhall.storage"].get(found.storage_key), mimetype=found.content_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{found.filename}"'
+    return response

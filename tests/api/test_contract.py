@@ -18,8 +18,8 @@ IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
 
 def is_page(endpoint: str) -> bool:
-    """The consoles are pages for people, outside the API's contract (ADR 0012)."""
-    return endpoint.split(".", maxsplit=1)[0] in ("console", "consortium", "console_assets")
+    """The consoles and the portal are pages for people, outside the API's contract (ADR 0012)."""
+    return endpoint.split(".", maxsplit=1)[0] in ("console", "consortium", "console_assets", "portal")
 
 
 def flask_operations(app: Flask) -> set[tuple[str, str]]:
@@ -128,7 +128,7 @@ def test_every_route_declares_who_may_call_it_and_the_contract_says_the_same(app
     for rule in app.url_map.iter_rules():
         declared = access_of(app.view_functions[rule.endpoint])
         if is_page(rule.endpoint):
-            assert declared == PUBLIC or str(declared).startswith("console:"), rule.rule
+            assert declared == PUBLIC or str(declared).startswith(("console:", "portal:")), rule.rule
             continue
         expected = [] if declared == PUBLIC else [{"oauth2": str(declared).removeprefix("scopes:").split()}]
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)

@@ -45,8 +45,10 @@ def test_no_protected_route_answers_another_municipalitys_token(
     tried = 0
     for rule in app.url_map.iter_rules():
         declared = str(access_of(app.view_functions[rule.endpoint]))
-        # The console's pages take no tokens, only their own sessions (tests/api/test_console.py).
-        if not rule.rule.startswith("/t/<slug:tenant>/") or declared == PUBLIC or declared.startswith("console:"):
+        # The console's and the portal's pages take no tokens, only their own sessions
+        # (tests/api/test_console.py, tests/api/test_portal.py).
+        if not rule.rule.startswith("/t/<slug:tenant>/") or declared == PUBLIC \
+                or declared.startswith(("console:", "portal:")):
             continue
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             answer = client.open(_path(rule.rule), method=method, headers=stranger, json={})

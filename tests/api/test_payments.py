@@ -14,10 +14,9 @@ from api.database import database
 from factories import Town
 from support.contract import assert_problem
 from support.evidence import eid_form
-from support.mollie import API_KEY, MollieStandIn
+from support.mollie import MollieStandIn, mollie_for
 from support.oauth import data
 from townhall.audit.models import AuditEntry
-from townhall.payments.mollie import MollieProvider
 from townhall.tenancy import tenant_scope
 
 EID = {"service": "eid-card", "form": eid_form()}
@@ -26,11 +25,8 @@ CASES = "/t/aalst/v1/cases"
 
 @pytest.fixture
 def mollie(app: Flask) -> Iterator[MollieStandIn]:
-    stand_in = MollieStandIn()
-    app.extensions["townhall.payments"] = MollieProvider(API_KEY, stand_in.url)
-    yield stand_in
-    app.extensions.pop("townhall.payments", None)
-    stand_in.stop()
+    with mollie_for(app) as stand_in:
+        yield stand_in
 
 
 def _fee_due(client: FlaskClient, town: Town, citizen: str = "jan") -> str:

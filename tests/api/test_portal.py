@@ -1,16 +1,26 @@
 """The citizens' portal of each municipality: its catalogue, in its colours and the citizen's
 language, showing no other municipality's configuration."""
 
+import uuid
 from collections.abc import Callable
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 
 from api.database import database
+from factories import PASSWORD, Town
+from support.clock import municipal_today
+from support.console import page_csrf, signed_in_to
 from support.contract import assert_problem
+from support.evidence import eid_form
+from support.mollie import mollie_for
+from support.oauth import data
 from tenants.models import Tenant
+from townhall.cases.cards import CaseCard
+from townhall.cases.operations import open_case
 from townhall.services.operations import configure_service
-from townhall.tenancy import tenant_scope
+from townhall.tenancy import Municipality, tenant_scope
 
 
 def _offer(app: Flask, tenant: Tenant, code: str, **settings: object) -> None:
@@ -54,3 +64,68 @@ def test_another_municipalitys_portal_shows_none_of_this_ones_configuration(
     assert "service-certificate" in html
     assert "43,21" in client.get("/t/aalst/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert_problem(client.get("/t/nowhere/"), 404)
+
+
+def _open_for(app: Flask, tenant: Tenant, email: str, service: str, form: dict[str, Any]) -> CaseCard:
+    """A case opened for a person as staff would (straight through the kernel's operation)."""
+    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, tenant.id):
+        municipality = Municipality(tenant.id, tenant.slug, tenant.slug.title(), f"https://townhall.test/t/{tenant.slug}/v1")
+        case, _ = open_case(session, app.extensions["townhall.storage"], municipality, service, form, email, "test",
+                            municipal_today())
+        return case
+
+
+def test_a_citizen_signs_in_and_sees_their_cases_of_every_municipality(
+    app: Flask, client: FlaskClient, make_tenant: Callable[..., Tenant], town: Town
+) -> None:
+    ninove = make_tenant("ninove", "41048")
+    _offer(app, ninove, "parking-permit", fee_cents=5000, processing_days=5)
+    permit = _open_for(app, ninove, "jan@example.org", "parking-permit",
+                       {"plate": "1-ABC-234", "zone": "A1", "starts_on": "2026-12-01"})
+    card = data(client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": eid_form()},
+                            headers=town.headers["jan"]))
+    other = data(client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": eid_form()},
+                             headers=town.headers["an"]))
+
+    jan = signed_in_to(app, "/t/aalst", "jan@example.org", PASSWORD)
+    mine = jan.get("/t/aalst/cases")
+    assert mine.status_code == 200
+    html = mine.get_data(as_text=True)
+    assert card["reference"] in html and permit.reference in html and other["reference"] not in html
+    assert f'href="/t/ninove/cases/{permit.id}"' in html
+
+    page = jan.get(f"/t/aalst/cases/{card['id']}")
+    assert page.status_code == 200 and card["reference"] in page.get_data(as_text=True)
+    assert jan.get(f"/t/aalst/cases/{other['id']}").status_code == 404  # another citizen's case
+    assert jan.get(f"/t/aalst/cases/{permit.id}").status_code == 404  # Ninove's case is not Aalst's
+    assert jan.get(f"/t/aalst/cases/{card['id']}/documents/{uuid.UUID(int=1)}").status_code == 404
+
+    signed_out = jan.post("/t/aalst/sign-out", data={"csrf": page_csrf(page)})
+    assert signed_out.status_code == 303
+    assert jan.get("/t/aalst/cases").status_code == 303  # to the sign-in again
+
+
+def test_a_citizen_pays_the_fee_from_the_portal(app: Flask, client: FlaskClient, town: Town) -> None:
+    created = client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": eid_form()},
+                          headers=town.headers["jan"])
+    client.post(created.headers["Location"] + "/transitions", json={"to": "fee_due"},
+                headers=town.headers["worker"] | {"If-Match": created.headers["ETag"]})
+    case = data(created)["id"]
+    jan = signed_in_to(app, "/t/aalst", "jan@example.org", PASSWORD)
+    page = jan.get(f"/t/aalst/cases/{case}")
+    assert "€ 25,00" in page.get_data(as_text=True)
+    assert jan.post(f"/t/aalst/cases/{case}/pay", data={}).status_code == 400  # no CSRF token: nothing happens
+    assert jan.post(f"/t/aalst/cases/{case}/pay", data={"csrf": page_csrf(page)}).status_code == 409  # no Mollie
+    with mollie_for(app) as mollie:
+        assert mollie.payments == {}
+        to_checkout = jan.post(f"/t/aalst/cases/{case}/pay", data={"csrf": page_csrf(page)})
+        assert to_checkout.status_code == 303
+        [(ref, payment)] = mollie.payments.items()
+        assert to_checkout.headers["Location"] == payment.body["_links"]["checkout"]["href"]
+        assert payment.body["redirectUrl"] == f"https://townhall.test/t/aalst/cases/{case}?paid=1"
+        back = jan.get(f"/t/aalst/cases/{case}?paid=1")  # the return alone pays nothing
+        assert "fee due" in back.get_data(as_text=True)
+        mollie.settle(ref)
+        client.post("/t/aalst/v1/payments/webhooks/mollie", data={"id": ref})
+    paid = jan.get(f"/t/aalst/cases/{case}").get_data(as_text=True)
+    assert "production ordered" in paid and "receipt-" in paid

@@ -3,7 +3,9 @@ checked by axe-core (its contrast with it), with screenshots of two of them."""
 
 import dataclasses
 import threading
+import uuid
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 from playwright.sync_api import Browser
@@ -15,18 +17,41 @@ from api.settings import Settings
 from support.browser import accessible, free_port, launched, person, shot
 from support.suite import empty_all_tables
 from tenants.demo import DEMO_TENANTS, seed_demo
+from townhall.auth.keys import ensure_signing_key
+from townhall.auth.operations import create_user
+from townhall.auth.scopes import CASE_WORKER
+from townhall.cases.models import Case
+from townhall.cases.operations import move_case, open_case
+from townhall.tenancy import Municipality, tenant_scope
 
 pytestmark = [pytest.mark.committed, pytest.mark.browser]
 
 
+PASSWORD = "correct horse battery"
+PERMIT = {"plate": "1-ABC-234", "zone": "A1", "starts_on": "2026-12-01"}
+
+
 @pytest.fixture
 def portal_url(settings: Settings) -> Iterator[str]:
-    """The app on loopback with the demo consortium, each municipality in its demo colours."""
+    """The app on loopback with the demo consortium, each municipality in its demo colours, and a
+    citizen with a parking permit waiting for its fee in Aalst and a certificate from Ninove."""
     port = free_port()
     own = dataclasses.replace(settings, base_url=f"http://127.0.0.1:{port}")
     app = create_app(own)
     with app.app_context(), database().unit_of_work() as session:
-        seed_demo(session)  # five municipalities, each in its demo colours
+        ensure_signing_key(session, own.access_token_lifetime)
+        towns = {tenant.slug: tenant for tenant in seed_demo(session)}  # each in its demo colours
+        create_user(session, {"email": "jan@example.org", "display_name": "Jan", "password": PASSWORD})
+        for slug, service, form in (("aalst", "parking-permit", PERMIT),
+                                    ("ninove", "certificate", {"kind": "residence"})):
+            town = towns[slug]
+            with tenant_scope(session, town.id):
+                municipality = Municipality(town.id, slug, slug.title(), f"{own.base_url}/t/{slug}/v1")
+                case, _ = open_case(session, app.extensions["townhall.storage"], municipality, service, form,
+                                    "jan@example.org", "test", date.today())
+                if service == "parking-permit":
+                    move_case(session, session.get_one(Case, (town.id, case.id)), "fee_due", CASE_WORKER, "test")
+                session.flush()  # within the municipality's scope
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -60,5 +85,23 @@ def test_every_demo_portal_is_readable_in_its_own_colours(portal_url: str, chrom
     citizen.goto(f"{portal_url}/t/ninove/")  # English remembered
     assert citizen.inner_text("h1") == "Our services"
     shot(citizen, "portal-ninove")
+
+    citizen.goto(f"{portal_url}/t/aalst/")
+    citizen.click("header >> text=Sign in")
+    citizen.fill("input[name=email]", "jan@example.org")
+    citizen.fill("input[name=password]", PASSWORD)
+    citizen.click("button[type=submit]")
+    citizen.wait_for_url(f"{portal_url}/t/aalst/cases")
+    assert "AALST-" in citizen.inner_text("main") and "NINOVE-" in citizen.inner_text("main")
+    accessible(citizen, violations, "portal my cases")
+    shot(citizen, "portal-my-cases")
+    citizen.click("main >> text=AALST-")
+    assert "€ 50,00" in citizen.inner_text("main")
+    accessible(citizen, violations, "portal case")
+    shot(citizen, "portal-case")
+    assert "at the counter" in citizen.inner_text("main")  # no payment provider set up here
+    citizen.goto(f"{portal_url}/t/aalst/cases/{uuid.UUID(int=1)}")
+    assert "no such case" in citizen.inner_text("main")
+    accessible(citizen, violations, "portal refusal")
     assert {name: found for name, found in violations.items() if found} == {}
-    assert len(violations) == len(DEMO_TENANTS)
+    assert len(violations) == len(DEMO_TENANTS) + 3

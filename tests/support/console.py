@@ -27,8 +27,14 @@ def local(location: str) -> str:
 
 def sign_in(app: Flask, slug: str, email: str, password: str) -> FlaskClient:
     """A browser signed in to `slug`'s console (it holds the session cookie, nothing else)."""
+    return signed_in_to(app, f"/t/{slug}/admin", email, password)
+
+
+def signed_in_to(app: Flask, front_end: str, email: str, password: str) -> FlaskClient:
+    """A browser signed in to a console or a portal (`/t/<slug>/admin`, `/t/<slug>`) through the
+    authorization server's own pages."""
     person = browser(app)
-    start = person.get(f"/t/{slug}/admin/sign-in")
+    start = person.get(f"{front_end}/sign-in")
     assert start.status_code == 303, start.get_data(as_text=True)
     authorize = local(start.headers["Location"])
     login = person.get(authorize)
@@ -37,7 +43,8 @@ def sign_in(app: Flask, slug: str, email: str, password: str) -> FlaskClient:
                                           "email": email, "password": password})
     assert signed.status_code == 303, signed.get_data(as_text=True)
     back = person.get(local(signed.headers["Location"]))
-    assert back.status_code in (302, 303) and "/admin/callback" in back.headers["Location"], back.get_data(as_text=True)
+    assert back.status_code in (302, 303) and f"{front_end}/callback" in back.headers["Location"], \
+        back.get_data(as_text=True)
     landed = person.get(local(back.headers["Location"]))
     assert landed.status_code == 303, landed.get_data(as_text=True)
     return person

@@ -6,9 +6,15 @@ import json
 import re
 import secrets
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from flask import Flask
+
+from townhall.payments.mollie import MollieProvider
 
 API_KEY = "test_" + "standin" * 5  # the form Mollie's keys have: test_ and 30 or more word characters
 _AMOUNT = re.compile(r"^[0-9]+\.[0-9]{2}$")
@@ -122,3 +128,15 @@ class MollieStandIn:
             body["status"] = status
             if value is not None:
                 body["amount"] = {**body["amount"], "value": value}
+
+
+@contextmanager
+def mollie_for(app: Flask) -> Iterator[MollieStandIn]:
+    """The app paying through the stand-in, as it would through Mollie with a key set."""
+    stand_in = MollieStandIn()
+    app.extensions["townhall.payments"] = MollieProvider(API_KEY, stand_in.url)
+    try:
+        yield stand_in
+    finally:
+        app.extensions.pop("townhall.payments", None)
+        stand_in.stop()

@@ -1,5 +1,6 @@
-"""The consoles' own OAuth clients: `<slug>.townhall-console` in each municipality, and
-`platform.townhall-console` for the consortium's console. Each is a public client (PKCE) whose one
+"""The platform's own front-ends' OAuth clients: `<slug>.townhall-console` in each municipality,
+`platform.townhall-console` for the consortium's console, and `<slug>.townhall-portal`, each
+municipality's portal for citizens. Each is a public client (PKCE) whose one
 redirect URI is its console's callback. The platform runs them, so the person is not asked to
 consent; they ask for the least scope, since every page decides from the person's current roles."""
 
@@ -65,3 +66,33 @@ def ensure_consortium_console_client(session: Session, base_url: str) -> Platfor
 def is_console_client(client_id: str, slug: str | None) -> bool:
     """One of the consoles' own clients (a municipality's, or the consortium's)."""
     return client_id == CONSORTIUM_CLIENT_ID or (slug is not None and client_id == console_client_id(slug))
+
+
+PORTAL_NAME_PART = "townhall-portal"
+PORTAL_SCOPE = "cases:read cases:write"  # what the portal's pages do for the citizen
+
+
+def portal_client_id(slug: str) -> str:
+    return f"{slug}.{PORTAL_NAME_PART}"
+
+
+def portal_callback_url(base_url: str, slug: str) -> str:
+    return f"{base_url}/t/{slug}/callback"
+
+
+def ensure_portal_client(session: Session, tenant_id: uuid.UUID, slug: str, base_url: str) -> OAuthClient:
+    """The portal's client, registered on first use and kept pointing at the address served."""
+    wanted = [portal_callback_url(base_url, slug)]
+    client = client_by_id(session, portal_client_id(slug))
+    if client is None:
+        client, _ = create_client(session, tenant_id, slug, {
+            "name": "Townhall portal", "kind": "public", "grant_types": ["authorization_code"],
+            "redirect_uris": wanted, "scopes": PORTAL_SCOPE.split()}, name_part=PORTAL_NAME_PART)
+    elif client.redirect_uris != wanted:
+        update_client(session, client, {"redirect_uris": wanted})
+    return client
+
+
+def is_platform_front_end(client_id: str, slug: str | None) -> bool:
+    """A console's or a portal's client: people sign in to the platform itself, nothing to consent to."""
+    return is_console_client(client_id, slug) or (slug is not None and client_id == portal_client_id(slug))

@@ -4,7 +4,9 @@ consortium, each with its timeline, documents and the fee to pay. Every page rea
 through the kernel's queries and operations, as the API does."""
 
 import uuid
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, g, request, url_for
 
@@ -12,17 +14,22 @@ from api.access import public
 from api.console.sign_in import begin_sign_in, finish_sign_in, sign_out_answer
 from api.console.web import language, see_other
 from api.database import session
+from api.portal.form_texts import choice, label
+from api.portal.forms import fields_of, posted
 from api.portal.web import citizen_page, cookie, offered, page, portal_client, refusal, signed_in, text
 from api.tenant_api import current_municipality, resolve_tenant
 from tenants.queries import slugs_by_id
 from townhall.auth.principal import Viewer
 from townhall.cases.models import Case
+from townhall.cases.operations import open_case
 from townhall.cases.queries import document, documents, own_cases_everywhere, timeline, visible_case
+from townhall.errors import InvalidInput, Refused
+from townhall.forms import json_schema
 from townhall.localisation import pick
 from townhall.payments.operations import start_online
 from townhall.payments.provider import ProviderUnavailable
 from townhall.payments.queries import paid_payment, payments_of_case
-from townhall.services.queries import catalogue
+from townhall.services.queries import catalogue, catalogue_entry
 from townhall.services.registry import SERVICE_TYPES
 from townhall.tenancy import person_scope
 
@@ -153,3 +160,40 @@ def download(case_id: uuid.UUID, document_id: uuid.UUID) -> Response:
     response = Response(current_app.extensions["townhall.storage"].get(found.storage_key), mimetype=found.content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{found.filename}"'
     return response
+
+
+def _offered_entry(code: str) -> Any:
+    entry = catalogue_entry(session(), g.tenant.id, code)
+    return entry if entry is not None and entry.enabled and code in SERVICE_TYPES else None
+
+
+@portal.route("/apply/<string(maxlength=63):code>", methods=["GET", "POST"])
+@citizen_page
+def apply(code: str) -> Response:
+    """Apply for a service with the form its published schema describes; the kernel opens the case
+    as it does for the API, and its messages are shown at the fields."""
+    entry = _offered_entry(code)
+    if entry is None:
+        return refusal(text()["not_offered"], 404)
+    service = SERVICE_TYPES[code]
+    fields = fields_of(json_schema(service.form))
+    values: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        values = {name: value for name, value in request.form.items() if name != "csrf"}
+        today = datetime.now(ZoneInfo(g.tenant.time_zone)).date()
+        try:
+            with session().begin_nested():
+                case, _ = open_case(session(), current_app.extensions["townhall.storage"], current_municipality(),
+                                    code, posted(fields, request.form, request.files), signed_in().user.id,
+                                    g.principal.actor, today, _preferred())
+            return see_other(url_for("portal.case_page", case_id=case.id))
+        except InvalidInput as error:
+            errors = {name.removeprefix("form."): messages for name, messages in error.errors.items()}
+        except Refused as error:
+            errors = {"": [error.detail]}
+        status = 422
+    return page("apply.html", status=status, code=code, fields=fields, values=values, errors=errors,
+                service=pick(entry.names or service.names, _preferred())[1],
+                fee=_euros(entry.fee_cents) if entry.fee_cents else None, label=label, choice=choice)

@@ -1,23 +1,26 @@
 """The citizens' portal of each municipality: its catalogue, in its colours and the citizen's
 language, showing no other municipality's configuration."""
 
+import io
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 
 from api.database import database
 from factories import PASSWORD, Town
 from support.clock import municipal_today
-from support.console import page_csrf, signed_in_to
+from support.console import field_error, page_csrf, signed_in_to
 from support.contract import assert_problem
-from support.evidence import eid_form
+from support.evidence import JPEG, eid_form
 from support.mollie import mollie_for
 from support.oauth import data
 from tenants.models import Tenant
 from townhall.cases.cards import CaseCard
+from townhall.cases.models import Case
 from townhall.cases.operations import open_case
 from townhall.services.operations import configure_service
 from townhall.tenancy import Municipality, tenant_scope
@@ -129,3 +132,52 @@ def test_a_citizen_pays_the_fee_from_the_portal(app: Flask, client: FlaskClient,
         client.post("/t/aalst/v1/payments/webhooks/mollie", data={"id": ref})
     paid = jan.get(f"/t/aalst/cases/{case}").get_data(as_text=True)
     assert "production ordered" in paid and "receipt-" in paid
+
+
+def test_a_citizen_applies_with_the_form_the_service_publishes(app: Flask, town: Town) -> None:
+    jan = signed_in_to(app, "/t/aalst", "jan@example.org", PASSWORD)
+    form = jan.get("/t/aalst/apply/eid-card")
+    assert form.status_code == 200
+    html = form.get_data(as_text=True)
+    assert 'name="reason"' in html and 'type="file"' in html and 'name="photo"' in html
+    refused = jan.post("/t/aalst/apply/eid-card", data={"csrf": page_csrf(form), "reason": "stolen"},
+                       content_type="multipart/form-data")
+    assert refused.status_code == 422  # the kernel's own messages, at the fields
+    assert field_error(refused, "field-photo") and field_error(refused, "field-police_report")
+    assert 'value="stolen" selected' in refused.get_data(as_text=True)
+    with app.app_context(), database().sessions() as session, tenant_scope(session, town.tenant.id):
+        before = session.scalar(select(func.count()).select_from(Case)) or 0
+    opened = jan.post("/t/aalst/apply/eid-card", data={"csrf": page_csrf(form), "reason": "renewal",
+                                                       "photo": (io.BytesIO(JPEG), "me.jpg", "image/jpeg")},
+                      content_type="multipart/form-data")
+    assert opened.status_code == 303 and "/t/aalst/cases/" in opened.headers["Location"]
+    case = jan.get(opened.headers["Location"]).get_data(as_text=True)
+    assert "AALST-" in case and "submitted" in case
+    with app.app_context(), database().sessions() as session, tenant_scope(session, town.tenant.id):
+        assert session.scalar(select(func.count()).select_from(Case)) == before + 1
+    assert jan.get("/t/aalst/apply/no-such-service").status_code == 404
+
+
+def test_a_form_with_nested_fields_and_rows_round_trips(app: Flask, make_tenant: Callable[..., Tenant],
+                                                        town: Town) -> None:
+    _offer(app, town.tenant, "bulky-waste", fee_cents=2000, processing_days=10)
+    _offer(app, town.tenant, "address-change", fee_cents=0, processing_days=15)
+    jan = signed_in_to(app, "/t/aalst", "jan@example.org", PASSWORD)
+    form = jan.get("/t/aalst/apply/bulky-waste")
+    assert 'name="items.0.kind"' in form.get_data(as_text=True)
+    opened = jan.post("/t/aalst/apply/bulky-waste", data={
+        "csrf": page_csrf(form), "items.0.kind": "mattress", "items.0.quantity": "2", "items.1.kind": "wood",
+        "items.1.quantity": "1", "volume_m3": "1,5"}, content_type="multipart/form-data")
+    assert opened.status_code == 303, opened.get_data(as_text=True)
+    moved = jan.get("/t/aalst/apply/address-change")
+    opened = jan.post("/t/aalst/apply/address-change", data={
+        "csrf": page_csrf(moved), "new_address.street": "Grote Markt", "new_address.number": "3",
+        "new_address.postal_code": "9300", "new_address.municipality": "Aalst",
+        "moved_on": municipal_today().isoformat(), "household": "An\nPiet\n"}, content_type="multipart/form-data")
+    assert opened.status_code == 303, opened.get_data(as_text=True)
+    with app.app_context(), database().sessions() as session, tenant_scope(session, town.tenant.id):
+        forms = {c.service: c.form for c in session.scalars(select(Case).where(Case.tenant_id == town.tenant.id))}
+    assert forms["bulky-waste"]["items"] == [{"kind": "mattress", "quantity": 2}, {"kind": "wood", "quantity": 1}]
+    assert forms["bulky-waste"]["volume_m3"] == 1.5
+    assert forms["address-change"]["new_address"]["street"] == "Grote Markt"
+    assert forms["address-change"]["household"] == ["An", "Piet"]

@@ -100,8 +100,16 @@ def test_every_demo_portal_is_readable_in_its_own_colours(portal_url: str, chrom
     accessible(citizen, violations, "portal case")
     shot(citizen, "portal-case")
     assert "at the counter" in citizen.inner_text("main")  # no payment provider set up here
+    citizen.goto(f"{portal_url}/t/aalst/")
+    citizen.click("#service-eid-card a.button")
+    accessible(citizen, violations, "portal application form")
+    citizen.select_option("#field-reason", "stolen")
+    citizen.click("button:has-text('Send the application')")  # no photo, no police report: refused at the fields
+    assert citizen.inner_text("#field-photo-error") and citizen.inner_text("#field-police_report-error")
+    accessible(citizen, violations, "portal application form with errors")
+    shot(citizen, "portal-apply")
     citizen.goto(f"{portal_url}/t/aalst/cases/{uuid.UUID(int=1)}")
     assert "no such case" in citizen.inner_text("main")
     accessible(citizen, violations, "portal refusal")
     assert {name: found for name, found in violations.items() if found} == {}
-    assert len(violations) == len(DEMO_TENANTS) + 3
+    assert len(violations) == len(DEMO_TENANTS) + 5

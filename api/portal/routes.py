@@ -23,12 +23,14 @@ from townhall.auth.principal import Viewer
 from townhall.cases.models import Case
 from townhall.cases.operations import open_case
 from townhall.cases.queries import document, documents, own_cases_everywhere, timeline, visible_case
-from townhall.errors import InvalidInput, Refused
+from townhall.errors import Conflict, InvalidInput, NotFound, Refused
 from townhall.forms import json_schema
 from townhall.localisation import pick
 from townhall.payments.operations import start_online
 from townhall.payments.provider import ProviderUnavailable
 from townhall.payments.queries import paid_payment, payments_of_case
+from townhall.proactive.operations import accept_offer, decline_offer
+from townhall.proactive.queries import actions_for
 from townhall.services.queries import catalogue, catalogue_entry
 from townhall.services.registry import SERVICE_TYPES
 from townhall.tenancy import person_scope
@@ -197,3 +199,57 @@ def apply(code: str) -> Response:
     return page("apply.html", status=status, code=code, fields=fields, values=values, errors=errors,
                 service=pick(entry.names or service.names, _preferred())[1],
                 fee=_euros(entry.fee_cents) if entry.fee_cents else None, label=label, choice=choice)
+
+
+@portal.get("/for-you")
+@citizen_page
+def for_you() -> Response:
+    return _for_you_page()
+
+
+def _for_you_page(status: int = 200, errors: dict[str, list[str]] | None = None,
+                  failed: uuid.UUID | None = None) -> Response:
+    """What the municipality did or offers on its own initiative for the person, newest first."""
+    actions = []
+    for action in reversed(actions_for(session(), g.tenant.id, signed_in().user.id)):
+        service = SERVICE_TYPES.get(action.service or "")
+        needed = [found for found in fields_of(json_schema(service.form)) if found.kind == "file"
+                  and found.name not in action.form] if service is not None else []
+        actions.append({"action": action, "service": _service_name(action.service) if action.service else None,
+                        "needed": needed, "errors": errors if action.id == failed else {}})
+    return page("for_you.html", status=status, actions=actions, label=label)
+
+
+@portal.post("/for-you/<uuid:action_id>/accept")
+@citizen_page
+def accept_offer_page(action_id: uuid.UUID) -> Response:
+    """Yes to an offer: its pre-filled case is opened, completed with what the citizen adds (a photo)."""
+    found = next((a for a in actions_for(session(), g.tenant.id, signed_in().user.id) if a.id == action_id), None)
+    service = SERVICE_TYPES.get(found.service or "") if found is not None else None
+    if found is None or service is None:
+        return refusal(text()["no_offer"], 404)
+    completed = posted([f for f in fields_of(json_schema(service.form)) if f.kind == "file"], request.form,
+                       request.files)
+    try:
+        with session().begin_nested():
+            action = accept_offer(session(), current_municipality(), current_app.extensions["townhall.storage"],
+                                  action_id, signed_in().user.id, datetime.now(ZoneInfo(g.tenant.time_zone)).date(),
+                                  _preferred(), completed)
+    except InvalidInput as error:
+        return _for_you_page(422, {name.removeprefix("form."): m for name, m in error.errors.items()}, action_id)
+    except (Conflict, Refused) as error:
+        return _for_you_page(409 if isinstance(error, Conflict) else 422, {"": [error.detail]}, action_id)
+    return see_other(url_for("portal.case_page", case_id=action.case_id))
+
+
+@portal.post("/for-you/<uuid:action_id>/decline")
+@citizen_page
+def decline_offer_page(action_id: uuid.UUID) -> Response:
+    try:
+        with session().begin_nested():
+            decline_offer(session(), g.tenant.id, action_id, signed_in().user.id)
+    except NotFound:
+        return refusal(text()["no_offer"], 404)
+    except Conflict as error:
+        return _for_you_page(409, {"": [error.detail]}, action_id)
+    return see_other(url_for("portal.for_you"))

@@ -14,7 +14,7 @@ from api.oauth.protect import requires
 from api.principal import person_id
 from api.tenant_api import current_municipality, tenant_api
 from townhall.proactive.models import ProactiveAction
-from townhall.proactive.operations import accept_offer, receive_event, set_preferences
+from townhall.proactive.operations import accept_offer, decline_offer, receive_event, set_preferences
 from townhall.proactive.queries import actions_for, opted_out
 from townhall.proactive.schemas import AcceptInput
 from townhall.rules.schemas import ACTIONS
@@ -46,6 +46,7 @@ def _action_view(action: ProactiveAction) -> dict[str, Any]:
         body["form"] = action.form
         if action.status == "offered":
             body["accept"] = url_for("tenant_api.accept", action_id=action.id)
+            body["decline"] = url_for("tenant_api.decline", action_id=action.id)
     return body
 
 
@@ -68,6 +69,13 @@ def accept(action_id: uuid.UUID) -> Response:
     response.status_code = 201
     response.headers["Location"] = url_for("tenant_api.get_case", case_id=action.case_id)
     return response
+
+
+@tenant_api.post("/me/proactive/<uuid:action_id>/decline")
+@requires("cases:write")
+def decline(action_id: uuid.UUID) -> Response:
+    """Say no, thank you, to an offer: it is closed and opens nothing."""
+    return jsonify(_action_view(decline_offer(session(), g.tenant.id, action_id, person_id())))
 
 
 def _preferences(out: list[str]) -> Response:

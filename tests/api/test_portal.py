@@ -4,6 +4,7 @@ language, showing no other municipality's configuration."""
 import io
 import uuid
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from flask import Flask
@@ -181,3 +182,33 @@ def test_a_form_with_nested_fields_and_rows_round_trips(app: Flask, make_tenant:
     assert forms["bulky-waste"]["volume_m3"] == 1.5
     assert forms["address-change"]["new_address"]["street"] == "Grote Markt"
     assert forms["address-change"]["household"] == ["An", "Piet"]
+
+
+def test_a_citizen_accepts_one_offer_with_a_photo_and_declines_another(
+    app: Flask, client: FlaskClient, rules_town: Town
+) -> None:
+    for trigger in ("be.person.turns-18", "be.document.eid-expiring"):
+        rules_town.rule(client, {"kind": "proactive", "service": "eid-card", "trigger": trigger, "expression": "true",
+                                 "action": {"type": "offer", "form": {"reason": "first"}}})
+    born = date(municipal_today().year - 18, 1, 1).isoformat()
+    rules_town.event(client, "b-1", "be.person.turns-18", "jan", birth_date=born)
+    rules_town.event(client, "e-1", "be.document.eid-expiring", "jan", expires_on=municipal_today().isoformat())
+    offers = data(client.get("/t/aalst/v1/me/proactive", headers=rules_town.headers["jan"]))["items"]
+    first, second = (uuid.UUID(o["id"]) for o in offers)
+    jan = signed_in_to(app, "/t/aalst", "jan@example.org", PASSWORD)
+    page = jan.get("/t/aalst/for-you")
+    assert page.status_code == 200 and page.get_data(as_text=True).count('name="photo"') == 2
+    csrf = page_csrf(page)
+    unfinished = jan.post(f"/t/aalst/for-you/{first}/accept", data={"csrf": csrf}, content_type="multipart/form-data")
+    assert unfinished.status_code == 422 and field_error(unfinished, f"field-photo-{first}")
+    accepted = jan.post(f"/t/aalst/for-you/{first}/accept", content_type="multipart/form-data",
+                        data={"csrf": csrf, "photo": (io.BytesIO(JPEG), "me.jpg", "image/jpeg")})
+    assert accepted.status_code == 303 and "/t/aalst/cases/" in accepted.headers["Location"]
+    assert jan.post(f"/t/aalst/for-you/{second}/decline", data={"csrf": csrf}).status_code == 303
+    assert jan.post(f"/t/aalst/for-you/{second}/decline", data={"csrf": csrf}).status_code == 409
+    statuses = {o["id"]: o["status"] for o in data(client.get("/t/aalst/v1/me/proactive",
+                                                              headers=rules_town.headers["jan"]))["items"]}
+    assert statuses == {str(first): "accepted", str(second): "declined"}
+    an = signed_in_to(app, "/t/aalst", "an@example.org", PASSWORD)
+    assert an.post(f"/t/aalst/for-you/{first}/accept", data={"csrf": page_csrf(an.get("/t/aalst/for-you"))},
+                   content_type="multipart/form-data").status_code == 404  # not hers

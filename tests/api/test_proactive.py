@@ -75,6 +75,21 @@ def test_an_offer_is_confirmed_with_one_call(client: FlaskClient, rules_town: To
     assert_problem(client.post(offer["accept"], headers=rules_town.headers["an"]), 404)  # not hers
 
 
+def test_an_offer_declined_opens_nothing(app: Flask, client: FlaskClient, rules_town: Town) -> None:
+    rules_town.rule(client, {"kind": "proactive", "service": "eid-card", "trigger": "be.person.turns-18",
+                       "expression": "true", "action": {"type": "offer", "form": {"reason": "first"}}})
+    born = date(municipal_today().year - 18, 1, 1).isoformat()
+    rules_town.event(client, "b-1", "be.person.turns-18", "jan", birth_date=born)
+    offer = data(client.get("/t/aalst/v1/me/proactive", headers=rules_town.headers["jan"]))["items"][0]
+    assert_problem(client.post(offer["decline"], headers=rules_town.headers["an"]), 404)  # not hers
+    declined = client.post(offer["decline"], headers=rules_town.headers["jan"])
+    assert declined.status_code == 200 and data(declined)["status"] == "declined" and "accept" not in data(declined)
+    assert_problem(client.post(offer["decline"], headers=rules_town.headers["jan"]), 409)
+    assert_problem(client.post(offer["accept"], json={"form": {"photo": PHOTO}}, headers=rules_town.headers["jan"]),
+                   409)
+    assert data(client.get("/t/aalst/v1/me/cases", headers=rules_town.headers["jan"]))["items"] == []
+
+
 def test_the_municipality_opens_an_identity_card_case_itself_and_the_photo_comes_later(
         client: FlaskClient, rules_town: Town) -> None:
     rules_town.rule(client, {"kind": "proactive", "service": "eid-card", "trigger": EXPIRING,

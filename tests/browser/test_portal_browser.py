@@ -8,13 +8,14 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, FilePayload
 from werkzeug.serving import make_server
 
 from api.app import create_app
 from api.database import database
 from api.settings import Settings
 from support.browser import accessible, free_port, launched, person, shot
+from support.evidence import JPEG
 from support.suite import empty_all_tables
 from tenants.demo import DEMO_TENANTS, seed_demo
 from townhall.auth.keys import ensure_signing_key
@@ -22,6 +23,8 @@ from townhall.auth.operations import create_user
 from townhall.auth.scopes import CASE_WORKER
 from townhall.cases.models import Case
 from townhall.cases.operations import move_case, open_case
+from townhall.ids import new_id
+from townhall.proactive.models import ProactiveAction
 from townhall.tenancy import Municipality, tenant_scope
 
 pytestmark = [pytest.mark.committed, pytest.mark.browser]
@@ -41,7 +44,13 @@ def portal_url(settings: Settings) -> Iterator[str]:
     with app.app_context(), database().unit_of_work() as session:
         ensure_signing_key(session, own.access_token_lifetime)
         towns = {tenant.slug: tenant for tenant in seed_demo(session)}  # each in its demo colours
-        create_user(session, {"email": "jan@example.org", "display_name": "Jan", "password": PASSWORD})
+        jan = create_user(session, {"email": "jan@example.org", "display_name": "Jan", "password": PASSWORD})
+        with tenant_scope(session, towns["aalst"].id):  # what a proactive rule offered him
+            session.add(ProactiveAction(tenant_id=towns["aalst"].id, rule_id=new_id(), rule_version=1,
+                                        person_ref="p-jan", user_id=jan.id, trigger_key="eid-expiring", action="offer",
+                                        status="offered", service="eid-card", form={"reason": "renewal"},
+                                        message="Your identity card expires in two months: renew it?"))
+            session.flush()
         for slug, service, form in (("aalst", "parking-permit", PERMIT),
                                     ("ninove", "certificate", {"kind": "residence"})):
             town = towns[slug]
@@ -108,8 +117,16 @@ def test_every_demo_portal_is_readable_in_its_own_colours(portal_url: str, chrom
     assert citizen.inner_text("#field-photo-error") and citizen.inner_text("#field-police_report-error")
     accessible(citizen, violations, "portal application form with errors")
     shot(citizen, "portal-apply")
+    citizen.click("header >> text=For you")
+    assert "expires in two months" in citizen.inner_text("main")
+    accessible(citizen, violations, "portal for you")
+    shot(citizen, "portal-for-you")
+    photo: FilePayload = {"name": "me.jpg", "mimeType": "image/jpeg", "buffer": JPEG}
+    citizen.set_input_files("main input[type=file]", files=[photo])
+    citizen.click("button:has-text('Yes, please')")
+    assert "Electronic identity card" in citizen.inner_text("h1")  # the case the offer opened
     citizen.goto(f"{portal_url}/t/aalst/cases/{uuid.UUID(int=1)}")
     assert "no such case" in citizen.inner_text("main")
     accessible(citizen, violations, "portal refusal")
     assert {name: found for name, found in violations.items() if found} == {}
-    assert len(violations) == len(DEMO_TENANTS) + 5
+    assert len(violations) == len(DEMO_TENANTS) + 6

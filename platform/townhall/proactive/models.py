@@ -41,7 +41,8 @@ class ProactiveAction(TenantOwned, Base):
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     trigger_key: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(10))  # inform, offer, open
-    status: Mapped[str] = mapped_column(String(20))  # informed, offered, accepted, opened, opted_out, unreachable
+    # informed, offered, accepted, declined, opened, opted_out, unreachable, failed
+    status: Mapped[str] = mapped_column(String(20))
     service: Mapped[str | None] = mapped_column(String(63))
     form: Mapped[dict[str, Any]]
     message: Mapped[str] = mapped_column(Text, default="")

@@ -164,21 +164,34 @@ def _open(session: Session, municipality: Municipality, storage: Storage, servic
     return "opened", case.id
 
 
-def accept_offer(session: Session, municipality: Municipality, storage: Storage, action_id: uuid.UUID,
-                 user_id: uuid.UUID, today: date, languages: Sequence[str],
-                 completed: Mapping[str, Any] | None = None) -> ProactiveAction:
-    """One call: the citizen confirms the pre-filled case the municipality offered, completing its
-    form where the service needs more than the offer knows (the photo of an identity card)."""
+def _open_offer(session: Session, tenant_id: uuid.UUID, action_id: uuid.UUID, user_id: uuid.UUID) -> ProactiveAction:
     action = session.scalars(select(ProactiveAction).where(
-        ProactiveAction.tenant_id == municipality.id, ProactiveAction.id == action_id,
+        ProactiveAction.tenant_id == tenant_id, ProactiveAction.id == action_id,
         ProactiveAction.user_id == user_id, ProactiveAction.action == "offer")).first()
     if action is None:
         raise NotFound("No such offer for you here.")
     if action.status != "offered":
         raise Conflict(f"This offer is {action.status} already.")
+    return action
+
+
+def accept_offer(session: Session, municipality: Municipality, storage: Storage, action_id: uuid.UUID,
+                 user_id: uuid.UUID, today: date, languages: Sequence[str],
+                 completed: Mapping[str, Any] | None = None) -> ProactiveAction:
+    """One call: the citizen confirms the pre-filled case the municipality offered, completing its
+    form where the service needs more than the offer knows (the photo of an identity card)."""
+    action = _open_offer(session, municipality.id, action_id, user_id)
     case, _ = open_case(session, storage, municipality, str(action.service), {**action.form, **(completed or {})},
                         user_id, f"user:{user_id}", today, languages)
     action.status, action.case_id = "accepted", case.id
+    session.flush()
+    return action
+
+
+def decline_offer(session: Session, tenant_id: uuid.UUID, action_id: uuid.UUID, user_id: uuid.UUID) -> ProactiveAction:
+    """The citizen says no, thank you: the offer is closed and opens nothing."""
+    action = _open_offer(session, tenant_id, action_id, user_id)
+    action.status = "declined"
     session.flush()
     return action
 

@@ -21,6 +21,7 @@ import api.me.routes
 import api.members.routes
 import api.oauth.authorize
 import api.payments.routes
+import api.portal.visits
 import api.privacy.routes
 import api.proactive.routes
 import api.rules.routes
@@ -58,6 +59,7 @@ ROUTE_MODULES = (
     api.members.routes,
     api.oauth.authorize,
     api.payments.routes,
+    api.portal.visits,
     api.privacy.routes,
     api.proactive.routes,
     api.rules.routes,

@@ -12,17 +12,28 @@ from flask import Blueprint, Response, current_app, g, request, url_for
 
 from api.access import public
 from api.console.sign_in import begin_sign_in, finish_sign_in, sign_out_answer
-from api.console.web import language, see_other
+from api.console.web import see_other
 from api.database import session
 from api.portal.form_texts import choice, label
 from api.portal.forms import fields_of, posted
-from api.portal.web import citizen_page, cookie, offered, page, portal_client, refusal, signed_in, text
+from api.portal.web import (
+    case_visits,
+    citizen_page,
+    cookie,
+    own_case,
+    page,
+    portal_client,
+    preferred,
+    refusal,
+    service_name,
+    signed_in,
+    text,
+)
 from api.tenant_api import current_municipality, resolve_tenant
 from tenants.queries import slugs_by_id
-from townhall.auth.principal import Viewer
-from townhall.cases.models import Case
+from townhall.appointments.queries import counters_serving
 from townhall.cases.operations import open_case
-from townhall.cases.queries import document, documents, own_cases_everywhere, timeline, visible_case
+from townhall.cases.queries import document, documents, own_cases_everywhere, timeline
 from townhall.errors import Conflict, InvalidInput, NotFound, Refused
 from townhall.forms import json_schema
 from townhall.localisation import pick
@@ -47,15 +58,6 @@ def _current_tenant(_endpoint: str, values: dict[str, Any]) -> None:
 MY_CASES = 100  # the most recent a person sees on one page
 
 
-def _preferred() -> list[str]:
-    return [language(offered()), g.tenant.default_language]
-
-
-def _service_name(code: str) -> str:
-    service = SERVICE_TYPES.get(code)
-    return pick(service.names, _preferred())[1] if service else code
-
-
 def _euros(cents: int) -> str:
     return f"€ {cents // 100},{cents % 100:02d}"
 
@@ -63,15 +65,15 @@ def _euros(cents: int) -> str:
 @portal.get("/")
 @public
 def home() -> Response:
-    preferred = _preferred()
+    wanted = preferred()
     services = []
     for entry in catalogue(session(), g.tenant.id):
         service = SERVICE_TYPES.get(entry.service)
         if service is None:
             continue
         services.append({
-            "code": entry.service, "name": pick(entry.names or service.names, preferred)[1],
-            "description": pick(entry.descriptions or service.descriptions, preferred)[1],
+            "code": entry.service, "name": pick(entry.names or service.names, wanted)[1],
+            "description": pick(entry.descriptions or service.descriptions, wanted)[1],
             "fee": _euros(entry.fee_cents) if entry.fee_cents else None,
             "processing_days": entry.processing_days, "evidence": list(service.evidence),
             "channels": list(entry.channels)})
@@ -105,27 +107,28 @@ def my_cases() -> Response:
     with person_scope(session(), person):
         found = own_cases_everywhere(session(), person, after=None, limit=10_000)[-MY_CASES:]
     slugs = slugs_by_id(session(), [case.tenant_id for case in found])
-    cases = [{"reference": case.reference, "service": _service_name(case.service), "status": case.status,
+    cases = [{"reference": case.reference, "service": service_name(case.service), "status": case.status,
               "municipality": slugs[case.tenant_id], "due": case.due_on.isoformat(),
               "url": url_for("portal.case_page", tenant=slugs[case.tenant_id], case_id=case.id)}
              for case in reversed(found)]
     return page("cases.html", cases=cases)
 
 
-def _own_case(case_id: uuid.UUID) -> Case | None:
-    return visible_case(session(), g.tenant.id, Viewer(citizen_id=signed_in().user.id), case_id)
-
-
 @portal.get("/cases/<uuid:case_id>")
 @citizen_page
 def case_page(case_id: uuid.UUID) -> Response:
-    case = _own_case(case_id)
+    case = own_case(case_id)
     if case is None:
         return refusal(text()["no_case"], 404)
     payments = payments_of_case(session(), g.tenant.id, case.id)
     payable = case.status == "fee_due" and case.fee_cents > 0 and paid_payment(session(), g.tenant.id,
                                                                                  case.id) is None
-    return page("case.html", case=case, service=_service_name(case.service), fee=_euros(case.fee_cents),
+    visits = case_visits(case.id)
+    service = SERVICE_TYPES.get(case.service)
+    can_visit = service is not None and case.status not in service.workflow.terminal and bool(
+        counters_serving(session(), g.tenant.id, case.service))
+    return page("case.html", case=case, service=service_name(case.service), fee=_euros(case.fee_cents),
+                visits=visits, can_visit=can_visit,
                 steps=timeline(session(), g.tenant.id, case.id, for_citizen=True),
                 documents=documents(session(), g.tenant.id, case.id), payments=payments, payable=payable,
                 online=current_app.extensions.get("townhall.payments") is not None,
@@ -137,7 +140,7 @@ def case_page(case_id: uuid.UUID) -> Response:
 def pay(case_id: uuid.UUID) -> Response:
     """The fee paid online: a payment at the provider, and the citizen sent to its checkout. The
     case moves on only when the provider confirms the payment (townhall.payments)."""
-    case = _own_case(case_id)
+    case = own_case(case_id)
     if case is None:
         return refusal(text()["no_case"], 404)
     provider = current_app.extensions.get("townhall.payments")
@@ -155,7 +158,7 @@ def pay(case_id: uuid.UUID) -> Response:
 @portal.get("/cases/<uuid:case_id>/documents/<uuid:document_id>")
 @citizen_page
 def download(case_id: uuid.UUID, document_id: uuid.UUID) -> Response:
-    case = _own_case(case_id)
+    case = own_case(case_id)
     found = document(session(), g.tenant.id, case.id, document_id) if case is not None else None
     if found is None:
         return refusal(text()["no_case"], 404)
@@ -189,7 +192,7 @@ def apply(code: str) -> Response:
             with session().begin_nested():
                 case, _ = open_case(session(), current_app.extensions["townhall.storage"], current_municipality(),
                                     code, posted(fields, request.form, request.files), signed_in().user.id,
-                                    g.principal.actor, today, _preferred())
+                                    g.principal.actor, today, preferred())
             return see_other(url_for("portal.case_page", case_id=case.id))
         except InvalidInput as error:
             errors = {name.removeprefix("form."): messages for name, messages in error.errors.items()}
@@ -197,7 +200,7 @@ def apply(code: str) -> Response:
             errors = {"": [error.detail]}
         status = 422
     return page("apply.html", status=status, code=code, fields=fields, values=values, errors=errors,
-                service=pick(entry.names or service.names, _preferred())[1],
+                service=pick(entry.names or service.names, preferred())[1],
                 fee=_euros(entry.fee_cents) if entry.fee_cents else None, label=label, choice=choice)
 
 
@@ -215,7 +218,7 @@ def _for_you_page(status: int = 200, errors: dict[str, list[str]] | None = None,
         service = SERVICE_TYPES.get(action.service or "")
         needed = [found for found in fields_of(json_schema(service.form)) if found.kind == "file"
                   and found.name not in action.form] if service is not None else []
-        actions.append({"action": action, "service": _service_name(action.service) if action.service else None,
+        actions.append({"action": action, "service": service_name(action.service) if action.service else None,
                         "needed": needed, "errors": errors if action.id == failed else {}})
     return page("for_you.html", status=status, actions=actions, label=label)
 
@@ -234,7 +237,7 @@ def accept_offer_page(action_id: uuid.UUID) -> Response:
         with session().begin_nested():
             action = accept_offer(session(), current_municipality(), current_app.extensions["townhall.storage"],
                                   action_id, signed_in().user.id, datetime.now(ZoneInfo(g.tenant.time_zone)).date(),
-                                  _preferred(), completed)
+                                  preferred(), completed)
     except InvalidInput as error:
         return _for_you_page(422, {name.removeprefix("form."): m for name, m in error.errors.items()}, action_id)
     except (Conflict, Refused) as error:

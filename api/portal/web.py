@@ -5,10 +5,12 @@ they also hold here: the portal shows their own cases only."""
 
 import hmac
 import secrets
+import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Response, current_app, g, render_template, request, url_for
+from sqlalchemy import select
 
 from api.access import ACCESS_ATTRIBUTE
 from api.console.sign_in import ConsoleClient
@@ -17,12 +19,17 @@ from api.console.web import SECURITY_HEADERS, Signed, language, language_links, 
 from api.database import session
 from api.portal.texts import TEXTS
 from api.tenant_api import tenant_cache
+from townhall.appointments.models import Office
+from townhall.appointments.queries import PUBLIC, appointments_of, office_zones, zone_of
 from townhall.auth.console_client import PORTAL_SCOPE, ensure_portal_client, portal_callback_url, portal_client_id
 from townhall.auth.models import User, UserStatus
 from townhall.auth.operations import AnyWebSession, end_web_session
-from townhall.auth.principal import Principal
+from townhall.auth.principal import Principal, Viewer
 from townhall.auth.queries import access_in_tenant, web_session
+from townhall.cases.models import Case
+from townhall.cases.queries import visible_case
 from townhall.localisation import pick
+from townhall.services.registry import SERVICE_TYPES
 
 View = TypeVar("View", bound=Callable[..., Any])
 DEFAULT_LANGUAGE = "nl"  # a municipality whose languages the portal does not speak yet
@@ -109,3 +116,30 @@ def citizen_page(view: View) -> View:
 def signed_in() -> Signed:
     found: Signed = g.portal
     return found
+
+
+def preferred() -> list[str]:
+    """The page's language, then the municipality's: how texts of several languages are picked."""
+    return [language(offered()), g.tenant.default_language]
+
+
+def service_name(code: str) -> str:
+    service = SERVICE_TYPES.get(code)
+    return pick(service.names, preferred())[1] if service else code
+
+
+def own_case(case_id: uuid.UUID) -> Case | None:
+    """The signed-in person's own case here, or None (another's, another municipality's, none)."""
+    return visible_case(session(), g.tenant.id, Viewer(citizen_id=signed_in().user.id), case_id)
+
+
+def case_visits(case_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The visits booked for one of the person's cases, each in its office's own time."""
+    found = [a for a in appointments_of(session(), g.tenant.id, Viewer(citizen_id=signed_in().user.id), None, 1000)
+             if a.case_id == case_id]
+    zones = office_zones(session(), found)
+    rows = session().execute(select(Office.id, Office.name).where(Office.id.in_([a.office_id for a in found]))
+                             .execution_options(**PUBLIC)).all() if found else []
+    names: dict[uuid.UUID, str] = {row[0]: row[1] for row in rows}
+    return [{"id": a.id, "status": a.status, "office": names.get(a.office_id, ""), "at": a.starts_at.astimezone(
+        zone_of(zones, a))} for a in found]

@@ -2,9 +2,10 @@
 language, showing no other municipality's configuration."""
 
 import io
+import re
 import uuid
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask import Flask
@@ -20,11 +21,15 @@ from support.evidence import JPEG, eid_form
 from support.mollie import mollie_for
 from support.oauth import data
 from tenants.models import Tenant
+from townhall.appointments.models import Appointment
+from townhall.appointments.operations import save_office
+from townhall.appointments.schemas import OfficeInput
 from townhall.cases.cards import CaseCard
 from townhall.cases.models import Case
 from townhall.cases.operations import open_case
 from townhall.services.operations import configure_service
 from townhall.tenancy import Municipality, tenant_scope
+from townhall.validation import load
 
 
 def _offer(app: Flask, tenant: Tenant, code: str, **settings: object) -> None:
@@ -212,3 +217,48 @@ def test_a_citizen_accepts_one_offer_with_a_photo_and_declines_another(
     an = signed_in_to(app, "/t/aalst", "an@example.org", PASSWORD)
     assert an.post(f"/t/aalst/for-you/{first}/accept", data={"csrf": page_csrf(an.get("/t/aalst/for-you"))},
                    content_type="multipart/form-data").status_code == 404  # not hers
+
+
+def _visits(app: Flask, town: Town) -> list[Appointment]:
+    with app.app_context(), database().sessions() as session, tenant_scope(session, town.tenant.id):
+        return list(session.scalars(select(Appointment).where(Appointment.tenant_id == town.tenant.id)))
+
+
+def test_a_citizen_books_moves_and_cancels_a_visit_at_a_counter_of_the_region(
+    app: Flask, client: FlaskClient, make_tenant: Callable[..., Tenant], town: Town
+) -> None:
+    ninove = make_tenant("ninove", "41048")
+    hours = {day: [["08:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat")}
+    with app.app_context(), database().unit_of_work() as session, tenant_scope(session, ninove.id):
+        save_office(session, ninove.id, "Europe/Brussels", load(OfficeInput, {
+            "name": "Stadhuis Ninove", "address": "Centrumlaan 100, Ninove", "lat": 50.83, "long": 4.02,
+            "hours": hours, "services": [{"service": "eid-card", "duration_minutes": 15}]}),
+            {"eid-card": [town.tenant.id]})  # Ninove's counter serves Aalst's citizens too
+    card = client.post("/t/aalst/v1/cases", json={"service": "eid-card", "form": eid_form()},
+                       headers=town.headers["jan"])
+    case = data(card)["id"]
+    jan = signed_in_to(app, "/t/aalst", "jan@example.org", PASSWORD)
+    assert "/visit" in jan.get(f"/t/aalst/cases/{case}").get_data(as_text=True)
+    picker = jan.get(f"/t/aalst/cases/{case}/visit")
+    html = picker.get_data(as_text=True)
+    assert "Stadhuis Ninove (ninove)" in html
+    choices = re.findall(r'name="slot" value="([^"]+)"', html)
+    assert len(choices) >= 2 and all("+01:00" in c or "+02:00" in c for c in choices)  # the office's own time
+    assert jan.post(f"/t/aalst/cases/{case}/visit", data={"csrf": page_csrf(picker), "slot": "nonsense"}
+                    ).status_code == 422
+    booked = jan.post(f"/t/aalst/cases/{case}/visit", data={"csrf": page_csrf(picker), "slot": choices[0]})
+    assert booked.status_code == 303
+    page = jan.get(f"/t/aalst/cases/{case}")
+    visit_id = re.search(r"/t/aalst/visits/([0-9a-f-]+)\.ics", page.get_data(as_text=True))
+    assert visit_id is not None
+    ics = jan.get(f"/t/aalst/visits/{visit_id.group(1)}.ics")
+    assert ics.mimetype == "text/calendar" and b"Stadhuis Ninove" in ics.get_data()
+    moved = jan.post(f"/t/aalst/cases/{case}/visit", data={"csrf": page_csrf(picker), "slot": choices[1]})
+    assert moved.status_code == 303
+    assert [(a.status, a.starts_at) for a in _visits(app, town)] == [
+        ("booked", datetime.fromisoformat(choices[1].split("|")[1]))]  # moved, not a second visit
+    an = signed_in_to(app, "/t/aalst", "an@example.org", PASSWORD)
+    assert an.get(f"/t/aalst/visits/{visit_id.group(1)}.ics").status_code == 404  # not hers
+    cancelled = jan.post(f"/t/aalst/visits/{visit_id.group(1)}/cancel", data={"csrf": page_csrf(page)})
+    assert cancelled.status_code == 303
+    assert [a.status for a in _visits(app, town)] == ["cancelled"]

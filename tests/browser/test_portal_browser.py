@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from playwright.sync_api import Browser, FilePayload
+from playwright.sync_api import Browser, FilePayload, Page
 from werkzeug.serving import make_server
 
 from api.app import create_app
@@ -79,9 +79,7 @@ def chromium() -> Iterator[Browser]:
         yield browser
 
 
-def test_every_demo_portal_is_readable_in_its_own_colours(portal_url: str, chromium: Browser) -> None:
-    violations: dict[str, list[str]] = {}
-    citizen = person(chromium, locale="nl-BE")
+def _every_demo_portal(citizen: Page, portal_url: str, violations: dict[str, list[str]]) -> None:
     for entry in DEMO_TENANTS:
         slug = entry["tenant"]["slug"]
         citizen.goto(f"{portal_url}/t/{slug}/")
@@ -95,6 +93,8 @@ def test_every_demo_portal_is_readable_in_its_own_colours(portal_url: str, chrom
     assert citizen.inner_text("h1") == "Our services"
     shot(citizen, "portal-ninove")
 
+
+def _sign_in_and_my_cases(citizen: Page, portal_url: str, violations: dict[str, list[str]]) -> None:
     citizen.goto(f"{portal_url}/t/aalst/")
     citizen.click("header >> text=Sign in")
     citizen.fill("input[name=email]", "jan@example.org")
@@ -109,6 +109,9 @@ def test_every_demo_portal_is_readable_in_its_own_colours(portal_url: str, chrom
     accessible(citizen, violations, "portal case")
     shot(citizen, "portal-case")
     assert "at the counter" in citizen.inner_text("main")  # no payment provider set up here
+
+
+def _apply(citizen: Page, portal_url: str, violations: dict[str, list[str]]) -> None:
     citizen.goto(f"{portal_url}/t/aalst/")
     citizen.click("#service-eid-card a.button")
     accessible(citizen, violations, "portal application form")
@@ -117,6 +120,9 @@ def test_every_demo_portal_is_readable_in_its_own_colours(portal_url: str, chrom
     assert citizen.inner_text("#field-photo-error") and citizen.inner_text("#field-police_report-error")
     accessible(citizen, violations, "portal application form with errors")
     shot(citizen, "portal-apply")
+
+
+def _offer_and_visit(citizen: Page, portal_url: str, violations: dict[str, list[str]]) -> None:
     citizen.click("header >> text=For you")
     assert "expires in two months" in citizen.inner_text("main")
     accessible(citizen, violations, "portal for you")
@@ -125,8 +131,25 @@ def test_every_demo_portal_is_readable_in_its_own_colours(portal_url: str, chrom
     citizen.set_input_files("main input[type=file]", files=[photo])
     citizen.click("button:has-text('Yes, please')")
     assert "Electronic identity card" in citizen.inner_text("h1")  # the case the offer opened
+    citizen.click("main >> text=Book a visit")
+    accessible(citizen, violations, "portal visit")
+    citizen.check("#slot-1")
+    citizen.click("button:has-text('Book this time')")
+    assert "booked" in citizen.inner_text("main") and ".ics" in citizen.inner_html("main")
+    shot(citizen, "portal-visit-booked")
     citizen.goto(f"{portal_url}/t/aalst/cases/{uuid.UUID(int=1)}")
     assert "no such case" in citizen.inner_text("main")
     accessible(citizen, violations, "portal refusal")
+
+
+def test_a_citizen_goes_through_the_portal_readable_in_every_demo_theme(portal_url: str, chromium: Browser) -> None:
+    """Every demo municipality's portal in its own colours, then a citizen signing in, their cases,
+    applying, an offer and a visit: axe-core finds nothing serious on any page type."""
+    violations: dict[str, list[str]] = {}
+    citizen = person(chromium, locale="nl-BE")
+    _every_demo_portal(citizen, portal_url, violations)
+    _sign_in_and_my_cases(citizen, portal_url, violations)
+    _apply(citizen, portal_url, violations)
+    _offer_and_visit(citizen, portal_url, violations)
     assert {name: found for name, found in violations.items() if found} == {}
-    assert len(violations) == len(DEMO_TENANTS) + 6
+    assert len(violations) == len(DEMO_TENANTS) + 7  # and seven page types signed in

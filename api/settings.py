@@ -98,6 +98,10 @@ class Settings:
     mail_from: str = "noreply@townhall.local"
     mollie_api_key: str | None = field(default=None, repr=False)  # None: online payment off, counter only
     mollie_api_url: str = "https://api.mollie.com"  # another address: a stand-in of Mollie's API (tests, demo)
+    # The portal's map of reports in public space: a tile URL template ({z}/{x}/{y}); unset, no map
+    # (latitude, longitude and address fields only, as without JavaScript).
+    map_tiles_url: str | None = None
+    map_attribution: str = "© OpenStreetMap contributors"
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -121,6 +125,11 @@ class Settings:
         parts = urlsplit(self.mollie_api_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             found.append("TOWNHALL_MOLLIE_API_URL: an absolute http(s) URL")
+        if self.map_tiles_url is not None:
+            tiles = urlsplit(self.map_tiles_url)
+            if tiles.scheme not in ("http", "https") or not tiles.netloc or not all(
+                    part in self.map_tiles_url for part in ("{z}", "{x}", "{y}")):
+                found.append("TOWNHALL_MAP_TILES_URL: an http(s) tile URL template with {z}, {x} and {y}")
         return found
 
     def _connection_problems(self) -> list[str]:
@@ -277,6 +286,8 @@ class Settings:
             "mail_from": env.get("TOWNHALL_MAIL_FROM", cls.mail_from),
             "mollie_api_key": env.get("TOWNHALL_MOLLIE_API_KEY") or None,
             "mollie_api_url": env.get("TOWNHALL_MOLLIE_API_URL", cls.mollie_api_url),
+            "map_tiles_url": env.get("TOWNHALL_MAP_TILES_URL") or None,
+            "map_attribution": env.get("TOWNHALL_MAP_ATTRIBUTION", cls.map_attribution),
         }
         if env.get("TOWNHALL_INSTANCE_PATH"):
             values["instance_path"] = Path(env["TOWNHALL_INSTANCE_PATH"]).resolve()

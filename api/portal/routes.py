@@ -31,7 +31,7 @@ from api.portal.web import (
 )
 from api.tenant_api import current_municipality, resolve_tenant
 from tenants.queries import slugs_by_id
-from townhall.appointments.queries import counters_serving
+from townhall.appointments.queries import counters_serving, offices_of
 from townhall.cases.operations import open_case
 from townhall.cases.queries import document, documents, own_cases_everywhere, timeline
 from townhall.errors import Conflict, InvalidInput, NotFound, Refused
@@ -172,6 +172,20 @@ def _offered_entry(code: str) -> Any:
     return entry if entry is not None and entry.enabled and code in SERVICE_TYPES else None
 
 
+MAPPED = frozenset({"public-space-report"})  # the services whose form has a place to pin
+BELGIUM = (50.85, 4.35)  # where the map opens for a municipality without an office yet
+
+
+def _map(code: str) -> dict[str, Any] | None:
+    """The map that fills a report's latitude and longitude, if tiles are set up."""
+    settings = current_app.config["TOWNHALL_SETTINGS"]
+    if code not in MAPPED or not settings.map_tiles_url:
+        return None
+    offices = offices_of(session(), g.tenant.id)
+    lat, long = (offices[0][0].lat, offices[0][0].long) if offices else BELGIUM
+    return {"tiles": settings.map_tiles_url, "attribution": settings.map_attribution, "lat": lat, "long": long}
+
+
 @portal.route("/apply/<string(maxlength=63):code>", methods=["GET", "POST"])
 @citizen_page
 def apply(code: str) -> Response:
@@ -199,7 +213,7 @@ def apply(code: str) -> Response:
         except Refused as error:
             errors = {"": [error.detail]}
         status = 422
-    return page("apply.html", status=status, code=code, fields=fields, values=values, errors=errors,
+    return page("apply.html", status=status, code=code, fields=fields, values=values, errors=errors, map=_map(code),
                 service=pick(entry.names or service.names, preferred())[1],
                 fee=_euros(entry.fee_cents) if entry.fee_cents else None, label=label, choice=choice)
 

@@ -8,6 +8,7 @@ import secrets
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, render_template, request, url_for
 from sqlalchemy import select
@@ -61,9 +62,11 @@ def page(template: str, status: int = 200, **values: Any) -> Response:
                            **values)
     response = Response(html, status=status, mimetype="text/html")
     response.headers.update(SECURITY_HEADERS)
+    tiles = current_app.config["TOWNHALL_SETTINGS"].map_tiles_url
+    tile_origin = f" {urlsplit(tiles).scheme}://{urlsplit(tiles).netloc}" if tiles else ""  # the map's tiles
     response.headers["Content-Security-Policy"] = (
-        f"default-src 'none'; style-src 'self' 'nonce-{nonce}'; img-src 'self' data: https:; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+        f"default-src 'none'; style-src 'self' 'nonce-{nonce}'; img-src 'self' data: https:{tile_origin}; "
+        "script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
     response.headers["Content-Language"] = chosen
     remember_language(response, chosen)
     return response

@@ -1,6 +1,7 @@
 """The citizens' portal of each municipality: its catalogue, in its colours and the citizen's
 language, showing no other municipality's configuration."""
 
+import dataclasses
 import io
 import re
 import uuid
@@ -262,3 +263,32 @@ def test_a_citizen_books_moves_and_cancels_a_visit_at_a_counter_of_the_region(
     cancelled = jan.post(f"/t/aalst/visits/{visit_id.group(1)}/cancel", data={"csrf": page_csrf(page)})
     assert cancelled.status_code == 303
     assert [a.status for a in _visits(app, town)] == ["cancelled"]
+
+
+def test_a_report_in_public_space_is_pinned_on_a_map_or_given_by_its_coordinates(
+    app: Flask, town: Town
+) -> None:
+    _offer(app, town.tenant, "public-space-report", fee_cents=0, processing_days=10)
+    jan = signed_in_to(app, "/t/aalst", "jan@example.org", PASSWORD)
+    plain = jan.get("/t/aalst/apply/public-space-report")
+    html = plain.get_data(as_text=True)
+    assert 'id="field-lat"' in html and 'id="field-long"' in html and 'id="field-address"' in html
+    assert "report-map" not in html and "leaflet" not in html  # no tiles set up: the fields alone
+    opened = jan.post("/t/aalst/apply/public-space-report", content_type="multipart/form-data", data={
+        "csrf": page_csrf(plain), "category": "pothole", "description": "A deep hole by the school.",
+        "lat": "50,9381", "long": "4.0392"})
+    assert opened.status_code == 303, opened.get_data(as_text=True)
+    with app.app_context(), database().sessions() as session, tenant_scope(session, town.tenant.id):
+        report = session.scalars(select(Case).where(Case.service == "public-space-report")).one()
+    assert (report.form["lat"], report.form["long"]) == (50.9381, 4.0392)
+
+    tiles = "https://tiles.example.org/{z}/{x}/{y}.png"
+    app.config["TOWNHALL_SETTINGS"] = dataclasses.replace(app.config["TOWNHALL_SETTINGS"], map_tiles_url=tiles)
+    try:
+        mapped = jan.get("/t/aalst/apply/public-space-report")
+    finally:
+        app.config["TOWNHALL_SETTINGS"] = dataclasses.replace(app.config["TOWNHALL_SETTINGS"], map_tiles_url=None)
+    html = mapped.get_data(as_text=True)
+    assert f'data-tiles="{tiles}"' in html and "vendor/leaflet-1.9.4/leaflet.js" in html and 'id="field-lat"' in html
+    assert "https://tiles.example.org" in mapped.headers["Content-Security-Policy"]
+    assert "report-map" not in jan.get("/t/aalst/apply/eid-card").get_data(as_text=True)

@@ -39,7 +39,10 @@ def portal_url(settings: Settings) -> Iterator[str]:
     """The app on loopback with the demo consortium, each municipality in its demo colours, and a
     citizen with a parking permit waiting for its fee in Aalst and a certificate from Ninove."""
     port = free_port()
-    own = dataclasses.replace(settings, base_url=f"http://127.0.0.1:{port}")
+    base_url = f"http://127.0.0.1:{port}"
+    # Map tiles from the app itself (no network here): any image will do for placing a pin.
+    tiles = base_url + "/assets/console/vendor/leaflet-1.9.4/images/layers.png?z={z}&x={x}&y={y}"
+    own = dataclasses.replace(settings, base_url=base_url, map_tiles_url=tiles)
     app = create_app(own)
     with app.app_context(), database().unit_of_work() as session:
         ensure_signing_key(session, own.access_token_lifetime)
@@ -120,6 +123,13 @@ def _apply(citizen: Page, portal_url: str, violations: dict[str, list[str]]) -> 
     assert citizen.inner_text("#field-photo-error") and citizen.inner_text("#field-police_report-error")
     accessible(citizen, violations, "portal application form with errors")
     shot(citizen, "portal-apply")
+    citizen.goto(f"{portal_url}/t/aalst/apply/public-space-report")
+    citizen.wait_for_selector("#report-map .leaflet-container, #report-map.leaflet-container")
+    assert citizen.input_value("#field-lat") == ""
+    citizen.click("#report-map", position={"x": 200, "y": 150})  # the pin: latitude and longitude filled
+    assert citizen.input_value("#field-lat").startswith("50.") and citizen.input_value("#field-long").startswith("4.")
+    accessible(citizen, violations, "portal report with a map")
+    shot(citizen, "portal-report-map")
 
 
 def _offer_and_visit(citizen: Page, portal_url: str, violations: dict[str, list[str]]) -> None:
@@ -152,4 +162,4 @@ def test_a_citizen_goes_through_the_portal_readable_in_every_demo_theme(portal_u
     _apply(citizen, portal_url, violations)
     _offer_and_visit(citizen, portal_url, violations)
     assert {name: found for name, found in violations.items() if found} == {}
-    assert len(violations) == len(DEMO_TENANTS) + 7  # and seven page types signed in
+    assert len(violations) == len(DEMO_TENANTS) + 8  # and eight page types signed in

@@ -5,9 +5,13 @@ import dataclasses
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser, FilePayload, Page
 from werkzeug.serving import make_server
 
@@ -16,28 +20,41 @@ from api.database import database
 from api.settings import Settings
 from support.browser import accessible, free_port, launched, person, shot
 from support.evidence import JPEG
+from support.mollie import MollieStandIn, mollie_for
 from support.suite import empty_all_tables
 from tenants.demo import DEMO_TENANTS, seed_demo
+from townhall.appointments.operations import save_office
+from townhall.appointments.queries import offices_of
+from townhall.appointments.schemas import OfficeInput
 from townhall.auth.keys import ensure_signing_key
-from townhall.auth.operations import create_user
+from townhall.auth.operations import add_membership, create_user
 from townhall.auth.scopes import CASE_WORKER
 from townhall.cases.models import Case
 from townhall.cases.operations import move_case, open_case
 from townhall.ids import new_id
 from townhall.proactive.models import ProactiveAction
 from townhall.tenancy import Municipality, tenant_scope
+from townhall.validation import load
 
 pytestmark = [pytest.mark.committed, pytest.mark.browser]
 
 
 PASSWORD = "correct horse battery"
 PERMIT = {"plate": "1-ABC-234", "zone": "A1", "starts_on": "2026-12-01"}
+WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-@pytest.fixture
-def portal_url(settings: Settings) -> Iterator[str]:
+@dataclass(frozen=True)
+class Live:
+    url: str
+    app: Flask
+
+
+@contextmanager
+def _served(settings: Settings) -> Iterator[Live]:
     """The app on loopback with the demo consortium, each municipality in its demo colours, and a
-    citizen with a parking permit waiting for its fee in Aalst and a certificate from Ninove."""
+    citizen (an offer waiting for him in Aalst, a parking permit waiting for its fee there and a
+    certificate from Ninove)."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     # Map tiles from the app itself (no network here): any image will do for placing a pin.
@@ -48,7 +65,9 @@ def portal_url(settings: Settings) -> Iterator[str]:
         ensure_signing_key(session, own.access_token_lifetime)
         towns = {tenant.slug: tenant for tenant in seed_demo(session)}  # each in its demo colours
         jan = create_user(session, {"email": "jan@example.org", "display_name": "Jan", "password": PASSWORD})
+        worker = create_user(session, {"email": "worker@example.org", "display_name": "Worker", "password": PASSWORD})
         with tenant_scope(session, towns["aalst"].id):  # what a proactive rule offered him
+            add_membership(session, towns["aalst"].id, worker, CASE_WORKER)
             session.add(ProactiveAction(tenant_id=towns["aalst"].id, rule_id=new_id(), rule_version=1,
                                         person_ref="p-jan", user_id=jan.id, trigger_key="eid-expiring", action="offer",
                                         status="offered", service="eid-card", form={"reason": "renewal"},
@@ -64,16 +83,36 @@ def portal_url(settings: Settings) -> Iterator[str]:
                 if service == "parking-permit":
                     move_case(session, session.get_one(Case, (town.id, case.id)), "fee_due", CASE_WORKER, "test")
                 session.flush()  # within the municipality's scope
+        with tenant_scope(session, towns["ninove"].id):  # Ninove's counter takes Aalst's pickups too
+            office, _ = offices_of(session, towns["ninove"].id)[0]
+            values = load(OfficeInput, {"name": office.name, "address": office.address, "lat": office.lat,
+                                        "long": office.long, "hours": {d: [["08:00", "19:00"]] for d in WEEK},
+                                        "services": [{"service": "eid-card", "duration_minutes": 15, "counters": 2}]})
+            save_office(session, towns["ninove"].id, "Europe/Brussels", values, {"eid-card": [towns["aalst"].id]},
+                        office, actor="test")
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield own.base_url
+        yield Live(own.base_url, app)
     finally:
         server.shutdown()
         thread.join(timeout=10)
         app.extensions["townhall.database"].engine.dispose()
         empty_all_tables(settings)
+
+
+@pytest.fixture
+def portal_url(settings: Settings) -> Iterator[str]:
+    with _served(settings) as live:
+        yield live.url
+
+
+@pytest.fixture
+def journey(settings: Settings) -> Iterator[tuple[Live, MollieStandIn]]:
+    """As `portal_url`, and fees paid through a stand-in of Mollie (its checkout page included)."""
+    with _served(settings) as live, mollie_for(live.app) as mollie:
+        yield live, mollie
 
 
 @pytest.fixture
@@ -163,3 +202,67 @@ def test_a_citizen_goes_through_the_portal_readable_in_every_demo_theme(portal_u
     _offer_and_visit(citizen, portal_url, violations)
     assert {name: found for name, found in violations.items() if found} == {}
     assert len(violations) == len(DEMO_TENANTS) + 8  # and eight page types signed in
+
+
+def _console_step(worker: Page, url: str, reference: str, to: str) -> None:
+    """The case worker opens the case in Aalst's console and takes one step."""
+    worker.goto(f"{url}/t/aalst/admin/cases?lang=en")
+    worker.click(f"text={reference}")
+    worker.click(f"button[name=to][value={to}]")
+    assert worker.inner_text("#case-status") == to
+
+
+def test_a_citizen_applies_pays_books_the_pickup_in_ninove_and_follows_the_case(
+    journey: tuple[Live, MollieStandIn], chromium: Browser
+) -> None:
+    live, mollie = journey
+    citizen = person(chromium)
+    citizen.goto(f"{live.url}/t/aalst/?lang=en")
+    citizen.click("header >> text=Sign in")
+    citizen.fill("input[name=email]", "jan@example.org")
+    citizen.fill("input[name=password]", PASSWORD)
+    citizen.click("button[type=submit]")
+    citizen.wait_for_url(f"{live.url}/t/aalst/cases")
+    assert "NINOVE-" in citizen.inner_text("main")  # his Ninove case in the same list
+
+    citizen.goto(f"{live.url}/t/aalst/")
+    citizen.click("#service-eid-card a.button")
+    citizen.select_option("#field-reason", "renewal")
+    photo: FilePayload = {"name": "me.jpg", "mimeType": "image/jpeg", "buffer": JPEG}
+    citizen.set_input_files("#field-photo", files=[photo])
+    citizen.click("button:has-text('Send the application')")
+    reference = citizen.inner_text("h1").split(" · ")[-1]
+    assert reference.startswith("AALST-") and "submitted" in citizen.inner_text("main")
+    case_url = citizen.url
+
+    worker = person(chromium)
+    worker.goto(f"{live.url}/t/aalst/admin/")
+    worker.fill("input[name=email]", "worker@example.org")
+    worker.fill("input[name=password]", PASSWORD)
+    worker.click("button[type=submit]")
+    worker.wait_for_url(f"{live.url}/t/aalst/admin/")
+    _console_step(worker, live.url, reference, "fee_due")
+
+    citizen.goto(case_url)
+    citizen.click("button:has-text('Pay online now')")  # to Mollie's checkout
+    assert citizen.url.startswith(mollie.url) and "EUR 20.00" in citizen.inner_text("h1")
+    citizen.click("button:has-text('Pay')")  # Mollie tells Townhall, then sends the citizen back
+    citizen.wait_for_url(case_url + "?paid=1")
+    assert "production ordered" in citizen.inner_text("main") and "receipt-" in citizen.inner_text("main")
+
+    _console_step(worker, live.url, reference, "ready_for_pickup")
+    citizen.goto(case_url)
+    assert "ready for pickup" in citizen.inner_text("main")  # the worker's step, seen by the citizen
+    citizen.click("main >> text=Book a visit")
+    citizen.click("label:has-text('Stadhuis Ninove') >> nth=0")
+    citizen.click("button:has-text('Book this time')")
+    assert "pickup booked" in citizen.inner_text("main") and "Stadhuis Ninove" in citizen.inner_text("main")
+    with citizen.expect_download() as download:
+        citizen.click("text=Add to your calendar (.ics)")
+    ics = Path(download.value.path()).read_bytes()
+    assert b"BEGIN:VCALENDAR" in ics and b"Stadhuis Ninove" in ics
+    shot(citizen, "portal-journey-pickup-booked")
+
+    _console_step(worker, live.url, reference, "handed_over")
+    citizen.goto(case_url)
+    assert "handed over" in citizen.inner_text("main")

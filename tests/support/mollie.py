@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import requests
 from flask import Flask
 
 from townhall.payments.mollie import MollieProvider
@@ -35,6 +36,10 @@ class MollieStandIn:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                checkout = re.fullmatch(r"/checkout/(tr_\w+)", self.path)
+                if checkout and checkout.group(1) in stand_in.payments:
+                    stand_in.checkout_page(self, checkout.group(1))
+                    return
                 if not stand_in.authorised(self):
                     return
                 match = re.fullmatch(r"/v2/payments/(tr_\w+)", self.path.split("?")[0])
@@ -45,6 +50,10 @@ class MollieStandIn:
                 stand_in.answer(self, 200, found.body)
 
             def do_POST(self) -> None:
+                checkout = re.fullmatch(r"/checkout/(tr_\w+)", self.path)
+                if checkout and checkout.group(1) in stand_in.payments:
+                    stand_in.pay_at_checkout(self, checkout.group(1))
+                    return
                 if not stand_in.authorised(self):
                     return
                 data = json.loads(self.rfile.read(int(self.headers.get("content-length", "0"))) or b"{}")
@@ -119,6 +128,29 @@ class MollieStandIn:
 
     def error(self, handler: BaseHTTPRequestHandler, status: int, detail: str) -> None:
         self.answer(handler, status, {"status": status, "title": "Error", "detail": detail})
+
+    # --- Mollie's checkout, for a browser -----------------------------------------------------------
+    def checkout_page(self, handler: BaseHTTPRequestHandler, ref: str) -> None:
+        body = self.payments[ref].body
+        html = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Checkout</title></head>'
+                f'<body><main><h1>Pay {body["amount"]["currency"]} {body["amount"]["value"]}</h1>'
+                f'<p>{body["description"]}</p><form method="post"><button type="submit">Pay</button></form>'
+                f'</main></body></html>').encode()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html; charset=utf-8")
+        handler.send_header("Content-Length", str(len(html)))
+        handler.end_headers()
+        handler.wfile.write(html)
+
+    def pay_at_checkout(self, handler: BaseHTTPRequestHandler, ref: str) -> None:
+        """As Mollie: the payment is paid, the merchant's webhook told (its id only), the citizen sent back."""
+        self.settle(ref)
+        body = self.payments[ref].body
+        requests.post(body["webhookUrl"], data={"id": ref}, timeout=10).raise_for_status()
+        handler.send_response(303)
+        handler.send_header("Location", body["redirectUrl"])
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
 
     # --- what the test does as the citizen --------------------------------------------------------
     def settle(self, ref: str, status: str = "paid", value: str | None = None) -> None:

@@ -171,6 +171,10 @@ def demo_seed(output: Path | None, large: bool, tenant_count: int, case_count: i
     console = next((c["console"] for c in description["clients"] if c.get("console")), None)
     if admin is not None and console is not None:
         click.echo(f"admin console: {console} (sign in as {admin['email']}, password {admin['password']})")
+    citizen = next((u for u in description["users"] if u["email"] == "citizen@demo.example"), None)
+    if citizen is not None:
+        click.echo(f"citizens' portal: {settings().base_url}/t/aalst/ (sign in as {citizen['email']}, "
+                   f"password {citizen['password']})")
     if large:
         _seed_large(LargeDemo(tenant_count, case_count))
 

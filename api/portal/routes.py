@@ -152,6 +152,8 @@ def pay(case_id: uuid.UUID) -> Response:
         payment = start_online(session(), provider, current_municipality(), case, g.principal.actor, base_url + back)
     except ProviderUnavailable:
         return refusal(text()["provider_down"], 502)
+    except Conflict as error:  # paid meanwhile, or no fee due any more
+        return refusal(error.detail, 409)
     return see_other(str(payment.checkout_url))
 
 

@@ -137,6 +137,8 @@ def test_a_citizen_pays_the_fee_from_the_portal(app: Flask, client: FlaskClient,
         assert "fee due" in back.get_data(as_text=True)
         mollie.settle(ref)
         client.post("/t/aalst/v1/payments/webhooks/mollie", data={"id": ref})
+        again = jan.post(f"/t/aalst/cases/{case}/pay", data={"csrf": page_csrf(page)})  # a second tab, say
+        assert again.status_code == 409 and again.mimetype == "text/html" and len(mollie.payments) == 1
     paid = jan.get(f"/t/aalst/cases/{case}").get_data(as_text=True)
     assert "production ordered" in paid and "receipt-" in paid
 

@@ -29,7 +29,7 @@ from api.portal.web import (
     signed_in,
     text,
 )
-from api.tenant_api import current_municipality, resolve_tenant
+from api.tenant_api import current_municipality, resolve_tenant, tenant_cache
 from tenants.queries import slugs_by_id
 from townhall.appointments.queries import counters_serving, offices_of
 from townhall.cases.operations import open_case
@@ -99,6 +99,11 @@ def sign_out() -> Response:
     return sign_out_answer(signed_in().row, url_for("portal.home"), cookie())
 
 
+def _municipality_name(slug: str) -> str:
+    found = tenant_cache().tenant(session(), slug)
+    return pick(found.names, preferred())[1] if found is not None else slug
+
+
 @portal.get("/cases")
 @citizen_page
 def my_cases() -> Response:
@@ -107,8 +112,9 @@ def my_cases() -> Response:
     with person_scope(session(), person):
         found = own_cases_everywhere(session(), person, after=None, limit=10_000)[-MY_CASES:]
     slugs = slugs_by_id(session(), [case.tenant_id for case in found])
+    names = {slug: _municipality_name(slug) for slug in set(slugs.values())}
     cases = [{"reference": case.reference, "service": service_name(case.service), "status": case.status,
-              "municipality": slugs[case.tenant_id], "due": case.due_on.isoformat(),
+              "municipality": names[slugs[case.tenant_id]], "due": case.due_on.isoformat(),
               "url": url_for("portal.case_page", tenant=slugs[case.tenant_id], case_id=case.id)}
              for case in reversed(found)]
     return page("cases.html", cases=cases)

@@ -1,5 +1,5 @@
-"""The application forms' words in the portal: each field's label and each choice's, in nl, fr, de
-and en (the forms themselves are the services' published schemas)."""
+"""The application forms' words in the portal: each field's label and each choice's, and the cases'
+statuses, in nl, fr, de and en (the forms themselves are the services' published schemas)."""
 
 from api.console.texts import LANGUAGES
 
@@ -68,11 +68,34 @@ _CHOICES: dict[str, tuple[str, str, str, str]] = {
 }
 
 
+_STATUSES: dict[str, tuple[str, str, str, str]] = {
+    "submitted": ("ingediend", "introduite", "eingereicht", "submitted"),
+    "fee_due": ("te betalen", "à payer", "zu bezahlen", "fee due"),
+    "production_ordered": ("in aanmaak", "en production", "in Herstellung", "production ordered"),
+    "ready_for_pickup": ("klaar om af te halen", "prête à retirer", "abholbereit", "ready for pickup"),
+    "pickup_booked": ("afhaalafspraak gemaakt", "retrait réservé", "Abholtermin gebucht", "pickup booked"),
+    "handed_over": ("afgehaald", "remise", "ausgehändigt", "handed over"),
+    "cancelled": ("geannuleerd", "annulée", "storniert", "cancelled"),
+    "neighbourhood_check": ("wijkcontrole", "contrôle de quartier", "Wohnsitzkontrolle", "neighbourhood check"),
+    "registered": ("ingeschreven", "enregistrée", "eingetragen", "registered"),
+    "refused": ("geweigerd", "refusée", "abgelehnt", "refused"),
+    "issued": ("afgeleverd", "délivrée", "ausgestellt", "issued"),
+    "requested": ("aangevraagd", "demandée", "beantragt", "requested"),
+    "acknowledged": ("ontvangen", "reçue", "eingegangen", "acknowledged"),
+    "in_progress": ("in behandeling", "en cours", "in Bearbeitung", "in progress"),
+    "resolved": ("opgelost", "résolue", "erledigt", "resolved"),
+    "closed": ("afgesloten", "clôturée", "abgeschlossen", "closed"),
+    "scheduled": ("ingepland", "planifiée", "geplant", "scheduled"),
+    "collected": ("opgehaald", "enlevée", "abgeholt", "collected"),
+}
+
+
 def _by_language(table: dict[str, tuple[str, str, str, str]]) -> dict[str, dict[str, str]]:
     return {code: {key: words[index] for key, words in table.items()} for index, code in enumerate(LANGUAGES)}
 
 
 FIELD_LABELS = _by_language(_FIELDS)
+STATUS_LABELS = _by_language(_STATUSES)
 CHOICE_LABELS = _by_language(_CHOICES)
 
 
@@ -82,3 +105,8 @@ def label(language: str, name: str) -> str:
 
 def choice(language: str, value: str) -> str:
     return CHOICE_LABELS[language].get(value) or value.replace("_", " ").capitalize()
+
+
+def status_words(language: str, code: str) -> str:
+    """A case's status in words (a workflow's state; one the table lacks is shown as its code reads)."""
+    return STATUS_LABELS[language].get(code) or code.replace("_", " ")

@@ -18,6 +18,7 @@ from api.console.sign_in import ConsoleClient
 from api.console.texts import LANGUAGES
 from api.console.web import SECURITY_HEADERS, Signed, language, language_links, remember_language, see_other
 from api.database import session
+from api.portal.form_texts import status_words
 from api.portal.texts import TEXTS
 from api.tenant_api import tenant_cache
 from townhall.appointments.models import Office
@@ -59,7 +60,7 @@ def page(template: str, status: int = 200, **values: Any) -> Response:
     html = render_template(f"portal/{template}", t=TEXTS[chosen], language=chosen, language_links=links,
                            municipality=pick(branding.display_name, [chosen, tenant.default_language])[1],
                            branding=branding, nonce=nonce, signed=signed, csrf=signed.row.csrf if signed else "",
-                           **values)
+                           status_label=lambda code: status_words(chosen, code), **values)
     response = Response(html, status=status, mimetype="text/html")
     response.headers.update(SECURITY_HEADERS)
     tiles = current_app.config["TOWNHALL_SETTINGS"].map_tiles_url

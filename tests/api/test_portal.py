@@ -134,13 +134,13 @@ def test_a_citizen_pays_the_fee_from_the_portal(app: Flask, client: FlaskClient,
         assert to_checkout.headers["Location"] == payment.body["_links"]["checkout"]["href"]
         assert payment.body["redirectUrl"] == f"https://townhall.test/t/aalst/cases/{case}?paid=1"
         back = jan.get(f"/t/aalst/cases/{case}?paid=1")  # the return alone pays nothing
-        assert "fee due" in back.get_data(as_text=True)
+        assert "te betalen" in back.get_data(as_text=True)
         mollie.settle(ref)
         client.post("/t/aalst/v1/payments/webhooks/mollie", data={"id": ref})
         again = jan.post(f"/t/aalst/cases/{case}/pay", data={"csrf": page_csrf(page)})  # a second tab, say
         assert again.status_code == 409 and again.mimetype == "text/html" and len(mollie.payments) == 1
     paid = jan.get(f"/t/aalst/cases/{case}").get_data(as_text=True)
-    assert "production ordered" in paid and "receipt-" in paid
+    assert "in aanmaak" in paid and "receipt-" in paid
 
 
 def test_a_citizen_applies_with_the_form_the_service_publishes(app: Flask, town: Town) -> None:
@@ -161,7 +161,7 @@ def test_a_citizen_applies_with_the_form_the_service_publishes(app: Flask, town:
                       content_type="multipart/form-data")
     assert opened.status_code == 303 and "/t/aalst/cases/" in opened.headers["Location"]
     case = jan.get(opened.headers["Location"]).get_data(as_text=True)
-    assert "AALST-" in case and "submitted" in case
+    assert "AALST-" in case and "ingediend" in case
     with app.app_context(), database().sessions() as session, tenant_scope(session, town.tenant.id):
         assert session.scalar(select(func.count()).select_from(Case)) == before + 1
     assert jan.get("/t/aalst/apply/no-such-service").status_code == 404

@@ -32,8 +32,8 @@ from api.portal.web import (
 from api.tenant_api import current_municipality, resolve_tenant, tenant_cache
 from tenants.queries import slugs_by_id
 from townhall.appointments.queries import counters_serving, offices_of
-from townhall.cases.operations import open_case
-from townhall.cases.queries import document, documents, own_cases_everywhere, timeline
+from townhall.cases.operations import add_message, open_case
+from townhall.cases.queries import document, documents, messages, own_cases_everywhere, timeline
 from townhall.errors import Conflict, InvalidInput, NotFound, Refused
 from townhall.forms import json_schema
 from townhall.localisation import pick
@@ -123,6 +123,25 @@ def my_cases() -> Response:
 @portal.get("/cases/<uuid:case_id>")
 @citizen_page
 def case_page(case_id: uuid.UUID) -> Response:
+    return _case_page(case_id)
+
+
+@portal.post("/cases/<uuid:case_id>/messages")
+@citizen_page
+def send_message(case_id: uuid.UUID) -> Response:
+    """A message to the staff handling the case (the kernel checks it, as for the API)."""
+    case = own_case(case_id)
+    if case is None:
+        return refusal(text()["no_case"], 404)
+    try:
+        with session().begin_nested():
+            add_message(session(), case, g.principal.actor, True, request.form.get("body", ""))
+    except InvalidInput as error:
+        return _case_page(case_id, 422, error.errors.get("body", [error.detail]))
+    return see_other(url_for("portal.case_page", case_id=case.id) + "#messages")
+
+
+def _case_page(case_id: uuid.UUID, status: int = 200, message_errors: list[str] | None = None) -> Response:
     case = own_case(case_id)
     if case is None:
         return refusal(text()["no_case"], 404)
@@ -133,10 +152,11 @@ def case_page(case_id: uuid.UUID) -> Response:
     service = SERVICE_TYPES.get(case.service)
     can_visit = service is not None and case.status not in service.workflow.terminal and bool(
         counters_serving(session(), g.tenant.id, case.service))
-    return page("case.html", case=case, service=service_name(case.service), fee=_euros(case.fee_cents),
+    return page("case.html", status=status, case=case, service=service_name(case.service), fee=_euros(case.fee_cents),
                 visits=visits, can_visit=can_visit,
                 steps=timeline(session(), g.tenant.id, case.id, for_citizen=True),
                 documents=documents(session(), g.tenant.id, case.id), payments=payments, payable=payable,
+                messages=messages(session(), g.tenant.id, case.id), message_errors=message_errors,
                 online=current_app.extensions.get("townhall.payments") is not None,
                 notice=text()["paid_wait"] if request.args.get("paid") == "1" and payable else None)
 

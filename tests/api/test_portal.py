@@ -110,6 +110,17 @@ def test_a_citizen_signs_in_and_sees_their_cases_of_every_municipality(
     assert jan.get(f"/t/aalst/cases/{permit.id}").status_code == 404  # Ninove's case is not Aalst's
     assert jan.get(f"/t/aalst/cases/{card['id']}/documents/{uuid.UUID(int=1)}").status_code == 404
 
+    empty = jan.post(f"/t/aalst/cases/{card['id']}/messages", data={"csrf": page_csrf(page), "body": "  "})
+    assert empty.status_code == 422 and field_error(empty, "message-body")
+    sent = jan.post(f"/t/aalst/cases/{card['id']}/messages", data={"csrf": page_csrf(page), "body": "Op zaterdag?"})
+    assert sent.status_code == 303
+    replied = client.post(f"/t/aalst/v1/cases/{card['id']}/messages", json={"body": "Ja, tot 12 uur."},
+                          headers=town.headers["worker"])
+    assert replied.status_code == 201
+    conversation = jan.get(f"/t/aalst/cases/{card['id']}").get_data(as_text=True)
+    assert "Op zaterdag?" in conversation and "Ja, tot 12 uur." in conversation
+    assert jan.post(f"/t/aalst/cases/{other['id']}/messages", data={"csrf": page_csrf(page), "body": "Hallo"}
+                    ).status_code == 404  # another citizen's case
     signed_out = jan.post("/t/aalst/sign-out", data={"csrf": page_csrf(page)})
     assert signed_out.status_code == 303
     assert jan.get("/t/aalst/cases").status_code == 303  # to the sign-in again

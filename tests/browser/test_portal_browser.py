@@ -191,6 +191,22 @@ def _offer_and_visit(citizen: Page, portal_url: str, violations: dict[str, list[
     accessible(citizen, violations, "portal refusal")
 
 
+def _second_theme(citizen: Page, portal_url: str, violations: dict[str, list[str]]) -> None:
+    """The signed-in page types again in Ninove's colours (its portal's own sign-in goes through at once:
+    the authorization server remembers the person)."""
+    citizen.goto(f"{portal_url}/t/ninove/cases")
+    citizen.wait_for_url(f"{portal_url}/t/ninove/cases")
+    accessible(citizen, violations, "portal my cases, ninove")
+    citizen.click("main >> text=NINOVE-")
+    assert "Certificate" in citizen.inner_text("h1")
+    accessible(citizen, violations, "portal case, ninove")
+    citizen.goto(f"{portal_url}/t/ninove/apply/eid-card")
+    accessible(citizen, violations, "portal application form, ninove")
+    citizen.goto(f"{portal_url}/t/ninove/for-you")
+    accessible(citizen, violations, "portal for you, ninove")
+    shot(citizen, "portal-ninove-case-list")
+
+
 def test_a_citizen_goes_through_the_portal_readable_in_every_demo_theme(portal_url: str, chromium: Browser) -> None:
     """Every demo municipality's portal in its own colours, then a citizen signing in, their cases,
     applying, an offer and a visit: axe-core finds nothing serious on any page type."""
@@ -200,8 +216,9 @@ def test_a_citizen_goes_through_the_portal_readable_in_every_demo_theme(portal_u
     _sign_in_and_my_cases(citizen, portal_url, violations)
     _apply(citizen, portal_url, violations)
     _offer_and_visit(citizen, portal_url, violations)
+    _second_theme(citizen, portal_url, violations)
     assert {name: found for name, found in violations.items() if found} == {}
-    assert len(violations) == len(DEMO_TENANTS) + 8  # and eight page types signed in
+    assert len(violations) == len(DEMO_TENANTS) + 8 + 4  # eight page types signed in, four again in Ninove
 
 
 def _console_step(worker: Page, url: str, reference: str, to: str) -> None:

@@ -33,7 +33,7 @@ from api.tenant_api import current_municipality, resolve_tenant, tenant_cache
 from tenants.queries import slugs_by_id
 from townhall.appointments.queries import counters_serving, offices_of
 from townhall.cases.operations import add_message, open_case
-from townhall.cases.queries import document, documents, messages, own_cases_everywhere, timeline
+from townhall.cases.queries import document, documents, messages, recent_own_cases, timeline
 from townhall.errors import Conflict, InvalidInput, NotFound, Refused
 from townhall.forms import json_schema
 from townhall.localisation import pick
@@ -110,13 +110,13 @@ def my_cases() -> Response:
     """The person's own cases in every municipality of the consortium, the most recent first."""
     person = signed_in().user.id
     with person_scope(session(), person):
-        found = own_cases_everywhere(session(), person, after=None, limit=10_000)[-MY_CASES:]
+        found = recent_own_cases(session(), person, MY_CASES)
     slugs = slugs_by_id(session(), [case.tenant_id for case in found])
     names = {slug: _municipality_name(slug) for slug in set(slugs.values())}
     cases = [{"reference": case.reference, "service": service_name(case.service), "status": case.status,
               "municipality": names[slugs[case.tenant_id]], "due": case.due_on.isoformat(),
               "url": url_for("portal.case_page", tenant=slugs[case.tenant_id], case_id=case.id)}
-             for case in reversed(found)]
+             for case in found]
     return page("cases.html", cases=cases)
 
 

@@ -18,7 +18,7 @@ from tenants.queries import slugs_by_id
 from townhall.appointments.ics import calendar
 from townhall.appointments.models import Appointment, Office
 from townhall.appointments.operations import Booking, book, cancel, reschedule
-from townhall.appointments.queries import PUBLIC, appointment_of, appointments_of, counters_serving, free_slots
+from townhall.appointments.queries import PUBLIC, appointment_of, counters_serving, free_slots, visits_for_case
 from townhall.auth.principal import Viewer
 from townhall.errors import TownhallError
 
@@ -31,8 +31,8 @@ def _mine(appointment_id: uuid.UUID) -> Appointment | None:
 
 
 def _booked_for(case_id: uuid.UUID) -> Appointment | None:
-    found = appointments_of(session(), g.tenant.id, Viewer(citizen_id=signed_in().user.id), None, 1000)
-    return next((a for a in found if a.case_id == case_id and a.status == "booked"), None)
+    found = visits_for_case(session(), g.tenant.id, Viewer(citizen_id=signed_in().user.id), case_id)
+    return next((a for a in found if a.status == "booked"), None)
 
 
 @portal.route("/cases/<uuid:case_id>/visit", methods=["GET", "POST"])

@@ -22,7 +22,7 @@ from api.portal.form_texts import status_words
 from api.portal.texts import TEXTS
 from api.tenant_api import tenant_cache
 from townhall.appointments.models import Office
-from townhall.appointments.queries import PUBLIC, appointments_of, office_zones, zone_of
+from townhall.appointments.queries import PUBLIC, office_zones, visits_for_case, zone_of
 from townhall.auth.console_client import PORTAL_SCOPE, ensure_portal_client, portal_callback_url, portal_client_id
 from townhall.auth.models import User, UserStatus
 from townhall.auth.operations import AnyWebSession, end_web_session
@@ -139,8 +139,7 @@ def own_case(case_id: uuid.UUID) -> Case | None:
 
 def case_visits(case_id: uuid.UUID) -> list[dict[str, Any]]:
     """The visits booked for one of the person's cases, each in its office's own time."""
-    found = [a for a in appointments_of(session(), g.tenant.id, Viewer(citizen_id=signed_in().user.id), None, 1000)
-             if a.case_id == case_id]
+    found = visits_for_case(session(), g.tenant.id, Viewer(citizen_id=signed_in().user.id), case_id)
     zones = office_zones(session(), found)
     rows = session().execute(select(Office.id, Office.name).where(Office.id.in_([a.office_id for a in found]))
                              .execution_options(**PUBLIC)).all() if found else []

@@ -162,6 +162,14 @@ def appointment_of(session: Session, tenant_id: uuid.UUID, appointment_id: uuid.
     return session.scalars(_visible(query, viewer)).first()
 
 
+def visits_for_case(session: Session, tenant_id: uuid.UUID, viewer: Viewer,
+                    case_id: uuid.UUID) -> Sequence[Appointment]:
+    """The visits booked for one case that the viewer may see, oldest first."""
+    query = _visible(select(Appointment).where(Appointment.tenant_id == tenant_id, Appointment.case_id == case_id),
+                     viewer)
+    return session.scalars(query.order_by(Appointment.id)).all()
+
+
 def appointments_of(session: Session, tenant_id: uuid.UUID, viewer: Viewer,
                     after: uuid.UUID | None, limit: int) -> Sequence[Appointment]:
     query = _visible(select(Appointment).where(Appointment.tenant_id == tenant_id), viewer)

@@ -142,6 +142,12 @@ def own_cases_everywhere(session: Session, person_id: uuid.UUID, *, after: uuid.
     return [card_of(case) for case in session.scalars(_page(query, after, limit))]
 
 
+def recent_own_cases(session: Session, person_id: uuid.UUID, limit: int) -> list[CaseCard]:
+    """A person's `limit` most recent cases in every municipality, newest first (inside `person_scope`)."""
+    query = select(Case).where(Case.citizen_id == person_id).execution_options(**{ALL_TENANTS: True})
+    return [card_of(case) for case in session.scalars(query.order_by(Case.id.desc()).limit(limit))]
+
+
 def delegated_cases(session: Session, person_id: uuid.UUID, *, after: uuid.UUID | None, limit: int,
                     wanted: QueueFilter = QueueFilter()) -> list[CaseCard]:
     """The cases of every municipality that delegated their service to one of the person's teams."""

@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased
 
 from townhall.cases.models import Case
@@ -43,4 +43,4 @@ def refunds_due(session: Session, tenant_id: uuid.UUID, limit: int = 100) -> Seq
                             Case.status.in_(sorted(CLOSED_UNDONE)))
     return session.scalars(select(Payment).where(
         Payment.tenant_id == tenant_id, Payment.method == ONLINE, Payment.status == "paid",
-        and_(paid_before | undone)).order_by(Payment.id).limit(limit)).all()
+        paid_before | undone).order_by(Payment.id).limit(limit)).all()
